@@ -1,0 +1,81 @@
+# pgtrace — PGXS build.
+#
+#   make demo   install missing Debian packages, build, run a scenario on a throwaway cluster
+#   make test   install missing Debian packages, build with -Wall -Wextra -Werror, run every suite
+#
+# The version is read from pgtrace.control and never typed twice.
+
+EXTENSION  = pgtrace
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+MODULE_big = pgtrace
+
+# Pure C core (no PostgreSQL headers): linked into the extension, the fuzzers
+# and the standalone tools.
+CORE_SRCS  = $(sort $(wildcard src/core/*.c)) src/core/gs1_dict.c
+CORE_SRCS := $(sort $(CORE_SRCS))
+PG_SRCS    = $(sort $(wildcard src/pg/*.c))
+OBJS       = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
+
+# The install script is assembled from src/sql/ in this order.
+SQL_PARTS  = src/sql/schema.sql \
+             src/sql/codes.sql \
+             src/sql/status.sql
+
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg
+PG_CFLAGS  = -std=gnu99 $(EXTRA_CFLAGS)
+SHLIB_LINK = -lcrypto
+
+# pg_regress suites: every sql/*.sql except the generated install script.
+REGRESS      = $(sort $(filter-out $(EXTENSION)--%,$(notdir $(basename $(wildcard sql/*.sql)))))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+EXTRA_CLEAN = src/core/gs1_dict.c sql/$(EXTENSION)--*.sql results/ regression.diffs \
+              regression.out test/fuzz/bin
+
+# Bitcode for JIT is not needed and would require clang at build time.
+with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
+	@mkdir -p sql
+	( echo "-- pgtrace $(EXTVERSION) install script: generated from src/sql/ by make; edit those files."; \
+	  echo "\\echo Use \"CREATE EXTENSION $(EXTENSION)\" to load this file. \\quit"; \
+	  for f in $(SQL_PARTS); do echo; echo "-- ---- $$f ----"; cat $$f; done ) > $@
+
+# GS1 Barcode Syntax Dictionary (data/) compiled into a C table.
+src/core/gs1_dict.c: data/gs1-syntax-dictionary.txt scripts/gen_gs1_dict.pl
+	perl scripts/gen_gs1_dict.pl $< > $@
+
+src/core/gs1.o: src/core/gs1_dict.c
+
+.PHONY: deps demo test fuzz bench werror
+deps:
+	@scripts/deps.sh
+
+# Build with warnings as errors, from clean, then install. -Wno-unused-parameter:
+# every fmgr function takes fcinfo whether it reads it or not.
+werror:
+	$(MAKE) clean
+	$(MAKE) EXTRA_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter"
+	scripts/sudo-if-needed.sh $(MAKE) install
+
+test: deps
+	$(MAKE) werror
+	test/run.sh
+
+demo: deps
+	$(MAKE)
+	scripts/sudo-if-needed.sh $(MAKE) install
+	scripts/demo.sh
+
+fuzz: deps
+	test/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench: deps
+	$(MAKE)
+	scripts/sudo-if-needed.sh $(MAKE) install
+	bench/run.sh

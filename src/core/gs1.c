@@ -1,0 +1,2 @@
+/* placeholder: replaced by the GS1 parser */
+#include "gs1.h"

@@ -1,0 +1,1 @@
+-- trace-code types: see src/pg/codes.c
