@@ -16,10 +16,10 @@ CORE_SRCS := $(sort $(CORE_SRCS))
 PG_SRCS    = $(sort $(wildcard src/pg/*.c))
 OBJS       = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 
-# The install script is assembled from src/sql/ in this order.
-SQL_PARTS  = src/sql/schema.sql \
-             src/sql/codes.sql \
-             src/sql/status.sql
+# The install script is assembled from src/sql/*.sql in file-name order; the
+# numeric prefix orders dependencies (00 schema, 10 codes, 20 keys, 30 ledger,
+# 40 registry, ..., 90 status).
+SQL_PARTS  = $(sort $(wildcard src/sql/*.sql))
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg
@@ -40,10 +40,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) $(EXTENSION).control Makefile
 	@mkdir -p sql
 	( echo "-- pgtrace $(EXTVERSION) install script: generated from src/sql/ by make; edit those files."; \
-	  echo "\\echo Use \"CREATE EXTENSION $(EXTENSION)\" to load this file. \\quit"; \
+	  printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
 	  for f in $(SQL_PARTS); do echo; echo "-- ---- $$f ----"; cat $$f; done ) > $@
 
 # GS1 Barcode Syntax Dictionary (data/) compiled into a C table.
@@ -56,12 +56,12 @@ src/core/gs1.o: src/core/gs1_dict.c
 deps:
 	@scripts/deps.sh
 
-# Build with warnings as errors, from clean, then install. -Wno-unused-parameter:
+# Build with warnings as errors, from clean. Tests install into a temporary copy
+# of the PostgreSQL tree (scripts/tmp-install.sh), never into the system one. -Wno-unused-parameter:
 # every fmgr function takes fcinfo whether it reads it or not.
 werror:
 	$(MAKE) clean
 	$(MAKE) EXTRA_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter"
-	scripts/sudo-if-needed.sh $(MAKE) install
 
 test: deps
 	$(MAKE) werror
@@ -69,7 +69,6 @@ test: deps
 
 demo: deps
 	$(MAKE)
-	scripts/sudo-if-needed.sh $(MAKE) install
 	scripts/demo.sh
 
 fuzz: deps
@@ -77,5 +76,4 @@ fuzz: deps
 
 bench: deps
 	$(MAKE)
-	scripts/sudo-if-needed.sh $(MAKE) install
 	bench/run.sh

@@ -7,9 +7,11 @@
 # Never touches the system cluster. The server listens on a Unix socket in DIR
 # (and on 127.0.0.1 at a free port). PostgreSQL refuses to run as root, so as
 # root the server runs as the unprivileged user "postgres".
+# PT_PGBIN selects the server binaries (a scripts/tmp-install.sh tree);
+# without it, the system installation is used.
 set -euo pipefail
 
-BINDIR=$(pg_config --bindir)
+BINDIR=${PT_PGBIN:-$(pg_config --bindir)}
 cmd=${1:?usage: cluster.sh start|stop DIR}
 dir=${2:?usage: cluster.sh start|stop DIR}
 shift 2

@@ -20,6 +20,17 @@ void
 _PG_init(void)
 {
     pt_preloaded = process_shared_preload_libraries_in_progress;
+
+    if (pt_keys_init)
+        pt_keys_init();
+    if (pt_ledger_init)
+        pt_ledger_init();
+    if (pt_registry_init)
+        pt_registry_init();
+    if (pt_access_init)
+        pt_access_init();
+    if (pt_labels_init)
+        pt_labels_init();
 }
 
 PG_FUNCTION_INFO_V1(pt_preloaded_sql);
