@@ -98,4 +98,21 @@ extern const char *gs1_ai_title(const char *ai);
 /* Is the AI known to the dictionary? */
 extern bool gs1_ai_known(const char *ai);
 
+/*
+ * Check one AI's value against the dictionary: character set, lengths and the
+ * linters of each component (check digits, dates, country codes…). Returns
+ * true when it is valid; otherwise false with the first problem in msg
+ * (e.g. "AI (17): day 31 does not exist in month 04"). An unknown AI is a
+ * problem too.
+ */
+extern bool gs1_validate_ai(const char *ai, const char *value, size_t len,
+                            char *msg, size_t msglen);
+
+/*
+ * Is a linter of that name implemented? Every linter the compiled dictionary
+ * names must be (the unit tests walk the whole table); an unknown one found
+ * while validating is reported as a problem, never skipped.
+ */
+extern bool gs1_linter_known(const char *name);
+
 #endif                          /* PGTRACE_GS1_H */
