@@ -908,8 +908,26 @@ code_parse_inner(const char *s, size_t len, const char *orig, size_t origlen,
     {
         if (has_prefix_ci(s, len, "http://") || has_prefix_ci(s, len, "https://"))
         {
+            char        lowered[CODE_MAX_KEY + 1];
+
             if (gs1_parse_digital_link(s, len, scratch))
                 return gs1_identity(scratch, orig, origlen, out, msg, msglen);
+            /* a Digital Link with a mixed-case scheme must not pass as a plain URI */
+            if (len <= CODE_MAX_KEY)
+            {
+                size_t      i;
+
+                memcpy(lowered, s, len);
+                for (i = 0; i < schemelen; i++)
+                    if (lowered[i] >= 'A' && lowered[i] <= 'Z')
+                        lowered[i] = (char) (lowered[i] - 'A' + 'a');
+                if (gs1_parse_digital_link(lowered, len, scratch))
+                {
+                    set_msg(msg, msglen, WHAT, orig, origlen,
+                            "a GS1 Digital Link URI writes its scheme all in lower or all in upper case");
+                    return false;
+                }
+            }
         }
         return parse_uri(s, len, schemelen, orig, origlen, out, msg, msglen);
     }
@@ -946,7 +964,8 @@ code_parse_inner(const char *s, size_t len, const char *orig, size_t origlen,
             return false;
         }
         set_msg(msg, msglen, WHAT, orig, origlen,
-                "%zu digits are neither a GTIN with a serial nor an 18-digit SSCC", len);
+                "a number of %zu digits is neither an 18-digit SSCC nor a GTIN (and a GTIN needs a serial)",
+                len);
         return false;
     }
 
@@ -1039,13 +1058,22 @@ code_format(const code_value *c, char *buf, size_t buflen)
         int         n = code_gs1_ais(c, ais, 4);
         int         i;
 
+        /* bracketed element string; a '(' inside a value is written "\(" */
         for (i = 0; i < n; i++)
         {
-            int         w = snprintf(buf + o, buflen - o, "(%s)%s", ais[i].ai, ais[i].value);
+            const char *v;
+            int         w = snprintf(buf + o, buflen - o, "(%s)", ais[i].ai);
 
             if (w < 0 || (size_t) w >= buflen - o)
                 break;
             o += (size_t) w;
+            for (v = ais[i].value; *v && o + 3 < buflen; v++)
+            {
+                if (*v == '(')
+                    buf[o++] = '\\';
+                buf[o++] = *v;
+            }
+            buf[o] = '\0';
         }
         return o;
     }

@@ -504,13 +504,24 @@ code_from_gtin_serial(PG_FUNCTION_ARGS)
     char        msg[CODE_MSG_LEN];
 
     gs1_key_format(GS1_KEY_GTIN, PG_GETARG_INT64(0), gtin);
+    /* '^' and GS would start another AI: never let a serial smuggle one in */
+    if (strpbrk(serial, "^\x1d") != NULL || serial[0] == '\0')
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("invalid serial number \"%s\" for GTIN %s", serial, gtin),
+                 errdetail("A serial number is AI (21): 1 to 20 characters of GS1 character set 82.")));
     initStringInfo(&s);
     appendStringInfo(&s, "^01%s21%s", gtin, serial);
     if (!code_parse(s.data, s.len, v, scratch(), msg, sizeof(msg)))
+    {
+        const char *reason = strstr(msg, "\": ");
+
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("%s", msg),
-                 errdetail("The serial number is AI (21): up to 20 characters of GS1 character set 82.")));
+                 errmsg("invalid serial number \"%s\" for GTIN %s: %s", serial, gtin,
+                        reason ? reason + 3 : msg),
+                 errdetail("A serial number is AI (21): 1 to 20 characters of GS1 character set 82.")));
+    }
     PG_RETURN_POINTER(code_to_datum(v));
 }
 
@@ -651,7 +662,8 @@ yymmdd_to_iso(const char *v, int refyear, char out[11])
                 mm,
                 dd,
                 year,
-                diff;
+                diff,
+                last;
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
     if (strlen(v) < 6)
@@ -667,8 +679,11 @@ yymmdd_to_iso(const char *v, int refyear, char out[11])
         year += 100;
     if (mm < 1 || mm > 12)
         return false;
+    last = mdays[mm - 1] + (mm == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0));
     if (dd == 0)
-        dd = mdays[mm - 1] + (mm == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0));
+        dd = last;
+    if (dd > last)
+        return false;
     snprintf(out, 11, "%04d-%02d-%02d", year, mm, dd);
     return true;
 }
@@ -679,7 +694,39 @@ json_str(StringInfo s, const char *v)
     escape_json(s, v);
 }
 
+/* Friendly names for the AIs an application most often wants from a scan. */
+static const struct
+{
+    const char *ai;
+    const char *name;
+}           scan_attributes[] = {
+    {"00", "sscc"}, {"01", "gtin"}, {"21", "serial"}, {"10", "lot"},
+    {"11", "production_date"}, {"13", "packaging_date"}, {"15", "best_before_date"},
+    {"17", "expiry_date"}, {"8004", "giai"}, {"30", "count"}, {"37", "count"},
+};
+
+static void
+append_problem(StringInfo j, bool first, const char *ai, const char *message)
+{
+    appendStringInfoString(j, first ? "{\"ai\": " : ", {\"ai\": ");
+    if (ai && ai[0])
+        json_str(j, ai);
+    else
+        appendStringInfoString(j, "null");
+    appendStringInfoString(j, ", \"message\": ");
+    json_str(j, message);
+    appendStringInfoChar(j, '}');
+}
+
 PG_FUNCTION_INFO_V1(pt_parse_scan);
+/*
+ * trace.parse_scan(scan, reference_date) -> jsonb
+ *   valid       the scan is well-formed (no problem found)
+ *   scheme      gs1 | handle | oid | ecode | uri, or null
+ *   code        the normalised trace code, or null when the scan names no unit or package
+ *   code_error  why a well-formed scan is not a trace code (e.g. a GTIN without serial)
+ *   form, symbology, ais[{ai, title, value, date}], attributes{gtin, serial, lot, …}, problems[{ai, message}]
+ */
 Datum
 pt_parse_scan(PG_FUNCTION_ARGS)
 {
@@ -692,22 +739,28 @@ pt_parse_scan(PG_FUNCTION_ARGS)
     char        msg[CODE_MSG_LEN];
     bool        is_gs1;
     bool        code_ok;
+    bool        valid;
     int         refyear,
                 refmonth,
                 refday;
     StringInfoData j;
-    int         i;
+    int         i,
+                k;
+    bool        first;
 
+    if (DATE_NOT_FINITE(ref))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("reference_date must be a finite date")));
     j2date(ref + POSTGRES_EPOCH_JDATE, &refyear, &refmonth, &refday);
 
     code_ok = code_parse(s, len, v, p, msg, sizeof(msg));
     /* parse again for the full AI list: code_parse may have taken another path */
     is_gs1 = gs1_parse(s, len, p);
+    valid = is_gs1 ? p->nproblems == 0 : code_ok;
 
     initStringInfo(&j);
-    appendStringInfoString(&j, "{\"valid\": ");
-    appendStringInfoString(&j, code_ok ? "true" : "false");
-    appendStringInfoString(&j, ", \"scheme\": ");
+    appendStringInfo(&j, "{\"valid\": %s, \"scheme\": ", valid ? "true" : "false");
     if (code_ok)
         json_str(&j, code_scheme_name(v->scheme));
     else
@@ -722,69 +775,74 @@ pt_parse_scan(PG_FUNCTION_ARGS)
     }
     else
         appendStringInfoString(&j, "null");
-
-    if (is_gs1)
+    if (!code_ok && valid)
     {
-        appendStringInfoString(&j, ", \"form\": ");
+        appendStringInfoString(&j, ", \"code_error\": ");
+        json_str(&j, msg);
+    }
+
+    appendStringInfoString(&j, ", \"form\": ");
+    if (is_gs1)
         json_str(&j, form_name(p->form));
-        appendStringInfoString(&j, ", \"symbology\": ");
-        if (p->symbology[0])
-            json_str(&j, p->symbology);
+    else
+        appendStringInfoString(&j, "null");
+    appendStringInfoString(&j, ", \"symbology\": ");
+    if (is_gs1 && p->symbology[0])
+        json_str(&j, p->symbology);
+    else
+        appendStringInfoString(&j, "null");
+
+    appendStringInfoString(&j, ", \"ais\": [");
+    for (i = 0; is_gs1 && i < p->nais; i++)
+    {
+        const char *title = gs1_ai_title(p->ais[i].ai);
+        char        iso[11];
+
+        appendStringInfoString(&j, i ? ", {\"ai\": " : "{\"ai\": ");
+        json_str(&j, p->ais[i].ai);
+        appendStringInfoString(&j, ", \"title\": ");
+        if (title)
+            json_str(&j, title);
         else
             appendStringInfoString(&j, "null");
-        appendStringInfoString(&j, ", \"ais\": [");
+        appendStringInfoString(&j, ", \"value\": ");
+        json_str(&j, p->ais[i].value);
+        if (ai_is_yymmdd(p->ais[i].ai) && yymmdd_to_iso(p->ais[i].value, refyear, iso))
+        {
+            appendStringInfoString(&j, ", \"date\": ");
+            json_str(&j, iso);
+        }
+        appendStringInfoChar(&j, '}');
+    }
+
+    appendStringInfoString(&j, "], \"attributes\": {");
+    first = true;
+    for (k = 0; is_gs1 && k < (int) lengthof(scan_attributes); k++)
+    {
         for (i = 0; i < p->nais; i++)
         {
-            const char *title = gs1_ai_title(p->ais[i].ai);
             char        iso[11];
 
-            appendStringInfoString(&j, i ? ", {\"ai\": " : "{\"ai\": ");
-            json_str(&j, p->ais[i].ai);
-            appendStringInfoString(&j, ", \"title\": ");
-            if (title)
-                json_str(&j, title);
-            else
-                appendStringInfoString(&j, "null");
-            appendStringInfoString(&j, ", \"value\": ");
-            json_str(&j, p->ais[i].value);
+            if (strcmp(p->ais[i].ai, scan_attributes[k].ai) != 0)
+                continue;
+            appendStringInfoString(&j, first ? "" : ", ");
+            json_str(&j, scan_attributes[k].name);
+            appendStringInfoString(&j, ": ");
             if (ai_is_yymmdd(p->ais[i].ai) && yymmdd_to_iso(p->ais[i].value, refyear, iso))
-            {
-                appendStringInfoString(&j, ", \"date\": ");
                 json_str(&j, iso);
-            }
-            appendStringInfoChar(&j, '}');
-        }
-        appendStringInfoString(&j, "], \"problems\": [");
-        for (i = 0; i < p->nproblems; i++)
-        {
-            appendStringInfoString(&j, i ? ", {\"ai\": " : "{\"ai\": ");
-            if (p->problems[i].ai[0])
-                json_str(&j, p->problems[i].ai);
             else
-                appendStringInfoString(&j, "null");
-            appendStringInfoString(&j, ", \"message\": ");
-            json_str(&j, p->problems[i].message);
-            appendStringInfoChar(&j, '}');
+                json_str(&j, p->ais[i].value);
+            first = false;
+            break;
         }
-        if (p->nproblems == 0 && !code_ok)
-        {
-            appendStringInfoString(&j, "{\"ai\": null, \"message\": ");
-            json_str(&j, msg);
-            appendStringInfoChar(&j, '}');
-        }
-        appendStringInfoChar(&j, ']');
     }
-    else
-    {
-        appendStringInfoString(&j, ", \"form\": null, \"symbology\": null, \"ais\": [], \"problems\": [");
-        if (!code_ok)
-        {
-            appendStringInfoString(&j, "{\"ai\": null, \"message\": ");
-            json_str(&j, msg);
-            appendStringInfoChar(&j, '}');
-        }
-        appendStringInfoChar(&j, ']');
-    }
-    appendStringInfoChar(&j, '}');
+
+    appendStringInfoString(&j, "}, \"problems\": [");
+    if (is_gs1)
+        for (i = 0; i < p->nproblems; i++)
+            append_problem(&j, i == 0, p->problems[i].ai, p->problems[i].message);
+    else if (!code_ok)
+        append_problem(&j, true, NULL, msg);
+    appendStringInfoString(&j, "]}");
     PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(j.data)));
 }
