@@ -258,8 +258,14 @@ pt_jws_keys_from_pem(const char *pem, size_t len, bool want_private,
                 ERR_clear_error();
                 break;
             }
-            st = fail_ssl(PT_JWS_ERR_KEY, err, errlen,
-                          block ? "bad PEM block" : "no PEM key found");
+            if (block == 0)
+            {
+                ERR_clear_error();
+                st = fail(PT_JWS_ERR_KEY, err, errlen,
+                          "no PEM block found (expected \"-----BEGIN PRIVATE KEY-----\")");
+            }
+            else
+                st = fail_ssl(PT_JWS_ERR_KEY, err, errlen, "bad PEM block");
             goto done;
         }
         block++;

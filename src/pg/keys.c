@@ -48,6 +48,10 @@ typedef struct key_file
 static key_file signing = {0};
 static key_file verifying = {0};
 
+/* bumped whenever a key file is (re)loaded or cleared */
+static uint64 key_generation = 1;
+static uint64 all_keys_generation = 0;   /* 0: all_keys not built */
+
 /* signing keys followed by verify-only keys (shallow copies, not owned) */
 static pt_jws_key *all_keys = NULL;
 static int  n_all_keys = 0;
@@ -106,6 +110,8 @@ same_file(const struct stat *a, const struct stat *b)
 static void
 key_file_clear(key_file *kf)
 {
+    if (kf->path != NULL || kf->keys != NULL)
+        key_generation++;
     pt_jws_keys_free(kf->keys, kf->nkeys);
     free(kf->path);
     memset(kf, 0, sizeof(*kf));
@@ -187,6 +193,7 @@ key_file_refresh(key_file *kf, const char *setting, bool want_private,
     kf->st = st;
     kf->keys = keys;
     kf->nkeys = nkeys;
+    key_generation++;
     return true;
 }
 
@@ -194,25 +201,27 @@ key_file_refresh(key_file *kf, const char *setting, bool want_private,
 static bool
 keys_refresh(int *sqlstate, char *msg, size_t msglen)
 {
-    pt_jws_key *old_sign = signing.keys,
-               *old_verify = verifying.keys;
     bool        ok;
 
     ok = key_file_refresh(&signing, signing_key_file, true, sqlstate, msg, msglen) &&
         key_file_refresh(&verifying, verify_key_file, false, sqlstate, msg, msglen);
-    if (!ok || all_keys == NULL || old_sign != signing.keys || old_verify != verifying.keys)
+    if (!ok || all_keys_generation != key_generation)
     {
         free(all_keys);
         all_keys = NULL;
         n_all_keys = 0;
     }
     if (!ok)
+    {
+        all_keys_generation = 0;
         return false;
+    }
     if (all_keys == NULL && signing.nkeys + verifying.nkeys > 0)
     {
         all_keys = malloc(sizeof(pt_jws_key) * (size_t) (signing.nkeys + verifying.nkeys));
         if (all_keys == NULL)
         {
+            all_keys_generation = 0;
             *sqlstate = ERRCODE_OUT_OF_MEMORY;
             snprintf(msg, msglen, "out of memory");
             return false;
@@ -224,6 +233,7 @@ keys_refresh(int *sqlstate, char *msg, size_t msglen)
                    sizeof(pt_jws_key) * (size_t) verifying.nkeys);
         n_all_keys = signing.nkeys + verifying.nkeys;
     }
+    all_keys_generation = key_generation;
     return true;
 }
 
