@@ -56,6 +56,8 @@ ledger_hasher_init(ledger_hasher *h, ledger_alg alg)
 
     h->ctx = NULL;
     h->alg = alg;
+    h->tee = NULL;
+    h->tee_arg = NULL;
     if (md == NULL)
         return false;
     ctx = EVP_MD_CTX_new();
@@ -80,7 +82,11 @@ void
 ledger_hasher_update(ledger_hasher *h, const void *data, size_t len)
 {
     if (len > 0)
+    {
         EVP_DigestUpdate((EVP_MD_CTX *) h->ctx, data, len);
+        if (h->tee)
+            h->tee(h->tee_arg, data, len);
+    }
 }
 
 /* Finish the digest and leave the hasher ready for the next one. */

@@ -72,6 +72,9 @@ typedef struct ledger_hasher
 {
     void       *ctx;            /* EVP_MD_CTX * */
     ledger_alg  alg;
+    /* When set, also receives every byte hashed (to show an encoding). */
+    void        (*tee) (void *arg, const void *data, size_t len);
+    void       *tee_arg;
 } ledger_hasher;
 
 /* Returns false when the algorithm is unavailable (e.g. SM3 disabled). */

@@ -1,0 +1,847 @@
+/*
+ * ledger.c — the ledger's settings, its row triggers and the canonical,
+ * type-aware row hash (the byte layout itself is in src/core/ledger.c).
+ *
+ * A ledger row's hash covers its stored values, never their text in the
+ * current session: integers and floats by their bits, dates and timestamps by
+ * their internal counts, numeric and jsonb by their setting-independent
+ * output, everything else by its binary send function. So the hash does not
+ * move with DateStyle, TimeZone, extra_float_digits or jsonb key order, and a
+ * dumped and restored row hashes the same.
+ */
+#include "ledger_pg.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/date.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+#include "utils/uuid.h"
+
+#include <string.h>
+
+char       *pt_collection_method = NULL;
+int         pt_seal_interval_ms = 1000;
+char       *pt_sealer_database = NULL;
+int         pt_pending_limit_s = 60;
+bool        pt_break_glass = false;
+Oid         pt_purging_relid = InvalidOid;
+
+/* How one type's values become canonical bytes. */
+struct PtEnc
+{
+    Oid         typid;          /* base type */
+    ledger_tag  tag;
+    int16       typlen;
+    bool        typbyval;
+    char        typalign;
+    FmgrInfo    send;           /* LEDGER_TAG_SEND */
+    PtEnc      *elem;           /* LEDGER_TAG_ARRAY: element encoder */
+    Oid         comptype;       /* LEDGER_TAG_COMPOSITE */
+    int32       comptypmod;
+    int         nfields;
+    PtEnc     **fields;         /* per attribute (NULL for dropped) */
+};
+
+static HTAB *ledger_rels = NULL;
+
+/* The access method of an index (get_rel_relam is not in every version). */
+static Oid
+index_relam(Oid relid)
+{
+    HeapTuple   tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    Oid         am = InvalidOid;
+
+    if (HeapTupleIsValid(tp))
+    {
+        am = ((Form_pg_class) GETSTRUCT(tp))->relam;
+        ReleaseSysCache(tp);
+    }
+    return am;
+}
+
+/* ---------------------------------------------------------------- encoders */
+
+static PtEnc *
+make_enc(Oid typid, int32 typmod, MemoryContext cxt, int depth)
+{
+    PtEnc      *e = MemoryContextAllocZero(cxt, sizeof(PtEnc));
+    Oid         base;
+    char        typtype;
+
+    if (depth > 32)
+        ereport(ERROR,
+                (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                 errmsg("type nesting too deep for the ledger row hash")));
+    base = getBaseTypeAndTypmod(typid, &typmod);
+    e->typid = base;
+    get_typlenbyvalalign(base, &e->typlen, &e->typbyval, &e->typalign);
+    typtype = get_typtype(base);
+
+    switch (base)
+    {
+        case BOOLOID:
+            e->tag = LEDGER_TAG_BOOL;
+            break;
+        case INT2OID:
+            e->tag = LEDGER_TAG_INT2;
+            break;
+        case INT4OID:
+            e->tag = LEDGER_TAG_INT4;
+            break;
+        case INT8OID:
+            e->tag = LEDGER_TAG_INT8;
+            break;
+        case FLOAT4OID:
+            e->tag = LEDGER_TAG_FLOAT4;
+            break;
+        case FLOAT8OID:
+            e->tag = LEDGER_TAG_FLOAT8;
+            break;
+        case NUMERICOID:
+            e->tag = LEDGER_TAG_NUMERIC;
+            break;
+        case TEXTOID:
+        case VARCHAROID:
+        case BPCHAROID:
+        case NAMEOID:
+            e->tag = LEDGER_TAG_TEXT;
+            break;
+        case BYTEAOID:
+            e->tag = LEDGER_TAG_BYTEA;
+            break;
+        case DATEOID:
+            e->tag = LEDGER_TAG_DATE;
+            break;
+        case TIMESTAMPOID:
+            e->tag = LEDGER_TAG_TIMESTAMP;
+            break;
+        case TIMESTAMPTZOID:
+            e->tag = LEDGER_TAG_TIMESTAMPTZ;
+            break;
+        case JSONBOID:
+            e->tag = LEDGER_TAG_JSONB;
+            break;
+        case JSONOID:
+            e->tag = LEDGER_TAG_JSON;
+            break;
+        case UUIDOID:
+            e->tag = LEDGER_TAG_UUID;
+            break;
+        default:
+            if (OidIsValid(get_element_type(base)) && e->typlen == -1)
+            {
+                e->tag = LEDGER_TAG_ARRAY;
+                e->elem = make_enc(get_element_type(base), -1, cxt, depth + 1);
+            }
+            else if (typtype == TYPTYPE_COMPOSITE)
+            {
+                TupleDesc   td = lookup_rowtype_tupdesc(base, typmod);
+                int         i;
+
+                e->tag = LEDGER_TAG_COMPOSITE;
+                e->comptype = base;
+                e->comptypmod = typmod;
+                e->nfields = td->natts;
+                e->fields = MemoryContextAllocZero(cxt, sizeof(PtEnc *) * Max(td->natts, 1));
+                for (i = 0; i < td->natts; i++)
+                {
+                    Form_pg_attribute a = TupleDescAttr(td, i);
+
+                    if (!a->attisdropped)
+                        e->fields[i] = make_enc(a->atttypid, a->atttypmod, cxt, depth + 1);
+                }
+                ReleaseTupleDesc(td);
+            }
+            else
+            {
+                Oid         sendfn;
+                bool        isvarlena;
+
+                getTypeBinaryOutputInfo(base, &sendfn, &isvarlena);
+                e->tag = LEDGER_TAG_SEND;
+                fmgr_info_cxt(sendfn, &e->send, cxt);
+            }
+            break;
+    }
+    return e;
+}
+
+static void encode_datum(ledger_hasher *h, PtEnc *e, Datum d);
+
+static void
+encode_text_varlena(ledger_hasher *h, ledger_tag tag, Datum d)
+{
+    struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+
+    ledger_enc_value(h, tag, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+}
+
+static void
+encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
+{
+    switch (e->tag)
+    {
+        case LEDGER_TAG_BOOL:
+            ledger_enc_int(h, e->tag, DatumGetBool(d) ? 1 : 0);
+            break;
+        case LEDGER_TAG_INT2:
+            ledger_enc_int(h, e->tag, DatumGetInt16(d));
+            break;
+        case LEDGER_TAG_INT4:
+            ledger_enc_int(h, e->tag, DatumGetInt32(d));
+            break;
+        case LEDGER_TAG_INT8:
+        case LEDGER_TAG_TIMESTAMP:
+        case LEDGER_TAG_TIMESTAMPTZ:
+            ledger_enc_int(h, e->tag, DatumGetInt64(d));
+            break;
+        case LEDGER_TAG_DATE:
+            ledger_enc_int(h, e->tag, DatumGetDateADT(d));
+            break;
+        case LEDGER_TAG_FLOAT4:
+            {
+                float4      f = DatumGetFloat4(d);
+                uint32      bits;
+
+                memcpy(&bits, &f, 4);
+                ledger_enc_int(h, e->tag, (int64) bits);
+                break;
+            }
+        case LEDGER_TAG_FLOAT8:
+            {
+                float8      f = DatumGetFloat8(d);
+                int64       bits;
+
+                memcpy(&bits, &f, 8);
+                ledger_enc_int(h, e->tag, bits);
+                break;
+            }
+        case LEDGER_TAG_NUMERIC:
+            {
+                char       *s = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+
+                ledger_enc_value(h, e->tag, s, strlen(s));
+                break;
+            }
+        case LEDGER_TAG_JSONB:
+            {
+                char       *s = DatumGetCString(DirectFunctionCall1(jsonb_out, d));
+
+                ledger_enc_value(h, e->tag, s, strlen(s));
+                break;
+            }
+        case LEDGER_TAG_TEXT:
+            if (e->typid == NAMEOID)
+            {
+                const char *s = NameStr(*DatumGetName(d));
+
+                ledger_enc_value(h, e->tag, s, strlen(s));
+            }
+            else
+                encode_text_varlena(h, e->tag, d);
+            break;
+        case LEDGER_TAG_BYTEA:
+        case LEDGER_TAG_JSON:
+            encode_text_varlena(h, e->tag, d);
+            break;
+        case LEDGER_TAG_UUID:
+            ledger_enc_value(h, e->tag, DatumGetUUIDP(d)->data, UUID_LEN);
+            break;
+        case LEDGER_TAG_ARRAY:
+            {
+                ArrayType  *a = DatumGetArrayTypeP(d);
+                int         ndim = ARR_NDIM(a);
+                Datum      *elems;
+                bool       *enulls;
+                int         n;
+                int         i;
+
+                ledger_enc_array_header(h, ndim, ARR_DIMS(a), ARR_LBOUND(a));
+                deconstruct_array(a, ARR_ELEMTYPE(a), e->elem->typlen, e->elem->typbyval,
+                                  e->elem->typalign, &elems, &enulls, &n);
+                for (i = 0; i < n; i++)
+                {
+                    if (enulls[i])
+                        ledger_enc_null(h);
+                    else
+                        encode_datum(h, e->elem, elems[i]);
+                }
+                break;
+            }
+        case LEDGER_TAG_COMPOSITE:
+            {
+                HeapTupleHeader th = DatumGetHeapTupleHeader(d);
+                TupleDesc   td = lookup_rowtype_tupdesc(e->comptype, e->comptypmod);
+                HeapTupleData tup;
+                Datum      *vals = palloc(sizeof(Datum) * td->natts);
+                bool       *nls = palloc(sizeof(bool) * td->natts);
+                int         live = 0;
+                int         i;
+
+                tup.t_len = HeapTupleHeaderGetDatumLength(th);
+                ItemPointerSetInvalid(&tup.t_self);
+                tup.t_tableOid = InvalidOid;
+                tup.t_data = th;
+                heap_deform_tuple(&tup, td, vals, nls);
+                for (i = 0; i < td->natts && i < e->nfields; i++)
+                    if (e->fields[i])
+                        live++;
+                ledger_enc_composite_header(h, live);
+                for (i = 0; i < td->natts && i < e->nfields; i++)
+                {
+                    if (!e->fields[i])
+                        continue;
+                    if (nls[i])
+                        ledger_enc_null(h);
+                    else
+                        encode_datum(h, e->fields[i], vals[i]);
+                }
+                ReleaseTupleDesc(td);
+                break;
+            }
+        case LEDGER_TAG_SEND:
+            {
+                bytea      *b = SendFunctionCall(&e->send, d);
+
+                ledger_enc_value(h, e->tag, VARDATA(b), VARSIZE(b) - VARHDRSZ);
+                break;
+            }
+        case LEDGER_TAG_NULL:
+            ledger_enc_null(h);
+            break;
+    }
+}
+
+/* ---------------------------------------------------------------- rel cache */
+
+static void
+ledger_rel_invalidate(Datum arg, Oid relid)
+{
+    HASH_SEQ_STATUS st;
+    PtLedgerRel *lr;
+
+    if (ledger_rels == NULL)
+        return;
+    hash_seq_init(&st, ledger_rels);
+    while ((lr = hash_seq_search(&st)) != NULL)
+        if (relid == InvalidOid || lr->relid == relid)
+            lr->valid = false;
+}
+
+static void
+ledger_type_invalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+    ledger_rel_invalidate(arg, InvalidOid);
+}
+
+static AttrNumber
+find_att(TupleDesc td, const char *name, Oid typid, bool required, const char *relname)
+{
+    int         i;
+
+    for (i = 0; i < td->natts; i++)
+    {
+        Form_pg_attribute a = TupleDescAttr(td, i);
+
+        if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+        {
+            if (a->atttypid != typid)
+                ereport(ERROR,
+                        (errcode(ERRCODE_DATATYPE_MISMATCH),
+                         errmsg("ledger column \"%s\" of table \"%s\" has the wrong type", name, relname),
+                         errdetail("Expected type %s.", format_type_be(typid))));
+            return a->attnum;
+        }
+    }
+    if (required)
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_COLUMN),
+                 errmsg("ledger table \"%s\" has no column \"%s\"", relname, name),
+                 errdetail("Columns added by trace.ledger_enable() must not be dropped or renamed.")));
+    return InvalidAttrNumber;
+}
+
+/*
+ * The cached hashing state of a ledger table, rebuilt when the table, its
+ * types, its ledger name or its algorithm changed.
+ */
+PtLedgerRel *
+pt_ledger_rel(Relation rel, const char *name, const char *alg)
+{
+    Oid         relid = RelationGetRelid(rel);
+    PtLedgerRel *lr;
+    bool        found;
+    TupleDesc   td = RelationGetDescr(rel);
+    const char *relname = RelationGetRelationName(rel);
+    ledger_alg  a;
+    MemoryContext old;
+    List       *seqs;
+    ListCell   *lc;
+    List       *idxs;
+    int         i;
+
+    if (!ledger_alg_parse(alg, &a))
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("unknown ledger hash algorithm \"%s\"", alg),
+                 errdetail("Known algorithms are sha256 and sm3.")));
+
+    if (ledger_rels == NULL)
+    {
+        HASHCTL     ctl;
+
+        memset(&ctl, 0, sizeof(ctl));
+        ctl.keysize = sizeof(Oid);
+        ctl.entrysize = sizeof(PtLedgerRel);
+        ctl.hcxt = CacheMemoryContext;
+        ledger_rels = hash_create("pgtrace ledger tables", 16, &ctl,
+                                  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+        CacheRegisterRelcacheCallback(ledger_rel_invalidate, (Datum) 0);
+        CacheRegisterSyscacheCallback(TYPEOID, ledger_type_invalidate, (Datum) 0);
+    }
+
+    lr = hash_search(ledger_rels, &relid, HASH_ENTER, &found);
+    if (found && lr->valid && lr->alg == a && strcmp(lr->name, name) == 0
+        && lr->natts == td->natts)
+        return lr;
+
+    if (found && lr->cxt)
+    {
+        ledger_hasher_free(&lr->hasher);
+        MemoryContextDelete(lr->cxt);
+    }
+    memset(((char *) lr) + sizeof(Oid), 0, sizeof(PtLedgerRel) - sizeof(Oid));
+    lr->relid = relid;
+
+    lr->cxt = AllocSetContextCreate(CacheMemoryContext, "pgtrace ledger table",
+                                    ALLOCSET_SMALL_SIZES);
+    lr->rowcxt = AllocSetContextCreate(lr->cxt, "pgtrace ledger row",
+                                       ALLOCSET_DEFAULT_SIZES);
+    old = MemoryContextSwitchTo(lr->cxt);
+    lr->name = pstrdup(name);
+    lr->alg = a;
+    if (!ledger_hasher_init(&lr->hasher, a))
+    {
+        MemoryContextSwitchTo(old);
+        MemoryContextDelete(lr->cxt);
+        lr->cxt = NULL;
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                 errmsg("hash algorithm \"%s\" is not available in this OpenSSL build", alg)));
+    }
+    lr->natts = td->natts;
+    lr->seq_att = find_att(td, PT_COL_SEQ, INT8OID, true, relname);
+    lr->hash_att = find_att(td, PT_COL_HASH, BYTEAOID, true, relname);
+    lr->by_att = find_att(td, PT_COL_BY, TEXTOID, true, relname);
+    lr->at_att = find_att(td, PT_COL_AT, TIMESTAMPTZOID, true, relname);
+    lr->method_att = find_att(td, PT_COL_METHOD, TEXTOID, true, relname);
+    lr->retain_att = find_att(td, PT_COL_RETAIN, DATEOID, true, relname);
+
+    lr->enc_atts = palloc(sizeof(AttrNumber) * td->natts);
+    lr->encs = palloc(sizeof(PtEnc *) * td->natts);
+    for (i = 0; i < td->natts; i++)
+    {
+        Form_pg_attribute att = TupleDescAttr(td, i);
+
+        /*
+         * Generated columns are computed after BEFORE triggers, from the
+         * hashed columns: they add nothing and are left out.
+         */
+        if (att->attisdropped || att->attgenerated
+            || att->attnum == lr->seq_att || att->attnum == lr->hash_att)
+            continue;
+        lr->enc_atts[lr->nenc] = att->attnum;
+        lr->encs[lr->nenc] = make_enc(att->atttypid, att->atttypmod, lr->cxt, 0);
+        lr->nenc++;
+    }
+
+    /* The unique btree index on ledger_seq. */
+    idxs = RelationGetIndexList(rel);
+    foreach(lc, idxs)
+    {
+        Oid         idxoid = lfirst_oid(lc);
+        HeapTuple   ht = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idxoid));
+        Form_pg_index ix;
+
+        if (!HeapTupleIsValid(ht))
+            continue;
+        ix = (Form_pg_index) GETSTRUCT(ht);
+        if (ix->indisunique && ix->indisvalid && ix->indnatts == 1
+            && ix->indkey.values[0] == lr->seq_att && heap_attisnull(ht, Anum_pg_index_indpred, NULL)
+            && index_relam(idxoid) == BTREE_AM_OID)
+            lr->indexoid = idxoid;
+        ReleaseSysCache(ht);
+    }
+    list_free(idxs);
+
+    /* The sequence owned by ledger_seq. */
+    seqs = getOwnedSequences(relid);
+    foreach(lc, seqs)
+    {
+        Oid         seqid = lfirst_oid(lc);
+        Oid         tab;
+        int32       col;
+
+        if ((sequenceIsOwned(seqid, DEPENDENCY_AUTO, &tab, &col)
+             || sequenceIsOwned(seqid, DEPENDENCY_INTERNAL, &tab, &col))
+            && col == lr->seq_att)
+            lr->seqoid = seqid;
+    }
+    list_free(seqs);
+    MemoryContextSwitchTo(old);
+
+    lr->valid = true;
+    return lr;
+}
+
+/* Hash one row given its values (indexed by attnum - 1). */
+void
+pt_ledger_row_hash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
+                   uint8 out[LEDGER_HASH_LEN])
+{
+    MemoryContext old = MemoryContextSwitchTo(lr->rowcxt);
+    int         i;
+
+    ledger_hasher_reset(&lr->hasher);
+    ledger_enc_row_header(&lr->hasher, lr->name, strlen(lr->name), seq);
+    for (i = 0; i < lr->nenc; i++)
+    {
+        int         k = lr->enc_atts[i] - 1;
+
+        if (nulls[k])
+            ledger_enc_null(&lr->hasher);
+        else
+            encode_datum(&lr->hasher, lr->encs[i], values[k]);
+    }
+    ledger_hasher_final(&lr->hasher, out);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(lr->rowcxt);
+}
+
+/* Recompute a stored row's hash into out; true when it equals ledger_hash. */
+bool
+pt_ledger_hash_matches(PtLedgerRel *lr, Datum *values, bool *nulls, uint8 out[LEDGER_HASH_LEN])
+{
+    bytea      *stored;
+
+    if (nulls[lr->seq_att - 1])
+    {
+        memset(out, 0, LEDGER_HASH_LEN);
+        return false;
+    }
+    pt_ledger_row_hash(lr, values, nulls, DatumGetInt64(values[lr->seq_att - 1]), out);
+    if (nulls[lr->hash_att - 1])
+        return false;
+    stored = DatumGetByteaPP(values[lr->hash_att - 1]);
+    return VARSIZE_ANY_EXHDR(stored) == LEDGER_HASH_LEN
+        && memcmp(VARDATA_ANY(stored), out, LEDGER_HASH_LEN) == 0;
+}
+
+Oid
+pt_ledger_extension_schema(void)
+{
+    /* The schema is fixed (pgtrace.control: schema = trace, not relocatable). */
+    if (!OidIsValid(get_extension_oid("pgtrace", true)))
+        return InvalidOid;
+    return get_namespace_oid("trace", true);
+}
+
+/* ------------------------------------------------------------- index scans */
+
+void
+pt_seqscan_begin(PtSeqScan *s, PtLedgerRel *lr, Relation heap, Snapshot snap,
+                 int64 lo, int64 hi)
+{
+    ScanKeyData keys[2];
+
+    if (!OidIsValid(lr->indexoid))
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("ledger table \"%s\" has no unique index on %s",
+                        RelationGetRelationName(heap), PT_COL_SEQ),
+                 errdetail("trace.ledger_enable() creates one; it must not be dropped.")));
+    s->heap = heap;
+    s->index = index_open(lr->indexoid, AccessShareLock);
+    ScanKeyInit(&keys[0], 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(lo));
+    ScanKeyInit(&keys[1], 1, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(hi));
+    s->scan = index_beginscan(heap, s->index, snap, 2, 0);
+    index_rescan(s->scan, keys, 2, NULL, 0);
+    s->slot = table_slot_create(heap, NULL);
+}
+
+bool
+pt_seqscan_next(PtSeqScan *s, Datum **values, bool **nulls)
+{
+    if (!index_getnext_slot(s->scan, ForwardScanDirection, s->slot))
+        return false;
+    slot_getallattrs(s->slot);
+    *values = s->slot->tts_values;
+    *nulls = s->slot->tts_isnull;
+    return true;
+}
+
+void
+pt_seqscan_end(PtSeqScan *s)
+{
+    index_endscan(s->scan);
+    ExecDropSingleTupleTableSlot(s->slot);
+    index_close(s->index, AccessShareLock);
+}
+
+/* ---------------------------------------------------------------- triggers */
+
+/* How the row was collected: pgtrace.collection_method, else application_name. */
+static const char *
+collection_method(void)
+{
+    const char *app;
+
+    if (pt_collection_method && pt_collection_method[0])
+        return pt_collection_method;
+    app = GetConfigOption("application_name", true, false);
+    return (app && app[0]) ? app : NULL;
+}
+
+PG_FUNCTION_INFO_V1(pt_ledger_insert_trigger);
+/*
+ * BEFORE INSERT FOR EACH ROW on a ledger table (ENABLE ALWAYS).
+ * Arguments: ledger name, hash algorithm, retention interval ('' for none).
+ * A new row gets its seq, who/when/how and retain-until, then its hash. A row
+ * that arrives already carrying seq and hash (pg_restore, a logical
+ * replication subscriber) is accepted only when the hash recomputes equal.
+ */
+Datum
+pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
+{
+    TriggerData *td = (TriggerData *) fcinfo->context;
+    Relation    rel;
+    TupleDesc   desc;
+    PtLedgerRel *lr;
+    Datum      *values;
+    bool       *nulls;
+    HeapTuple   newtup;
+    uint8       hash[LEDGER_HASH_LEN];
+    bytea      *hb;
+    int64       seq;
+
+    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event)
+        || !TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event)
+        || td->tg_trigger->tgnargs < 3)
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("pt_ledger_insert_trigger must run BEFORE INSERT FOR EACH ROW with 3 arguments")));
+
+    rel = td->tg_relation;
+    desc = RelationGetDescr(rel);
+    lr = pt_ledger_rel(rel, td->tg_trigger->tgargs[0], td->tg_trigger->tgargs[1]);
+
+    values = palloc(sizeof(Datum) * desc->natts);
+    nulls = palloc(sizeof(bool) * desc->natts);
+    heap_deform_tuple(td->tg_trigtuple, desc, values, nulls);
+
+    if (!nulls[lr->hash_att - 1])
+    {
+        /* A row that already carries its hash: accept it only if it is right. */
+        if (!pt_ledger_hash_matches(lr, values, nulls, hash))
+            ereport(ERROR,
+                    (errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+                     errmsg("row of ledger table \"%s\" carries a ledger_hash that does not match its contents",
+                            RelationGetRelationName(rel)),
+                     errdetail("A row may arrive with ledger_seq and ledger_hash set (restore, replication) only when the hash recomputes equal."),
+                     errhint("Leave ledger_hash NULL to let the ledger assign it.")));
+        return PointerGetDatum(td->tg_trigtuple);
+    }
+
+    if (!OidIsValid(lr->seqoid))
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("ledger table \"%s\" has no sequence owned by %s",
+                        RelationGetRelationName(rel), PT_COL_SEQ)));
+
+    /*
+     * Take the transaction id before the sequence number: the sealer relies
+     * on every holder of a seq having an xid older than any xid handed out
+     * after that seq (ledger_seal.c, "horizon").
+     */
+    (void) GetTopTransactionId();
+    seq = nextval_internal(lr->seqoid, false);
+
+    values[lr->seq_att - 1] = Int64GetDatum(seq);
+    nulls[lr->seq_att - 1] = false;
+    values[lr->by_att - 1] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+    nulls[lr->by_att - 1] = false;
+    values[lr->at_att - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+    nulls[lr->at_att - 1] = false;
+    {
+        const char *m = collection_method();
+
+        nulls[lr->method_att - 1] = (m == NULL);
+        values[lr->method_att - 1] = m ? CStringGetTextDatum(m) : (Datum) 0;
+    }
+    if (nulls[lr->retain_att - 1] && td->tg_trigger->tgargs[2][0] != '\0')
+    {
+        /* Retain-until = start of transaction + retention, counted in UTC. */
+        Datum       iv = DirectFunctionCall3(interval_in,
+                                             CStringGetDatum(td->tg_trigger->tgargs[2]),
+                                             ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+        Timestamp   until = DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval,
+                                                                  TimestampGetDatum((Timestamp) GetCurrentTransactionStartTimestamp()),
+                                                                  iv));
+        int64       days = until / USECS_PER_DAY;
+
+        if (until < 0 && until % USECS_PER_DAY != 0)
+            days--;
+        values[lr->retain_att - 1] = DateADTGetDatum((DateADT) days);
+        nulls[lr->retain_att - 1] = false;
+    }
+
+    pt_ledger_row_hash(lr, values, nulls, seq, hash);
+    hb = palloc(VARHDRSZ + LEDGER_HASH_LEN);
+    SET_VARSIZE(hb, VARHDRSZ + LEDGER_HASH_LEN);
+    memcpy(VARDATA(hb), hash, LEDGER_HASH_LEN);
+    values[lr->hash_att - 1] = PointerGetDatum(hb);
+    nulls[lr->hash_att - 1] = false;
+
+    newtup = heap_form_tuple(desc, values, nulls);
+    return PointerGetDatum(newtup);
+}
+
+PG_FUNCTION_INFO_V1(pt_ledger_refuse_trigger);
+/*
+ * BEFORE UPDATE OR DELETE OR TRUNCATE FOR EACH STATEMENT (ENABLE ALWAYS):
+ * ledger tables are append-only for every role. trace.purge() alone may
+ * delete, and only rows past their retention.
+ */
+Datum
+pt_ledger_refuse_trigger(PG_FUNCTION_ARGS)
+{
+    TriggerData *td = (TriggerData *) fcinfo->context;
+    const char *op;
+
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("pt_ledger_refuse_trigger must be called as a trigger")));
+    if (TRIGGER_FIRED_BY_DELETE(td->tg_event)
+        && pt_purging_relid == RelationGetRelid(td->tg_relation))
+        return PointerGetDatum(NULL);
+
+    if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+        op = "UPDATE";
+    else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+        op = "DELETE";
+    else if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+        op = "TRUNCATE";
+    else
+        op = "this command";
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+             errmsg("%s on ledger table \"%s\" is not allowed", op,
+                    RelationGetRelationName(td->tg_relation)),
+             errdetail("Ledger tables are append-only for every role, owner and superuser included."),
+             errhint("Record a correction as a new row that supersedes the old one; rows past retention are removed by trace.purge().")));
+    PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(pt_ledger_row_hash_sql);
+/*
+ * trace._ledger_row_hash(tbl regclass, seq bigint) → bytea: recompute the
+ * hash of one stored row (for tests and inspection).
+ */
+Datum
+pt_ledger_row_hash_sql(PG_FUNCTION_ARGS)
+{
+    Oid         relid = PG_GETARG_OID(0);
+    int64       seq = PG_GETARG_INT64(1);
+    text       *name = PG_GETARG_TEXT_PP(2);
+    text       *alg = PG_GETARG_TEXT_PP(3);
+    Relation    rel = table_open(relid, AccessShareLock);
+    PtLedgerRel *lr = pt_ledger_rel(rel, text_to_cstring(name), text_to_cstring(alg));
+    PtSeqScan   s;
+    Datum      *values;
+    bool       *nulls;
+    uint8       hash[LEDGER_HASH_LEN];
+    bool        got = false;
+    bytea      *out = NULL;
+
+    pt_seqscan_begin(&s, lr, rel, GetActiveSnapshot(), seq, seq + 1);
+    if (pt_seqscan_next(&s, &values, &nulls))
+    {
+        pt_ledger_row_hash(lr, values, nulls, seq, hash);
+        got = true;
+    }
+    pt_seqscan_end(&s);
+    table_close(rel, AccessShareLock);
+    if (!got)
+        PG_RETURN_NULL();
+    out = palloc(VARHDRSZ + LEDGER_HASH_LEN);
+    SET_VARSIZE(out, VARHDRSZ + LEDGER_HASH_LEN);
+    memcpy(VARDATA(out), hash, LEDGER_HASH_LEN);
+    PG_RETURN_BYTEA_P(out);
+}
+
+PG_FUNCTION_INFO_V1(pt_ledger_hooks_active_sql);
+Datum
+pt_ledger_hooks_active_sql(PG_FUNCTION_ARGS)
+{
+    PG_RETURN_BOOL(pt_ledger_hooks_active);
+}
+
+/* ------------------------------------------------------------------- init */
+
+void
+pt_ledger_init(void)
+{
+    DefineCustomStringVariable("pgtrace.collection_method",
+                               "How ledger rows are collected (recorded in ledger_method and hashed).",
+                               "When empty, application_name is recorded.",
+                               &pt_collection_method, "", PGC_USERSET, 0, NULL, NULL, NULL);
+    DefineCustomIntVariable("pgtrace.seal_interval",
+                            "Milliseconds between two runs of the background ledger sealer.",
+                            NULL, &pt_seal_interval_ms, 1000, 10, 3600 * 1000,
+                            PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+    DefineCustomStringVariable("pgtrace.database",
+                               "Database in which the background ledger sealer runs.",
+                               NULL, &pt_sealer_database, "postgres", PGC_POSTMASTER, 0,
+                               NULL, NULL, NULL);
+    DefineCustomIntVariable("pgtrace.seal_pending_limit",
+                            "Seconds a committed ledger row may stay unsealed before trace.verify() reports it.",
+                            NULL, &pt_pending_limit_s, 60, 0, INT_MAX,
+                            PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+    DefineCustomBoolVariable("pgtrace.break_glass",
+                             "Allow removing a ledger table or the extension past retention (recorded).",
+                             NULL, &pt_break_glass, false, PGC_SUSET, 0, NULL, NULL, NULL);
+
+    if (pt_preloaded)
+    {
+        pt_ledger_install_hooks();
+        pt_ledger_register_sealer();
+    }
+}

@@ -1,0 +1,389 @@
+/*
+ * ledger_hook.c — the ProcessUtility guard of ledger tables (active only when
+ * pgtrace is in shared_preload_libraries).
+ *
+ * Triggers refuse UPDATE, DELETE and TRUNCATE; this hook closes the utility
+ * commands around them: switching the ledger triggers off (or to ORIGIN /
+ * REPLICA mode, which session_replication_role silences), dropping or renaming
+ * them, rules, column changes and rewrites, DROP of a ledger table or of the
+ * extension while ledger rows exist. Prevention stops at SQL: a superuser
+ * editing the catalog or the files is caught by trace.verify() instead.
+ */
+#include "ledger_pg.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+
+#include <string.h>
+
+bool        pt_ledger_hooks_active = false;
+
+static ProcessUtility_hook_type prev_utility = NULL;
+
+/* Is relid a registered ledger table (or one of the ledger's own tables)? */
+static bool
+is_ledger(Oid relid)
+{
+    Oid         nsp = pt_ledger_extension_schema();
+    bool        result = false;
+    Oid         types[1] = {OIDOID};
+    Datum       args[1] = {ObjectIdGetDatum(relid)};
+    char       *relname;
+
+    if (!OidIsValid(nsp) || !OidIsValid(relid) || !IsTransactionState())
+        return false;
+    if (get_rel_namespace(relid) == nsp)
+    {
+        relname = get_rel_name(relid);
+        if (relname && (strcmp(relname, "ledger_blocks") == 0
+                        || strcmp(relname, "ledger_tombstones") == 0))
+            return true;
+    }
+    if (!OidIsValid(get_relname_relid("ledger_tables", nsp)))
+        return false;
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_execute_with_args("SELECT 1 FROM trace.ledger_tables WHERE relid = $1",
+                              1, types, args, NULL, true, 1) == SPI_OK_SELECT)
+        result = SPI_processed > 0;
+    PopActiveSnapshot();
+    SPI_finish();
+    return result;
+}
+
+/* Does the table hold at least one row? */
+static bool
+has_rows(Oid relid)
+{
+    bool        result = false;
+    char       *q;
+
+    q = psprintf("SELECT 1 FROM %s LIMIT 1",
+                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+                                            get_rel_name(relid)));
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_execute(q, true, 1) == SPI_OK_SELECT)
+        result = SPI_processed > 0;
+    PopActiveSnapshot();
+    SPI_finish();
+    return result;
+}
+
+static bool
+any_ledger_rows(void)
+{
+    Oid         nsp = pt_ledger_extension_schema();
+    bool        result = false;
+    Oid        *relids = NULL;
+    int         n = 0;
+    int         i;
+
+    if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("ledger_tables", nsp)))
+        return false;
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_execute("SELECT relid::pg_catalog.oid FROM trace.ledger_tables", true, 0) == SPI_OK_SELECT)
+    {
+        n = (int) SPI_processed;
+        relids = palloc(sizeof(Oid) * Max(n, 1));
+        for (i = 0; i < n; i++)
+        {
+            bool        isnull;
+
+            relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+        }
+    }
+    PopActiveSnapshot();
+    SPI_finish();
+    for (i = 0; i < n && !result; i++)
+        if (OidIsValid(relids[i]) && get_rel_name(relids[i]) != NULL)
+            result = has_rows(relids[i]);
+    return result;
+}
+
+static void
+refuse(const char *what, const char *relname, const char *detail)
+{
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+             errmsg("%s on ledger table \"%s\" is not allowed", what, relname),
+             errdetail("%s", detail),
+             errhint("Ledger tables are append-only; see docs/ledger.md.")));
+}
+
+static Oid
+rangevar_relid(RangeVar *rv)
+{
+    return rv ? RangeVarGetRelid(rv, NoLock, true) : InvalidOid;
+}
+
+static bool
+is_ledger_trigger_name(const char *name)
+{
+    return strcmp(name, PT_TRIGGER_INSERT) == 0 || strcmp(name, PT_TRIGGER_REFUSE) == 0;
+}
+
+static void
+check_alter_table(AlterTableStmt *stmt)
+{
+    Oid         relid = rangevar_relid(stmt->relation);
+    ListCell   *lc;
+    int         rows = -1;      /* unknown */
+
+    if (!is_ledger(relid))
+        return;
+    foreach(lc, stmt->cmds)
+    {
+        AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+        const char *what = NULL;
+        bool        only_with_rows = false;
+
+        switch (cmd->subtype)
+        {
+            case AT_EnableTrig:
+            case AT_EnableReplicaTrig:
+            case AT_DisableTrig:
+                if (cmd->name && is_ledger_trigger_name(cmd->name))
+                    what = "changing the firing of a ledger trigger";
+                break;
+            case AT_EnableTrigAll:
+            case AT_DisableTrigAll:
+            case AT_EnableTrigUser:
+            case AT_DisableTrigUser:
+                what = "changing the firing of all triggers";
+                break;
+            case AT_EnableRule:
+            case AT_EnableAlwaysRule:
+            case AT_EnableReplicaRule:
+                what = "enabling a rule";
+                break;
+            case AT_AlterColumnType:
+                what = "ALTER COLUMN TYPE";
+                only_with_rows = true;
+                break;
+            case AT_DropColumn:
+                what = "DROP COLUMN";
+                only_with_rows = true;
+                break;
+            case AT_AddColumn:
+                what = "ADD COLUMN";
+                only_with_rows = true;
+                break;
+            case AT_SetLogged:
+            case AT_SetUnLogged:
+            case AT_SetAccessMethod:
+                what = "rewriting the table";
+                only_with_rows = true;
+                break;
+            case AT_AddInherit:
+            case AT_DropInherit:
+            case AT_AttachPartition:
+            case AT_DetachPartition:
+                what = "changing inheritance";
+                break;
+            case AT_DropExpression:
+                what = "DROP EXPRESSION";
+                only_with_rows = true;
+                break;
+            default:
+                break;
+        }
+        if (what == NULL)
+            continue;
+        if (only_with_rows)
+        {
+            if (rows < 0)
+                rows = has_rows(relid) ? 1 : 0;
+            if (rows == 0)
+                continue;
+        }
+        refuse(what, get_rel_name(relid),
+               "The ledger's triggers, columns and storage are fixed while it holds rows.");
+    }
+}
+
+static void
+check_drop(DropStmt *stmt)
+{
+    ListCell   *lc;
+
+    foreach(lc, stmt->objects)
+    {
+        switch (stmt->removeType)
+        {
+            case OBJECT_TABLE:
+                {
+                    Oid         relid = rangevar_relid(makeRangeVarFromNameList((List *) lfirst(lc)));
+
+                    if (is_ledger(relid) && (!pt_break_glass || get_rel_namespace(relid) == pt_ledger_extension_schema())
+                        && has_rows(relid))
+                        refuse("DROP TABLE", get_rel_name(relid),
+                               "A ledger table cannot be dropped while it holds rows.");
+                    break;
+                }
+            case OBJECT_TRIGGER:
+                {
+                    List       *names = (List *) lfirst(lc);
+                    char       *trig = strVal(llast(names));
+                    Oid         relid = rangevar_relid(makeRangeVarFromNameList(list_truncate(list_copy(names), list_length(names) - 1)));
+
+                    if (is_ledger_trigger_name(trig) && is_ledger(relid))
+                        refuse("DROP TRIGGER", get_rel_name(relid),
+                               "The ledger triggers cannot be dropped.");
+                    break;
+                }
+            case OBJECT_EXTENSION:
+                {
+                    char       *ext = strVal(lfirst(lc));
+
+                    if (strcmp(ext, "pgtrace") == 0 && !pt_break_glass && any_ledger_rows())
+                        ereport(ERROR,
+                                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                                 errmsg("DROP EXTENSION pgtrace is not allowed while ledger tables hold rows"),
+                                 errdetail("Dropping the extension would remove the ledger's blocks and its triggers."),
+                                 errhint("See pgtrace.break_glass in docs/ledger.md.")));
+                    break;
+                }
+            case OBJECT_SCHEMA:
+                {
+                    char       *nspname = strVal(lfirst(lc));
+                    Oid         nsp = get_namespace_oid(nspname, true);
+
+                    if (OidIsValid(nsp) && nsp != pt_ledger_extension_schema()
+                        && stmt->behavior == DROP_CASCADE && any_ledger_rows())
+                    {
+                        /* Conservative: cascade could reach a ledger table. */
+                        SPI_connect();
+                        PushActiveSnapshot(GetTransactionSnapshot());
+                        {
+                            Oid         types[1] = {OIDOID};
+                            Datum       args[1] = {ObjectIdGetDatum(nsp)};
+
+                            if (SPI_execute_with_args("SELECT 1 FROM trace.ledger_tables l JOIN pg_catalog.pg_class c"
+                                                      " ON c.oid = l.relid WHERE c.relnamespace = $1",
+                                                      1, types, args, NULL, true, 1) == SPI_OK_SELECT
+                                && SPI_processed > 0)
+                                ereport(ERROR,
+                                        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                                         errmsg("DROP SCHEMA \"%s\" CASCADE would drop ledger tables", nspname)));
+                        }
+                        PopActiveSnapshot();
+                        SPI_finish();
+                    }
+                    break;
+                }
+            default:
+                return;
+        }
+    }
+}
+
+static void
+ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+               ProcessUtilityContext context, ParamListInfo params,
+               QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+    Node       *parsetree = pstmt->utilityStmt;
+
+    if (IsTransactionState() && OidIsValid(pt_ledger_extension_schema()))
+    {
+        switch (nodeTag(parsetree))
+        {
+            case T_AlterTableStmt:
+                check_alter_table((AlterTableStmt *) parsetree);
+                break;
+            case T_DropStmt:
+                check_drop((DropStmt *) parsetree);
+                break;
+            case T_TruncateStmt:
+                {
+                    ListCell   *lc;
+
+                    foreach(lc, ((TruncateStmt *) parsetree)->relations)
+                    {
+                        Oid         relid = rangevar_relid(lfirst_node(RangeVar, lc));
+
+                        if (is_ledger(relid))
+                            refuse("TRUNCATE", get_rel_name(relid),
+                                   "Ledger tables are append-only for every role, owner and superuser included.");
+                    }
+                    break;
+                }
+            case T_RuleStmt:
+                {
+                    Oid         relid = rangevar_relid(((RuleStmt *) parsetree)->relation);
+
+                    if (is_ledger(relid))
+                        refuse("CREATE RULE", get_rel_name(relid),
+                               "A rule could redirect or drop the ledger's inserts.");
+                    break;
+                }
+            case T_CreateTrigStmt:
+                {
+                    CreateTrigStmt *ct = (CreateTrigStmt *) parsetree;
+                    Oid         relid = rangevar_relid(ct->relation);
+                    char       *fn = strVal(llast(ct->funcname));
+
+                    if (ct->row && ct->timing == TRIGGER_TYPE_BEFORE
+                        && strcmp(fn, "_ledger_insert_trigger") != 0
+                        && strcmp(fn, "_ledger_refuse_trigger") != 0
+                        && is_ledger(relid))
+                        refuse("a BEFORE ROW trigger", get_rel_name(relid),
+                               "Only the ledger's own trigger may change a row before it is stored and hashed.");
+                    if (ct->replace && is_ledger_trigger_name(ct->trigname) && is_ledger(relid))
+                        refuse("replacing a ledger trigger", get_rel_name(relid),
+                               "The ledger triggers cannot be replaced.");
+                    break;
+                }
+            case T_RenameStmt:
+                {
+                    RenameStmt *rs = (RenameStmt *) parsetree;
+
+                    if (rs->renameType == OBJECT_COLUMN && rs->subname
+                        && strncmp(rs->subname, "ledger_", 7) == 0)
+                    {
+                        Oid         relid = rangevar_relid(rs->relation);
+
+                        if (is_ledger(relid))
+                            refuse("renaming a ledger column", get_rel_name(relid),
+                                   "The ledger's columns are fixed.");
+                    }
+                    else if (rs->renameType == OBJECT_TRIGGER && rs->subname
+                             && is_ledger_trigger_name(rs->subname))
+                    {
+                        Oid         relid = rangevar_relid(rs->relation);
+
+                        if (is_ledger(relid))
+                            refuse("renaming a ledger trigger", get_rel_name(relid),
+                                   "The ledger triggers are fixed.");
+                    }
+                    break;
+                }
+            default:
+                break;
+        }
+    }
+
+    if (prev_utility)
+        prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+    else
+        standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
+void
+pt_ledger_install_hooks(void)
+{
+    prev_utility = ProcessUtility_hook;
+    ProcessUtility_hook = ledger_utility;
+    pt_ledger_hooks_active = true;
+}

@@ -1,0 +1,104 @@
+/*
+ * ledger_pg.h — declarations shared by the PostgreSQL side of the ledger
+ * (ledger.c: settings, triggers, row hashing; ledger_seal.c: sealing and the
+ * background sealer; ledger_verify.c: verification and proofs;
+ * ledger_hook.c: the ProcessUtility guard).
+ */
+#ifndef PGTRACE_LEDGER_PG_H
+#define PGTRACE_LEDGER_PG_H
+
+#include "pgtrace.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "datatype/timestamp.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "utils/rel.h"
+#include "utils/snapshot.h"
+
+#include "ledger.h"
+
+/* Names of the metadata columns ledger_enable adds. */
+#define PT_COL_SEQ          "ledger_seq"
+#define PT_COL_HASH         "ledger_hash"
+#define PT_COL_BY           "ledger_recorded_by"
+#define PT_COL_AT           "ledger_recorded_at"
+#define PT_COL_METHOD       "ledger_method"
+#define PT_COL_RETAIN       "ledger_retain_until"
+
+/* Triggers ledger_enable creates (the utility hook protects them by name). */
+#define PT_TRIGGER_INSERT   "pgtrace_ledger_insert"
+#define PT_TRIGGER_REFUSE   "pgtrace_ledger_refuse"
+
+/* Advisory-lock class of the per-ledger sealing lock ('pgtl'). */
+#define PT_SEAL_LOCK_CLASS  0x7067746c
+
+/* Rows per block at most: bounds the memory of sealing, verifying, proofs. */
+#define PT_BLOCK_MAX_ROWS   65536
+
+typedef struct PtEnc PtEnc;
+
+/* What one ledger table needs to hash its rows, cached per backend. */
+typedef struct PtLedgerRel
+{
+    Oid         relid;          /* hash key */
+    bool        valid;
+    MemoryContext cxt;          /* everything below lives here */
+    MemoryContext rowcxt;       /* reset after each row */
+    char       *name;           /* ledger name, hashed into every row */
+    ledger_alg  alg;
+    ledger_hasher hasher;
+    int         natts;
+    AttrNumber  seq_att;
+    AttrNumber  hash_att;
+    AttrNumber  by_att;
+    AttrNumber  at_att;
+    AttrNumber  method_att;
+    AttrNumber  retain_att;
+    int         nenc;           /* hashed columns */
+    AttrNumber *enc_atts;
+    PtEnc     **encs;
+    Oid         indexoid;       /* unique btree index on ledger_seq */
+    Oid         seqoid;         /* sequence handing out ledger_seq (or Invalid) */
+    bool        has_retention;
+    Interval    retention;
+} PtLedgerRel;
+
+/* ledger.c */
+extern char *pt_collection_method;
+extern int  pt_seal_interval_ms;
+extern char *pt_sealer_database;
+extern int  pt_pending_limit_s;
+extern bool pt_break_glass;
+extern Oid  pt_purging_relid;
+
+extern PtLedgerRel *pt_ledger_rel(Relation rel, const char *name, const char *alg);
+extern void pt_ledger_row_hash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
+                               uint8 out[LEDGER_HASH_LEN]);
+extern bool pt_ledger_hash_matches(PtLedgerRel *lr, Datum *values, bool *nulls,
+                                   uint8 out[LEDGER_HASH_LEN]);
+extern Oid  pt_ledger_extension_schema(void);
+
+/* An index-order scan of one ledger table over ledger_seq in [lo, hi). */
+typedef struct PtSeqScan
+{
+    Relation    heap;
+    Relation    index;
+    IndexScanDesc scan;
+    TupleTableSlot *slot;
+} PtSeqScan;
+
+extern void pt_seqscan_begin(PtSeqScan *s, PtLedgerRel *lr, Relation heap,
+                             Snapshot snap, int64 lo, int64 hi);
+extern bool pt_seqscan_next(PtSeqScan *s, Datum **values, bool **nulls);
+extern void pt_seqscan_end(PtSeqScan *s);
+
+/* ledger_seal.c */
+extern void pt_ledger_register_sealer(void);
+
+/* ledger_hook.c */
+extern void pt_ledger_install_hooks(void);
+extern bool pt_ledger_hooks_active;
+
+#endif                          /* PGTRACE_LEDGER_PG_H */

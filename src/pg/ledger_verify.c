@@ -1,0 +1,543 @@
+/*
+ * ledger_verify.c — trace.verify() and trace.proof().
+ *
+ * Verification recomputes everything from the stored rows and blocks, in one
+ * snapshot, streaming: blocks are read in block order through a cursor; each
+ * block's member rows are read in seq order by index range scans over its
+ * members (so no sort of rows, and memory bounded by one block). Every row
+ * hash, every Merkle root and every chain link is recomputed. Rows that no
+ * block holds are then examined one by one: pending (not yet sealed), pending
+ * too long, or inserted (bad hash, or below the sealer's floor).
+ */
+#include "ledger_pg.h"
+
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include <string.h>
+
+#define MAX_PROBLEMS 1000
+
+typedef struct VerifyCtx
+{
+    StringInfoData problems;
+    int         nproblems;
+    bool        truncated;
+    int64       rows;
+    int64       blocks;
+    int64       pending;
+    int64       purged;
+    int         ledgers;
+    const char *table;          /* current table, for problems */
+    const char *ledger;
+} VerifyCtx;
+
+/* One block as read from trace.ledger_blocks (copied out of SPI). */
+typedef struct BlockRec
+{
+    int64       block_no;
+    int64       row_count;
+    uint8       root[LEDGER_HASH_LEN];
+    uint8       prev[LEDGER_HASH_LEN];
+    uint8       hash[LEDGER_HASH_LEN];
+    bool        fields_ok;      /* hashes had the right length */
+    int64       sealed_at;
+    int         nranges;
+    int64      *ranges;         /* lo, hi pairs */
+    int64       nleaves;
+    uint8      *leaves;
+} BlockRec;
+
+static void
+add_problem(VerifyCtx *v, const char *kind, bool has_seq, int64 seq, int64 block_no,
+            const char *detail)
+{
+    StringInfo  s = &v->problems;
+
+    if (v->nproblems >= MAX_PROBLEMS)
+    {
+        v->truncated = true;
+        return;
+    }
+    if (v->nproblems > 0)
+        appendStringInfoString(s, ", ");
+    appendStringInfoString(s, "{\"table\": ");
+    escape_json(s, v->table);
+    appendStringInfoString(s, ", \"ledger\": ");
+    escape_json(s, v->ledger);
+    appendStringInfoString(s, ", \"kind\": ");
+    escape_json(s, kind);
+    if (has_seq)
+        appendStringInfo(s, ", \"seq\": " INT64_FORMAT, seq);
+    if (block_no > 0)
+        appendStringInfo(s, ", \"block\": " INT64_FORMAT, block_no);
+    appendStringInfoString(s, ", \"detail\": ");
+    escape_json(s, detail);
+    appendStringInfoChar(s, '}');
+    v->nproblems++;
+}
+
+static bool
+copy_hash(Datum d, bool isnull, uint8 out[LEDGER_HASH_LEN])
+{
+    bytea      *b;
+
+    memset(out, 0, LEDGER_HASH_LEN);
+    if (isnull)
+        return false;
+    b = DatumGetByteaPP(d);
+    if (VARSIZE_ANY_EXHDR(b) != LEDGER_HASH_LEN)
+        return false;
+    memcpy(out, VARDATA_ANY(b), LEDGER_HASH_LEN);
+    return true;
+}
+
+static int64 *
+int8_array(Datum d, int *n)
+{
+    ArrayType  *a = DatumGetArrayTypeP(d);
+    Datum      *elems;
+    bool       *nulls;
+    int64      *out;
+    int         i;
+
+    deconstruct_array(a, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
+    out = palloc(sizeof(int64) * Max(*n, 1));
+    for (i = 0; i < *n; i++)
+        out[i] = nulls[i] ? 0 : DatumGetInt64(elems[i]);
+    return out;
+}
+
+/* Columns: block_no, row_count, merkle_root, prev_hash, block_hash,
+ * sealed_at, leaf_hashes, lowers[], uppers[] */
+#define BLOCK_COLUMNS \
+    "block_no, row_count, merkle_root, prev_hash, block_hash, sealed_at, leaf_hashes," \
+    " ARRAY(SELECT pg_catalog.lower(r) FROM pg_catalog.unnest(members) r)," \
+    " ARRAY(SELECT pg_catalog.upper(r) FROM pg_catalog.unnest(members) r)"
+
+static void
+read_block(HeapTuple tup, TupleDesc td, BlockRec *b)
+{
+    bool        isnull;
+    bool        ok = true;
+    int         nlo;
+    int         nhi;
+    int64      *lo;
+    int64      *hi;
+    int         i;
+    bytea      *leaves;
+
+    b->block_no = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+    b->row_count = DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull));
+    ok &= copy_hash(SPI_getbinval(tup, td, 3, &isnull), isnull, b->root);
+    ok &= copy_hash(SPI_getbinval(tup, td, 4, &isnull), isnull, b->prev);
+    ok &= copy_hash(SPI_getbinval(tup, td, 5, &isnull), isnull, b->hash);
+    b->fields_ok = ok;
+    b->sealed_at = DatumGetInt64(SPI_getbinval(tup, td, 6, &isnull));
+    leaves = DatumGetByteaPP(SPI_getbinval(tup, td, 7, &isnull));
+    b->nleaves = isnull ? 0 : VARSIZE_ANY_EXHDR(leaves) / LEDGER_HASH_LEN;
+    b->leaves = palloc(Max(b->nleaves, 1) * LEDGER_HASH_LEN);
+    if (b->nleaves > 0)
+        memcpy(b->leaves, VARDATA_ANY(leaves), b->nleaves * LEDGER_HASH_LEN);
+    lo = int8_array(SPI_getbinval(tup, td, 8, &isnull), &nlo);
+    hi = int8_array(SPI_getbinval(tup, td, 9, &isnull), &nhi);
+    b->nranges = Min(nlo, nhi);
+    b->ranges = palloc(sizeof(int64) * 2 * Max(b->nranges, 1));
+    for (i = 0; i < b->nranges; i++)
+    {
+        b->ranges[2 * i] = lo[i];
+        b->ranges[2 * i + 1] = hi[i];
+    }
+}
+
+static void
+free_block(BlockRec *b)
+{
+    pfree(b->leaves);
+    pfree(b->ranges);
+}
+
+/* Tombstones of purged rows within [lo, hi), sorted by seq. */
+typedef struct Tombs
+{
+    bool        loaded;
+    int         n;
+    int64      *seqs;
+    uint8      *hashes;
+} Tombs;
+
+static void
+load_tombs(Tombs *t, const char *ledger, int64 lo, int64 hi)
+{
+    Oid         types[3] = {TEXTOID, INT8OID, INT8OID};
+    Datum       args[3] = {CStringGetTextDatum(ledger), Int64GetDatum(lo), Int64GetDatum(hi)};
+    int         i;
+
+    t->loaded = true;
+    if (SPI_execute_with_args("SELECT seq, row_hash FROM trace.ledger_tombstones"
+                              " WHERE ledger = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
+                              3, types, args, NULL, true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "pgtrace ledger: reading tombstones failed");
+    t->n = (int) SPI_processed;
+    t->seqs = palloc(sizeof(int64) * Max(t->n, 1));
+    t->hashes = palloc((size_t) LEDGER_HASH_LEN * Max(t->n, 1));
+    for (i = 0; i < t->n; i++)
+    {
+        bool        isnull;
+
+        t->seqs[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+        copy_hash(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull), isnull,
+                  t->hashes + (size_t) i * LEDGER_HASH_LEN);
+    }
+}
+
+static const uint8 *
+find_tomb(Tombs *t, int64 seq)
+{
+    int         lo = 0;
+    int         hi = t->n - 1;
+
+    while (lo <= hi)
+    {
+        int         mid = (lo + hi) / 2;
+
+        if (t->seqs[mid] == seq)
+            return t->hashes + (size_t) mid * LEDGER_HASH_LEN;
+        if (t->seqs[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return NULL;
+}
+
+static void
+missing_row(VerifyCtx *v, BlockRec *b, Tombs *t, int64 seq, int64 pos)
+{
+    const uint8 *th;
+
+    if (!t->loaded && b->nranges > 0)
+        load_tombs(t, v->ledger, b->ranges[0], b->ranges[2 * b->nranges - 1]);
+    th = find_tomb(t, seq);
+    if (th && pos < b->nleaves && memcmp(th, b->leaves + pos * LEDGER_HASH_LEN, LEDGER_HASH_LEN) == 0)
+    {
+        v->purged++;
+        return;
+    }
+    add_problem(v, "missing", true, seq, b->block_no,
+                th ? "A tombstone stands for this row but its hash is not the sealed one."
+                : "The row was sealed into this block and is no longer in the table.");
+}
+
+/* Check one present row at leaf position pos of block b. */
+static void
+check_row(VerifyCtx *v, PtLedgerRel *lr, BlockRec *b, int64 pos, int64 seq,
+          Datum *values, bool *nulls)
+{
+    uint8       h[LEDGER_HASH_LEN];
+    bool        stored_ok = pt_ledger_hash_matches(lr, values, nulls, h);
+    const uint8 *leaf = pos < b->nleaves ? b->leaves + pos * LEDGER_HASH_LEN : NULL;
+
+    if (leaf && memcmp(h, leaf, LEDGER_HASH_LEN) == 0)
+    {
+        if (stored_ok)
+            v->rows++;
+        else
+            add_problem(v, "changed", true, seq, b->block_no,
+                        "The row's values are the sealed ones but its ledger_hash column was altered.");
+        return;
+    }
+    if (leaf)
+    {
+        int64       j;
+
+        for (j = 0; j < b->nleaves; j++)
+            if (j != pos && memcmp(h, b->leaves + j * LEDGER_HASH_LEN, LEDGER_HASH_LEN) == 0)
+            {
+                add_problem(v, "reordered", true, seq, b->block_no,
+                            "The row's contents were sealed at another position of this block.");
+                return;
+            }
+    }
+    add_problem(v, "changed", true, seq, b->block_no,
+                stored_ok ? "The row and its ledger_hash were rewritten after sealing."
+                : "The row's values no longer match the hash sealed for it.");
+}
+
+/* Verify one block: its own fields, then each member row. */
+static void
+verify_block(VerifyCtx *v, PtLedgerRel *lr, Relation rel, BlockRec *b,
+             int64 expect_no, const uint8 prev_hash[LEDGER_HASH_LEN])
+{
+    uint8       h[LEDGER_HASH_LEN];
+    ledger_merkle m;
+    int64       members = 0;
+    int64       pos = 0;
+    int64       i;
+    int         r;
+    Tombs       tombs = {0};
+    char        msg[200];
+
+    if (b->block_no != expect_no)
+    {
+        snprintf(msg, sizeof(msg), "Expected block " INT64_FORMAT " here; blocks are numbered without gaps.",
+                 expect_no);
+        add_problem(v, b->block_no > expect_no ? "missing" : "inserted", false, 0, b->block_no, msg);
+    }
+    if (!b->fields_ok)
+        add_problem(v, "changed", false, 0, b->block_no, "A hash field of the block has the wrong length.");
+    if (memcmp(b->prev, prev_hash, LEDGER_HASH_LEN) != 0)
+        add_problem(v, "broken_link", false, 0, b->block_no,
+                    "The block's prev_hash is not the hash of the block before it.");
+    ledger_block_hash(&lr->hasher, lr->name, strlen(lr->name), b->block_no, b->row_count,
+                      b->root, b->prev, b->sealed_at, b->ranges, (uint32) b->nranges, h);
+    if (memcmp(h, b->hash, LEDGER_HASH_LEN) != 0)
+        add_problem(v, "broken_link", false, 0, b->block_no,
+                    "The block's hash does not match its contents.");
+    for (r = 0; r < b->nranges; r++)
+        members += b->ranges[2 * r + 1] - b->ranges[2 * r];
+    if (members != b->row_count || b->nleaves != b->row_count)
+        add_problem(v, "changed", false, 0, b->block_no,
+                    "The block's member count, leaf count and row_count disagree.");
+    ledger_merkle_init(&m, &lr->hasher);
+    for (i = 0; i < b->nleaves; i++)
+        ledger_merkle_push(&m, b->leaves + i * LEDGER_HASH_LEN);
+    ledger_merkle_root(&m, h);
+    if (memcmp(h, b->root, LEDGER_HASH_LEN) != 0)
+        add_problem(v, "changed", false, 0, b->block_no,
+                    "The block's Merkle root does not match its leaf hashes.");
+
+    for (r = 0; r < b->nranges; r++)
+    {
+        int64       lo = b->ranges[2 * r];
+        int64       hi = b->ranges[2 * r + 1];
+        int64       e = lo;
+        PtSeqScan   s;
+        Datum      *values;
+        bool       *nulls;
+
+        if (hi <= lo)
+            continue;
+        pt_seqscan_begin(&s, lr, rel, GetActiveSnapshot(), lo, hi);
+        while (pt_seqscan_next(&s, &values, &nulls))
+        {
+            int64       seq = DatumGetInt64(values[lr->seq_att - 1]);
+
+            CHECK_FOR_INTERRUPTS();
+            if (seq < e)
+            {
+                add_problem(v, "inserted", true, seq, b->block_no,
+                            "A second row carries this seq.");
+                continue;
+            }
+            while (e < seq)
+                missing_row(v, b, &tombs, e++, pos++);
+            check_row(v, lr, b, pos++, seq, values, nulls);
+            e++;
+        }
+        pt_seqscan_end(&s);
+        while (e < hi)
+            missing_row(v, b, &tombs, e++, pos++);
+    }
+    v->blocks++;
+}
+
+/* Rows no block holds: pending, pending too long, or inserted. */
+static void
+verify_unsealed(VerifyCtx *v, PtLedgerRel *lr, Relation rel, int64 floor)
+{
+    Oid         types[1] = {TEXTOID};
+    Datum       args[1] = {CStringGetTextDatum(lr->name)};
+    char       *q;
+    Portal      portal;
+    TimestampTz limit = GetCurrentTransactionStartTimestamp() - (int64) pt_pending_limit_s * USECS_PER_SEC;
+
+    q = psprintf("SELECT t.%s FROM %s t WHERE t.%s IS NULL OR NOT (t.%s OPERATOR(pg_catalog.<@) COALESCE("
+                 "(SELECT pg_catalog.range_agg(r) FROM trace.ledger_blocks b, pg_catalog.unnest(b.members) r"
+                 " WHERE b.ledger = $1), '{}'::pg_catalog.int8multirange)) ORDER BY 1",
+                 PT_COL_SEQ,
+                 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+                                            RelationGetRelationName(rel)),
+                 PT_COL_SEQ, PT_COL_SEQ);
+    portal = SPI_cursor_open_with_args(NULL, q, 1, types, args, NULL, true, 0);
+    for (;;)
+    {
+        uint64      i;
+        uint64      n;
+        int64      *seqs;
+        bool       *nullseq;
+
+        SPI_cursor_fetch(portal, true, 1000);
+        n = SPI_processed;
+        if (n == 0)
+            break;
+        seqs = palloc(sizeof(int64) * n);
+        nullseq = palloc(sizeof(bool) * n);
+        for (i = 0; i < n; i++)
+            seqs[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &nullseq[i]));
+        for (i = 0; i < n; i++)
+        {
+            PtSeqScan   s;
+            Datum      *values;
+            bool       *nulls;
+            uint8       h[LEDGER_HASH_LEN];
+
+            if (nullseq[i])
+            {
+                add_problem(v, "inserted", false, 0, 0, "A row without ledger_seq was written past the ledger trigger.");
+                continue;
+            }
+            if (i > 0 && !nullseq[i - 1] && seqs[i - 1] == seqs[i])
+                continue;       /* duplicates come back from one index scan */
+            pt_seqscan_begin(&s, lr, rel, GetActiveSnapshot(), seqs[i], seqs[i] + 1);
+            while (pt_seqscan_next(&s, &values, &nulls))
+            {
+                if (!pt_ledger_hash_matches(lr, values, nulls, h))
+                    add_problem(v, "inserted", true, seqs[i], 0,
+                                "An unsealed row whose ledger_hash does not match its values.");
+                else if (seqs[i] <= floor)
+                    add_problem(v, "inserted", true, seqs[i], 0,
+                                "An unsealed row below the sealed floor: it appeared after its place was closed.");
+                else if (!nulls[lr->at_att - 1]
+                         && DatumGetTimestampTz(values[lr->at_att - 1]) < limit
+                         && pt_pending_limit_s > 0)
+                    add_problem(v, "pending_too_long", true, seqs[i], 0,
+                                "The row is committed but still unsealed after pgtrace.seal_pending_limit.");
+                else
+                    v->pending++;
+            }
+            pt_seqscan_end(&s);
+        }
+        pfree(seqs);
+        pfree(nullseq);
+    }
+    SPI_cursor_close(portal);
+}
+
+static void
+verify_ledger(VerifyCtx *v, Oid relid, const char *name, const char *alg, int64 floor)
+{
+    Relation    rel = try_table_open(relid, AccessShareLock);
+    PtLedgerRel *lr;
+    Oid         types[1] = {TEXTOID};
+    Datum       args[1] = {CStringGetTextDatum(name)};
+    Portal      portal;
+    int64       expect_no = 1;
+    uint8       prev[LEDGER_HASH_LEN];
+
+    v->ledger = name;
+    v->ledgers++;
+    if (rel == NULL)
+    {
+        v->table = name;
+        add_problem(v, "missing", false, 0, 0, "The ledger table no longer exists.");
+        return;
+    }
+    v->table = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+                                          RelationGetRelationName(rel));
+    lr = pt_ledger_rel(rel, name, alg);
+    memset(prev, 0, LEDGER_HASH_LEN);
+
+    portal = SPI_cursor_open_with_args(NULL,
+                                       "SELECT " BLOCK_COLUMNS " FROM trace.ledger_blocks WHERE ledger = $1 ORDER BY block_no",
+                                       1, types, args, NULL, true, 0);
+    for (;;)
+    {
+        uint64      n;
+        uint64      i;
+        BlockRec   *bs;
+
+        SPI_cursor_fetch(portal, true, 8);
+        n = SPI_processed;
+        if (n == 0)
+            break;
+        bs = palloc(sizeof(BlockRec) * n);
+        for (i = 0; i < n; i++)
+            read_block(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, &bs[i]);
+        SPI_freetuptable(SPI_tuptable);
+        for (i = 0; i < n; i++)
+        {
+            verify_block(v, lr, rel, &bs[i], expect_no, prev);
+            expect_no = bs[i].block_no + 1;
+            memcpy(prev, bs[i].hash, LEDGER_HASH_LEN);
+            free_block(&bs[i]);
+        }
+        pfree(bs);
+    }
+    SPI_cursor_close(portal);
+
+    verify_unsealed(v, lr, rel, floor);
+    table_close(rel, AccessShareLock);
+}
+
+PG_FUNCTION_INFO_V1(pt_ledger_verify_sql);
+/*
+ * trace._ledger_verify(tbl regclass) → jsonb: verify one ledger, or every
+ * ledger when tbl is NULL. trace.verify() is this over all ledgers.
+ */
+Datum
+pt_ledger_verify_sql(PG_FUNCTION_ARGS)
+{
+    VerifyCtx   v;
+    StringInfoData out;
+    int         n;
+    int         i;
+    Oid        *relids;
+    char      **names;
+    char      **algs;
+    int64      *floors;
+
+    memset(&v, 0, sizeof(v));
+    initStringInfo(&v.problems);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    {
+        Oid         types[1] = {OIDOID};
+        Datum       args[1] = {PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0)};
+        char        nulls[1] = {PG_ARGISNULL(0) ? 'n' : ' '};
+
+        if (SPI_execute_with_args("SELECT relid::pg_catalog.oid, ledger_name, hash_algorithm, seal_floor"
+                                  " FROM trace.ledger_tables WHERE $1 IS NULL OR relid = $1 ORDER BY ledger_name",
+                                  1, types, args, nulls, true, 0) != SPI_OK_SELECT)
+            elog(ERROR, "pgtrace ledger: listing ledgers failed");
+    }
+    n = (int) SPI_processed;
+    relids = palloc(sizeof(Oid) * Max(n, 1));
+    names = palloc(sizeof(char *) * Max(n, 1));
+    algs = palloc(sizeof(char *) * Max(n, 1));
+    floors = palloc(sizeof(int64) * Max(n, 1));
+    for (i = 0; i < n; i++)
+    {
+        bool        isnull;
+        HeapTuple   t = SPI_tuptable->vals[i];
+        TupleDesc   td = SPI_tuptable->tupdesc;
+
+        relids[i] = DatumGetObjectId(SPI_getbinval(t, td, 1, &isnull));
+        names[i] = SPI_getvalue(t, td, 2);
+        algs[i] = SPI_getvalue(t, td, 3);
+        floors[i] = DatumGetInt64(SPI_getbinval(t, td, 4, &isnull));
+    }
+    for (i = 0; i < n; i++)
+        verify_ledger(&v, relids[i], names[i], algs[i], floors[i]);
+    SPI_finish();
+
+    initStringInfo(&out);
+    appendStringInfo(&out,
+                     "{\"ok\": %s, \"rows\": " INT64_FORMAT ", \"blocks\": " INT64_FORMAT
+                     ", \"pending\": " INT64_FORMAT ", \"purged\": " INT64_FORMAT
+                     ", \"ledgers\": %d, \"problems\": [%s], \"truncated\": %s}",
+                     v.nproblems == 0 ? "true" : "false", v.rows, v.blocks, v.pending, v.purged,
+                     v.ledgers, v.problems.data, v.truncated ? "true" : "false");
+    PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}

@@ -1,0 +1,284 @@
+-- Tamper-evident ledger: append-only tables, Merkle blocks chained per ledger,
+-- verification. See docs/ledger.md; C in src/pg/ledger*.c and src/core/ledger.c.
+
+-- Every table under the ledger.
+CREATE TABLE @extschema@.ledger_tables (
+    relid          pg_catalog.regclass PRIMARY KEY,
+    ledger_name    text NOT NULL UNIQUE,          -- hashed into every row and block
+    hash_algorithm text NOT NULL DEFAULT 'sha256'
+                   CHECK (hash_algorithm OPERATOR(pg_catalog.=) ANY (ARRAY['sha256', 'sm3'])),
+    retention      interval,                      -- default retain-until = insert time + retention
+    enabled_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    enabled_by     text NOT NULL DEFAULT SESSION_USER,
+    -- sealer state (ledger_seal.c): every seq <= seal_floor is resolved
+    seal_floor     bigint NOT NULL DEFAULT 0,
+    horizon_upto   bigint,
+    horizon_xid    pg_catalog.xid8
+);
+
+-- The chain of blocks of each ledger. A block holds a set of rows (members,
+-- by seq), their row hashes in seq order (leaf_hashes), the RFC 6962 Merkle
+-- root over them and the hash of the block before it.
+CREATE TABLE @extschema@.ledger_blocks (
+    ledger       text NOT NULL,
+    block_no     bigint NOT NULL CHECK (block_no OPERATOR(pg_catalog.>) 0),
+    members      pg_catalog.int8multirange NOT NULL,
+    max_seq      bigint NOT NULL,
+    row_count    bigint NOT NULL,
+    merkle_root  bytea NOT NULL,
+    prev_hash    bytea NOT NULL,
+    block_hash   bytea NOT NULL,
+    sealed_at    timestamptz NOT NULL,
+    leaf_hashes  bytea NOT NULL,
+    PRIMARY KEY (ledger, block_no)
+);
+CREATE INDEX ledger_blocks_max_seq ON @extschema@.ledger_blocks (ledger, max_seq);
+
+-- Hashes of rows removed by trace.purge() past their retention: verification
+-- checks them in place of the rows.
+CREATE TABLE @extschema@.ledger_tombstones (
+    ledger        text NOT NULL,
+    seq           bigint NOT NULL,
+    row_hash      bytea NOT NULL,
+    retain_until  date NOT NULL,
+    purged_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    purged_by     text NOT NULL DEFAULT SESSION_USER,
+    PRIMARY KEY (ledger, seq)
+);
+
+-- pg_dump keeps the ledger's state with the data.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ledger_tables', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ledger_blocks', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ledger_tombstones', '');
+
+-- C entry points.
+CREATE FUNCTION @extschema@._ledger_insert_trigger() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pt_ledger_insert_trigger' LANGUAGE C;
+CREATE FUNCTION @extschema@._ledger_refuse_trigger() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pt_ledger_refuse_trigger' LANGUAGE C;
+CREATE FUNCTION @extschema@._ledger_row_hash(tbl pg_catalog.regclass, seq bigint, ledger text, alg text)
+    RETURNS bytea
+    AS 'MODULE_PATHNAME', 'pt_ledger_row_hash_sql' LANGUAGE C STABLE STRICT;
+CREATE FUNCTION @extschema@._ledger_verify(tbl pg_catalog.regclass) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pt_ledger_verify_sql' LANGUAGE C VOLATILE;
+CREATE FUNCTION @extschema@._ledger_seal(tbl pg_catalog.regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pt_ledger_seal_sql' LANGUAGE C VOLATILE;
+CREATE FUNCTION @extschema@._ledger_hooks_active() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pt_ledger_hooks_active_sql' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- The ledger's own tables are append-only too (purge writes tombstones only).
+CREATE TRIGGER pgtrace_ledger_refuse BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON @extschema@.ledger_blocks FOR EACH STATEMENT
+    EXECUTE FUNCTION @extschema@._ledger_refuse_trigger();
+ALTER TABLE @extschema@.ledger_blocks ENABLE ALWAYS TRIGGER pgtrace_ledger_refuse;
+CREATE TRIGGER pgtrace_ledger_refuse BEFORE UPDATE OR DELETE OR TRUNCATE
+    ON @extschema@.ledger_tombstones FOR EACH STATEMENT
+    EXECUTE FUNCTION @extschema@._ledger_refuse_trigger();
+ALTER TABLE @extschema@.ledger_tombstones ENABLE ALWAYS TRIGGER pgtrace_ledger_refuse;
+
+-- Registration, the privileged half of ledger_enable: only a table that
+-- carries the ledger's columns and both triggers can be registered.
+CREATE FUNCTION @extschema@._ledger_is_registered(tbl pg_catalog.regclass) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    RETURN EXISTS (SELECT 1 FROM @extschema@.ledger_tables l WHERE l.relid = tbl);
+
+CREATE FUNCTION @extschema@._ledger_register(tbl pg_catalog.regclass, name text, alg text, retention interval)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF (SELECT count(*) FROM pg_catalog.pg_trigger t
+         WHERE t.tgrelid = tbl AND t.tgenabled = 'A'
+           AND t.tgname IN ('pgtrace_ledger_insert', 'pgtrace_ledger_refuse')) <> 2
+       OR (SELECT count(*) FROM pg_catalog.pg_attribute a
+            WHERE a.attrelid = tbl AND NOT a.attisdropped
+              AND a.attname IN ('ledger_seq', 'ledger_hash')) <> 2 THEN
+        RAISE EXCEPTION 'table % is not prepared for the ledger', tbl
+            USING ERRCODE = '55000', DETAIL = 'Use trace.ledger_enable().';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.ledger_tables l WHERE l.relid = tbl) THEN
+        RAISE EXCEPTION 'table % is already a ledger table', tbl USING ERRCODE = '42710';
+    END IF;
+    INSERT INTO @extschema@.ledger_tables (relid, ledger_name, hash_algorithm, retention, enabled_by)
+    VALUES (tbl, name, alg, retention, SESSION_USER);
+END
+$fn$;
+
+-- trace.ledger_enable(tbl, hash_algorithm, retention): put an empty table
+-- under the ledger. Adds the ledger columns, the seq sequence and its unique
+-- index, and the two ENABLE ALWAYS triggers.
+CREATE FUNCTION @extschema@.ledger_enable(
+    tbl pg_catalog.regclass,
+    hash_algorithm text DEFAULT 'sha256',
+    retention interval DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    rel record;
+    qname text;
+    seqname text;
+    idxname text;
+    col text;
+BEGIN
+    SELECT c.relname, c.relkind, n.nspname, c.relowner
+      INTO rel
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = tbl;
+    IF NOT pg_catalog.pg_has_role(CURRENT_USER, rel.relowner, 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of table %', tbl
+            USING ERRCODE = '42501',
+                  DETAIL = 'Only the owner of a table can put it under the ledger.';
+    END IF;
+    IF rel.relkind <> 'r' THEN
+        RAISE EXCEPTION '"%" is not an ordinary table', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'Only ordinary tables can be put under the ledger (no partitioned tables, views or foreign tables).';
+    END IF;
+    IF hash_algorithm IS NULL OR hash_algorithm NOT IN ('sha256', 'sm3') THEN
+        RAISE EXCEPTION 'unknown ledger hash algorithm "%"', hash_algorithm
+            USING ERRCODE = '22023', DETAIL = 'Known algorithms are sha256 and sm3.';
+    END IF;
+    IF @extschema@._ledger_is_registered(tbl) THEN
+        RAISE EXCEPTION 'table % is already a ledger table', tbl USING ERRCODE = '42710';
+    END IF;
+    qname := pg_catalog.format('%I.%I', rel.nspname, rel.relname);
+    EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s)', qname) INTO STRICT col;
+    IF col::boolean THEN
+        RAISE EXCEPTION 'table % is not empty', tbl
+            USING ERRCODE = '55000',
+                  DETAIL = 'A table is put under the ledger before its first row, so that every row is hashed and sealed.';
+    END IF;
+    FOREACH col IN ARRAY ARRAY['ledger_seq', 'ledger_hash', 'ledger_recorded_by', 'ledger_recorded_at',
+                               'ledger_method', 'ledger_retain_until', 'ledger_supersedes', 'ledger_reason']
+    LOOP
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = tbl AND a.attname = col AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'table % already has a column named "%"', tbl, col
+                USING ERRCODE = '42701', DETAIL = 'The ledger adds columns whose names start with ledger_.';
+        END IF;
+    END LOOP;
+
+    EXECUTE pg_catalog.format(
+        'ALTER TABLE %s ADD COLUMN ledger_seq bigint NOT NULL,'
+        ' ADD COLUMN ledger_hash bytea NOT NULL,'
+        ' ADD COLUMN ledger_recorded_by text NOT NULL,'
+        ' ADD COLUMN ledger_recorded_at timestamptz NOT NULL,'
+        ' ADD COLUMN ledger_method text,'
+        ' ADD COLUMN ledger_retain_until date,'
+        ' ADD COLUMN ledger_supersedes bigint,'
+        ' ADD COLUMN ledger_reason text', qname);
+    seqname := pg_catalog.format('%I.%I', rel.nspname, pg_catalog.left(rel.relname, 48) || '_ledger_seq');
+    idxname := pg_catalog.left(rel.relname, 48) || '_ledger_seq_key';
+    EXECUTE pg_catalog.format('CREATE SEQUENCE %s AS bigint CACHE 1', seqname);
+    EXECUTE pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.ledger_seq', seqname, qname);
+    EXECUTE pg_catalog.format('CREATE UNIQUE INDEX %I ON %s (ledger_seq)', idxname, qname);
+    EXECUTE pg_catalog.format(
+        'CREATE TRIGGER pgtrace_ledger_insert BEFORE INSERT ON %s FOR EACH ROW'
+        ' EXECUTE FUNCTION @extschema@._ledger_insert_trigger(%L, %L, %L)',
+        qname, qname, hash_algorithm, COALESCE(retention::text, ''));
+    EXECUTE pg_catalog.format(
+        'CREATE TRIGGER pgtrace_ledger_refuse BEFORE UPDATE OR DELETE OR TRUNCATE ON %s'
+        ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._ledger_refuse_trigger()', qname);
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER pgtrace_ledger_insert', qname);
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER pgtrace_ledger_refuse', qname);
+
+    PERFORM @extschema@._ledger_register(tbl, qname, hash_algorithm, retention);
+END
+$fn$;
+
+-- trace.seal(tbl): seal committed rows now (all ledgers when tbl is NULL).
+CREATE FUNCTION @extschema@.seal(tbl pg_catalog.regclass DEFAULT NULL) RETURNS bigint
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    RETURN @extschema@._ledger_seal(tbl);
+
+-- trace.verify(): recompute every ledger (contract, see DESIGN.md).
+CREATE FUNCTION @extschema@.verify() RETURNS jsonb
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    RETURN @extschema@._ledger_verify(NULL);
+
+-- trace.ledger_verify(tbl): the same for one ledger table.
+CREATE FUNCTION @extschema@.ledger_verify(tbl pg_catalog.regclass) RETURNS jsonb
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    RETURN @extschema@._ledger_verify(tbl);
+
+-- trace.ledger_row_hash(tbl, seq): the hash the ledger computes for a stored row.
+CREATE FUNCTION @extschema@.ledger_row_hash(tbl pg_catalog.regclass, seq bigint) RETURNS bytea
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    RETURN (SELECT @extschema@._ledger_row_hash(l.relid, seq, l.ledger_name, l.hash_algorithm)
+              FROM @extschema@.ledger_tables l WHERE l.relid = tbl);
+
+-- Status for trace.status(): ledgers, pending rows, seal lag, hooks.
+CREATE FUNCTION @extschema@._status_ledger() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    l record;
+    pending bigint := 0;
+    n bigint;
+    oldest timestamptz;
+    lag interval;
+    missing jsonb := '[]';
+    last_seal timestamptz;
+BEGIN
+    FOR l IN SELECT t.relid, t.ledger_name, t.seal_floor FROM @extschema@.ledger_tables t LOOP
+        EXECUTE pg_catalog.format(
+            'SELECT count(*), min(x.ledger_recorded_at) FROM %s x WHERE x.ledger_seq > $1'
+            ' AND NOT (x.ledger_seq <@ COALESCE((SELECT pg_catalog.range_agg(r)'
+            ' FROM @extschema@.ledger_blocks b, pg_catalog.unnest(b.members) r'
+            ' WHERE b.ledger = $2 AND b.max_seq > $1), ''{}''::pg_catalog.int8multirange))',
+            l.relid) INTO n, oldest USING l.seal_floor, l.ledger_name;
+        pending := pending + n;
+        IF oldest IS NOT NULL AND (lag IS NULL OR pg_catalog.now() - oldest > lag) THEN
+            lag := pg_catalog.now() - oldest;
+        END IF;
+    END LOOP;
+    SELECT max(b.sealed_at) INTO last_seal FROM @extschema@.ledger_blocks b;
+    IF NOT @extschema@._ledger_hooks_active() THEN
+        missing := missing || pg_catalog.to_jsonb(
+            'ledger: the utility hook is not active, so DISABLE TRIGGER, rules and DROP of ledger tables are refused only by triggers and detected by trace.verify()'::text);
+    END IF;
+    IF NOT @extschema@._preloaded() THEN
+        missing := missing || pg_catalog.to_jsonb(
+            'ledger: no background sealer runs; rows stay pending until trace.seal() is called'::text);
+    END IF;
+    RETURN pg_catalog.jsonb_build_object(
+        'ledgers', (SELECT count(*) FROM @extschema@.ledger_tables),
+        'pending_rows', pending,
+        'seal_lag_seconds', COALESCE(EXTRACT(epoch FROM lag), 0),
+        'last_sealed_at', last_seal,
+        'hooks_active', @extschema@._ledger_hooks_active(),
+        'background_sealer', @extschema@._preloaded(),
+        'missing_guarantees', missing);
+END
+$fn$;
+
+REVOKE ALL ON TABLE @extschema@.ledger_tables, @extschema@.ledger_blocks,
+    @extschema@.ledger_tombstones FROM PUBLIC;
+GRANT SELECT ON TABLE @extschema@.ledger_tables, @extschema@.ledger_blocks,
+    @extschema@.ledger_tombstones TO trace_admin, trace_regulator;
+REVOKE ALL ON FUNCTION @extschema@._ledger_row_hash(pg_catalog.regclass, bigint, text, text),
+    @extschema@._ledger_verify(pg_catalog.regclass), @extschema@._ledger_seal(pg_catalog.regclass),
+    @extschema@._ledger_hooks_active(), @extschema@._status_ledger(),
+    @extschema@.ledger_enable(pg_catalog.regclass, text, interval),
+    @extschema@.seal(pg_catalog.regclass), @extschema@.verify(),
+    @extschema@.ledger_verify(pg_catalog.regclass),
+    @extschema@.ledger_row_hash(pg_catalog.regclass, bigint),
+    @extschema@._ledger_is_registered(pg_catalog.regclass),
+    @extschema@._ledger_register(pg_catalog.regclass, text, text, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._ledger_is_registered(pg_catalog.regclass),
+    @extschema@._ledger_register(pg_catalog.regclass, text, text, interval) TO trace_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.ledger_enable(pg_catalog.regclass, text, interval)
+    TO trace_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.seal(pg_catalog.regclass) TO trace_admin, trace_operator;
+GRANT EXECUTE ON FUNCTION @extschema@.verify(), @extschema@.ledger_verify(pg_catalog.regclass),
+    @extschema@.ledger_row_hash(pg_catalog.regclass, bigint)
+    TO trace_admin, trace_regulator;

@@ -1,0 +1,186 @@
+-- Ledger: append-only refusals for every role, the hook's refusals, the
+-- canonical row hash (known answers, independence from session settings),
+-- sealing and verification. Needs pgtrace in shared_preload_libraries.
+BEGIN;
+SELECT plan(61);
+
+CREATE ROLE ledger_test_owner NOLOGIN;
+GRANT trace_admin TO ledger_test_owner;
+GRANT CREATE ON SCHEMA public TO ledger_test_owner;
+
+SELECT ok(trace._ledger_hooks_active(), 'the ledger utility hook is active (preloaded)');
+
+-- ---------------------------------------------------------------- enable
+SET ROLE ledger_test_owner;
+CREATE TABLE public.ledger_t (id int PRIMARY KEY, note text);
+SELECT lives_ok($$SELECT trace.ledger_enable('public.ledger_t')$$, 'owner puts an empty table under the ledger');
+SELECT has_column('public', 'ledger_t', 'ledger_seq', 'ledger_seq added');
+SELECT has_column('public', 'ledger_t', 'ledger_hash', 'ledger_hash added');
+SELECT has_column('public', 'ledger_t', 'ledger_recorded_by', 'ledger_recorded_by added');
+SELECT is((SELECT tgenabled::text FROM pg_trigger WHERE tgrelid = 'public.ledger_t'::regclass
+           AND tgname = 'pgtrace_ledger_insert'), 'A', 'insert trigger is ENABLE ALWAYS');
+SELECT is((SELECT tgenabled::text FROM pg_trigger WHERE tgrelid = 'public.ledger_t'::regclass
+           AND tgname = 'pgtrace_ledger_refuse'), 'A', 'refusal trigger is ENABLE ALWAYS');
+SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_t')$$, '42710', NULL,
+                 'enabling twice is refused');
+SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_t', 'md5')$$, '22023', NULL,
+                 'unknown hash algorithm refused');
+CREATE TABLE public.ledger_full (id int);
+INSERT INTO public.ledger_full VALUES (1);
+SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_full')$$, '55000', NULL,
+                 'a table that already holds rows is refused');
+CREATE TABLE public.ledger_clash (ledger_hash int);
+SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_clash')$$, '42701', NULL,
+                 'a column named like a ledger column is refused');
+CREATE VIEW public.ledger_v AS SELECT 1 AS x;
+SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_v')$$, '42809', NULL,
+                 'a view is refused');
+RESET ROLE;
+CREATE TABLE public.ledger_not_mine (id int);
+SET ROLE ledger_test_owner;
+SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_not_mine')$$, '42501', NULL,
+                 'only the owner may enable');
+
+-- ---------------------------------------------------------------- insert
+INSERT INTO public.ledger_t (id, note) VALUES (1, 'one'), (2, 'two');
+COPY public.ledger_t (id, note) FROM STDIN;
+3	three
+\.
+SELECT is((SELECT array_agg(ledger_seq ORDER BY id) FROM public.ledger_t), ARRAY[1,2,3]::bigint[],
+          'seqs are assigned in insert order, COPY included');
+SELECT is((SELECT count(*) FROM public.ledger_t WHERE ledger_recorded_by = session_user
+           AND octet_length(ledger_hash) = 32), 3::bigint, 'who and the hash are recorded for every row');
+SELECT is((SELECT ledger_hash FROM public.ledger_t WHERE id = 2), trace.ledger_row_hash('public.ledger_t', 2),
+          'stored hash equals the recomputed one');
+SELECT throws_ok($$INSERT INTO public.ledger_t (id, note, ledger_seq, ledger_hash, ledger_recorded_by, ledger_recorded_at)
+                   VALUES (9, 'forged', 9, '\x00', 'x', '2024-01-01')$$, '23000', NULL,
+                 'a row arriving with a wrong hash is refused');
+
+-- ---------------------------------------------------------------- refusals as owner
+SELECT throws_ok($$UPDATE public.ledger_t SET note = 'x' WHERE id = 1$$, '42501',
+                 'UPDATE on ledger table "ledger_t" is not allowed', 'owner: UPDATE refused');
+SELECT throws_ok($$UPDATE public.ledger_t SET note = 'x' WHERE false$$, '42501', NULL,
+                 'owner: even an UPDATE matching no row is refused');
+SELECT throws_ok($$DELETE FROM public.ledger_t$$, '42501',
+                 'DELETE on ledger table "ledger_t" is not allowed', 'owner: DELETE refused');
+SELECT throws_ok($$TRUNCATE public.ledger_t$$, '42501', NULL, 'owner: TRUNCATE refused');
+SELECT throws_ok($$MERGE INTO public.ledger_t t USING (SELECT 1 AS id) s ON t.id = s.id
+                   WHEN MATCHED THEN UPDATE SET note = 'm'$$, '42501', NULL, 'owner: MERGE UPDATE refused');
+SELECT throws_ok($$MERGE INTO public.ledger_t t USING (SELECT 1 AS id) s ON t.id = s.id
+                   WHEN MATCHED THEN DELETE$$, '42501', NULL, 'owner: MERGE DELETE refused');
+SELECT throws_ok($$INSERT INTO public.ledger_t (id, note) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET note = 'y'$$,
+                 '42501', NULL, 'owner: upsert refused');
+SELECT throws_ok($$ALTER TABLE public.ledger_t DISABLE TRIGGER pgtrace_ledger_refuse$$, '42501', NULL,
+                 'owner: DISABLE TRIGGER refused');
+SELECT throws_ok($$ALTER TABLE public.ledger_t DISABLE TRIGGER ALL$$, '42501', NULL,
+                 'owner: DISABLE TRIGGER ALL refused');
+SELECT throws_ok($$ALTER TABLE public.ledger_t ENABLE REPLICA TRIGGER pgtrace_ledger_insert$$, '42501', NULL,
+                 'owner: ENABLE REPLICA TRIGGER refused');
+SELECT throws_ok($$ALTER TABLE public.ledger_t ENABLE TRIGGER pgtrace_ledger_insert$$, '42501', NULL,
+                 'owner: ENABLE (origin) TRIGGER refused');
+SELECT throws_ok($$DROP TRIGGER pgtrace_ledger_insert ON public.ledger_t$$, '42501', NULL,
+                 'owner: DROP TRIGGER refused');
+SELECT throws_ok($$ALTER TRIGGER pgtrace_ledger_refuse ON public.ledger_t RENAME TO x$$, '42501', NULL,
+                 'owner: renaming a ledger trigger refused');
+SELECT throws_ok($$CREATE RULE ledger_r AS ON INSERT TO public.ledger_t DO INSTEAD NOTHING$$, '42501', NULL,
+                 'owner: CREATE RULE refused');
+SELECT throws_ok($$ALTER TABLE public.ledger_t ALTER COLUMN note TYPE varchar(10)$$, '42501', NULL,
+                 'owner: ALTER COLUMN TYPE refused');
+SELECT throws_ok($$ALTER TABLE public.ledger_t ADD COLUMN extra int$$, '42501', NULL,
+                 'owner: ADD COLUMN refused while rows exist');
+SELECT throws_ok($$ALTER TABLE public.ledger_t DROP COLUMN note$$, '42501', NULL,
+                 'owner: DROP COLUMN refused');
+SELECT throws_ok($$ALTER TABLE public.ledger_t SET UNLOGGED$$, '42501', NULL,
+                 'owner: SET UNLOGGED refused');
+SELECT throws_ok($$ALTER TABLE public.ledger_t RENAME COLUMN ledger_hash TO h$$, '42501', NULL,
+                 'owner: renaming a ledger column refused');
+SELECT throws_ok($$CREATE TRIGGER late BEFORE INSERT ON public.ledger_t FOR EACH ROW
+                   EXECUTE FUNCTION suppress_redundant_updates_trigger()$$, '42501', NULL,
+                 'owner: another BEFORE ROW trigger refused');
+SELECT throws_ok($$DROP TABLE public.ledger_t$$, '42501', NULL, 'owner: DROP TABLE refused');
+
+-- ---------------------------------------------------------------- refusals as superuser, replica role
+RESET ROLE;
+SET session_replication_role = replica;
+SELECT throws_ok($$UPDATE public.ledger_t SET note = 'x'$$, '42501', NULL,
+                 'superuser with replica role: UPDATE refused');
+SELECT throws_ok($$DELETE FROM public.ledger_t$$, '42501', NULL,
+                 'superuser with replica role: DELETE refused');
+SELECT throws_ok($$TRUNCATE public.ledger_t$$, '42501', NULL,
+                 'superuser with replica role: TRUNCATE refused');
+INSERT INTO public.ledger_t (id, note) VALUES (4, 'replica');
+SELECT is((SELECT ledger_hash FROM public.ledger_t WHERE id = 4), trace.ledger_row_hash('public.ledger_t', 4),
+          'superuser with replica role: the insert trigger still hashes');
+RESET session_replication_role;
+SELECT throws_ok($$ALTER TABLE public.ledger_t DISABLE TRIGGER USER$$, '42501', NULL,
+                 'superuser: DISABLE TRIGGER USER refused');
+SELECT throws_ok($$DROP TABLE public.ledger_t CASCADE$$, '42501', NULL, 'superuser: DROP TABLE refused');
+SELECT throws_ok($$DROP EXTENSION pgtrace CASCADE$$, '42501', NULL, 'superuser: DROP EXTENSION refused');
+SELECT throws_ok($$UPDATE trace.ledger_blocks SET row_count = 0$$, '42501', NULL,
+                 'superuser: the block table is append-only too');
+
+-- ---------------------------------------------------------------- known answers
+-- Every type family of the encoding; digests from an independent reference
+-- implementation of docs/ledger.md, under deliberately unusual settings.
+CREATE TABLE public.kat (a int2, b int4, c int8, d float4, e float8, f numeric, g text, h bytea,
+                         i bool, j date, k timestamp, l timestamptz, m jsonb, n uuid, o int4[], p text);
+SELECT trace.ledger_enable('public.kat');
+CREATE TABLE public.kat_sm3 (a int2, b int4, c int8, d float4, e float8, f numeric, g text, h bytea,
+                         i bool, j date, k timestamp, l timestamptz, m jsonb, n uuid, o int4[], p text);
+SELECT trace.ledger_enable('public.kat_sm3', 'sm3');
+SET LOCAL timezone = 'Asia/Shanghai';
+SET LOCAL datestyle = 'SQL, DMY';
+SET LOCAL extra_float_digits = -3;
+SELECT lives_ok($$INSERT INTO public.kat VALUES (-3, 7, -2, 1.5, -0.1, 1.50, 'héllo', '\x00ff', true,
+    '29/02/2024', '29/02/2024 12:34:56.789', '2024-02-29 12:34:56.789+08', '{"b":[1,2],"a":null}',
+    'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{{1,2},{3,NULL}}', NULL,
+    1, '\x0f1f121ff295b26682b2e3867ed3801651a0f14589f7f2a8a17bad58471388d6', 'kat',
+    '2024-01-01 08:00:00+08', 'test', NULL, NULL, NULL)$$,
+    'sha256 known-answer row accepted (hash recomputed equal)');
+SET LOCAL timezone = 'America/St_Johns';
+SET LOCAL datestyle = 'German';
+SET LOCAL extra_float_digits = 3;
+SELECT is(encode(trace.ledger_row_hash('public.kat', 1), 'hex'),
+          '0f1f121ff295b26682b2e3867ed3801651a0f14589f7f2a8a17bad58471388d6',
+          'row hash does not move with TimeZone, DateStyle, extra_float_digits');
+SELECT lives_ok($$INSERT INTO public.kat_sm3 VALUES (-3, 7, -2, 1.5, -0.1, 1.50, 'héllo', '\x00ff', true,
+    '29.02.2024', '29.02.2024 12:34:56.789', '2024-02-29 12:34:56.789+08', '{"a":null, "b":[1,2]}',
+    'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{{1,2},{3,NULL}}', NULL,
+    1, '\x399d2617a2cec88a5c68c002f4fdfc2af325c6e5c476f02cdc58bc1935017013', 'kat',
+    '2024-01-01 00:00:00+00', 'test', NULL, NULL, NULL)$$,
+    'sm3 known-answer row accepted (other ledger name, other settings, other key order)');
+SELECT throws_ok($$INSERT INTO public.kat VALUES (-3, 7, -2, 1.5, -0.1, 1.50, 'héllo', '\x00ff', true,
+    '29.02.2024', '29.02.2024 12:34:56.789', '2024-02-29 12:34:56.789+08', '{"a":null, "b":[1,2]}',
+    'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{{1,2},{3,NULL}}', NULL,
+    2, '\x0f1f121ff295b26682b2e3867ed3801651a0f14589f7f2a8a17bad58471388d6', 'kat',
+    '2024-01-01 00:00:00+00', 'test', NULL, NULL, NULL)$$, '23000', NULL,
+    'the seq is inside the hash: the same values at seq 2 need another hash');
+SELECT lives_ok($$INSERT INTO public.kat VALUES (-3, 7, -2, 1.5, -0.1, 1.50, 'héllo', '\x00ff', true,
+    '29.02.2024', '29.02.2024 12:34:56.789', '2024-02-29 12:34:56.789+08', '{"a":null, "b":[1,2]}',
+    'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{{1,2},{3,NULL}}', NULL,
+    2, '\x3682bb1109cb296c65fb9c7d596e5a0fb490478c6cc8b55fe5c7053b7179fe7c', 'kat',
+    '2024-01-01 00:00:00+00', 'test', NULL, NULL, NULL)$$,
+    'known answer at seq 2 accepted');
+RESET timezone;
+RESET datestyle;
+RESET extra_float_digits;
+
+-- ---------------------------------------------------------------- seal & verify
+SELECT is(trace.seal('public.ledger_t'), 4::bigint, 'seal seals the 4 committed rows');
+SELECT is(trace.seal('public.ledger_t'), 0::bigint, 'a second seal finds nothing new');
+SELECT is((SELECT members::text FROM trace.ledger_blocks WHERE ledger = 'public.ledger_t'),
+          '{[1,5)}', 'the block holds seqs 1..4');
+SELECT is(trace.ledger_verify('public.ledger_t') -> 'ok', 'true'::jsonb, 'verify is clean');
+SELECT is(trace.ledger_verify('public.ledger_t') -> 'rows', '4'::jsonb, 'verify counts 4 rows');
+INSERT INTO public.ledger_t (id, note) VALUES (5, 'five');
+SELECT is(trace.ledger_verify('public.ledger_t') -> 'pending', '1'::jsonb,
+          'an unsealed row is reported pending, not valid');
+SELECT is(trace.ledger_verify('public.ledger_t') -> 'rows', '4'::jsonb, 'pending rows are not counted valid');
+SELECT is(trace.seal(), 4::bigint, 'seal of all ledgers seals the new row and the 3 known-answer rows');
+SELECT is((SELECT prev_hash FROM trace.ledger_blocks WHERE ledger = 'public.ledger_t' AND block_no = 2),
+          (SELECT block_hash FROM trace.ledger_blocks WHERE ledger = 'public.ledger_t' AND block_no = 1),
+          'block 2 links to block 1');
+SELECT is(trace.ledger_verify('public.ledger_t') -> 'ok', 'true'::jsonb, 'verify is clean after two blocks');
+
+SELECT * FROM finish();
+ROLLBACK;
