@@ -1578,11 +1578,12 @@ identify_ai(const char *p, size_t n, size_t *ailen)
  * Parse AI + value pairs separated by `sep` (GS in scanner data, '^' in the
  * FNC1 form). A predefined-length AI takes its fixed length and needs no
  * separator (a superfluous one is tolerated); a variable-length value runs to
- * the next separator or the end (a trailing separator is tolerated). Returns
- * false when the data does not start with an AI at all.
+ * the next separator or the end (trailing separators are tolerated). Returns
+ * false when the data does not start with an AI at all. Positions in
+ * messages count from the start of the input (base = bytes before p).
  */
 static bool
-parse_elements(gs1_parsed *out, const char *p, size_t n, char sep)
+parse_elements(gs1_parsed *out, const char *p, size_t n, char sep, size_t base)
 {
     size_t      pos = 0;
     bool        sep_ok = true;  /* may a separator come here without harm? */
@@ -1599,8 +1600,14 @@ parse_elements(gs1_parsed *out, const char *p, size_t n, char sep)
 
         if (p[pos] == sep)
         {
+            size_t      rest = pos;
+
+            while (rest < n && p[rest] == sep)
+                rest++;
+            if (rest == n)
+                break;          /* trailing separators are harmless */
             if (!sep_ok)
-                add_problem(out, NULL, "separator at position %zu where no value ends", pos + 1);
+                add_problem(out, NULL, "separator at position %zu where no value ends", base + pos + 1);
             sep_ok = false;
             pos++;
             continue;
@@ -1612,11 +1619,11 @@ parse_elements(gs1_parsed *out, const char *p, size_t n, char sep)
 
             describe_char((unsigned char) p[pos], desc, sizeof(desc));
             if (n - pos >= 2 && all_digits(p + pos, 2))
-                add_problem(out, NULL, "unknown AI starting %.2s at position %zu", p + pos, pos + 1);
+                add_problem(out, NULL, "unknown AI starting %.2s at position %zu", p + pos, base + pos + 1);
             else if (n - pos < 2 && is_digit((unsigned char) p[pos]))
-                add_problem(out, NULL, "data ends inside an AI at position %zu", pos + 1);
+                add_problem(out, NULL, "data ends inside an AI at position %zu", base + pos + 1);
             else
-                add_problem(out, NULL, "expected an AI at position %zu, found %s", pos + 1, desc);
+                add_problem(out, NULL, "expected an AI at position %zu, found %s", base + pos + 1, desc);
             return any;
         }
         copy_str(ai, sizeof(ai), p + pos, ailen);
@@ -1776,7 +1783,7 @@ parse_symbology(gs1_parsed *out, const char *p, size_t n)
         if (dn == 0)
             add_problem(out, NULL, "no data after symbology identifier %s", out->symbology);
         else
-            parse_elements(out, d, dn, GS_CHAR);
+            parse_elements(out, d, dn, GS_CHAR, 3);
         check_pairs(out);
         return true;
     }
@@ -1847,7 +1854,7 @@ gs1_parse(const char *in, size_t len, gs1_parsed *out)
             add_problem(out, NULL, "no data after FNC1");
             return true;
         }
-        if (!parse_elements(out, p + 1, n - 1, '^'))
+        if (!parse_elements(out, p + 1, n - 1, '^', 1))
             return not_gs1(out, "no AI after the leading FNC1");
         check_pairs(out);
         return true;
@@ -1861,7 +1868,7 @@ gs1_parse(const char *in, size_t len, gs1_parsed *out)
     if (p[0] == GS_CHAR || (is_digit((unsigned char) p[0]) && memchr(p, GS_CHAR, n)))
     {
         /* scanner data whose identifier the keyboard wedge dropped */
-        if (!parse_elements(out, p, n, GS_CHAR))
+        if (!parse_elements(out, p, n, GS_CHAR, 0))
             return not_gs1(out, "no AI in the scanner data");
         check_pairs(out);
         return true;
@@ -1873,7 +1880,7 @@ gs1_parse(const char *in, size_t len, gs1_parsed *out)
          * when they parse without a single problem, so a Handle or OID such
          * as 10.1000/x is not mistaken for a batch number.
          */
-        if (parse_elements(out, p, n, GS_CHAR) && out->nproblems == 0)
+        if (parse_elements(out, p, n, GS_CHAR, 0) && out->nproblems == 0)
         {
             check_pairs(out);
             if (out->nproblems == 0)
