@@ -198,7 +198,11 @@ uscc_compare(FunctionCallInfo fcinfo)
     PG_FUNCTION_INFO_V1(prefix##_ge); \
     Datum prefix##_ge(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(cmpfn(fcinfo) >= 0); } \
     PG_FUNCTION_INFO_V1(prefix##_cmp); \
-    Datum prefix##_cmp(PG_FUNCTION_ARGS) { int c = cmpfn(fcinfo); PG_RETURN_INT32(c < 0 ? -1 : c > 0); }
+    Datum prefix##_cmp(PG_FUNCTION_ARGS) { int c = cmpfn(fcinfo); PG_RETURN_INT32(c < 0 ? -1 : c > 0); } \
+    PG_FUNCTION_INFO_V1(prefix##_smaller); \
+    Datum prefix##_smaller(PG_FUNCTION_ARGS) { return cmpfn(fcinfo) <= 0 ? PG_GETARG_DATUM(0) : PG_GETARG_DATUM(1); } \
+    PG_FUNCTION_INFO_V1(prefix##_larger); \
+    Datum prefix##_larger(PG_FUNCTION_ARGS) { return cmpfn(fcinfo) >= 0 ? PG_GETARG_DATUM(0) : PG_GETARG_DATUM(1); }
 
 COMPARE_FUNCTIONS(uscc, uscc_compare)
 

@@ -47,6 +47,10 @@ BEGIN
                 AS 'btint8cmp' LANGUAGE internal IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
             CREATE FUNCTION @extschema@.%1$s_hash(@extschema@.%1$s) RETURNS integer
                 AS 'hashint8' LANGUAGE internal IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+            CREATE FUNCTION @extschema@.%1$s_smaller(@extschema@.%1$s, @extschema@.%1$s) RETURNS @extschema@.%1$s
+                AS 'int8smaller' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
+            CREATE FUNCTION @extschema@.%1$s_larger(@extschema@.%1$s, @extschema@.%1$s) RETURNS @extschema@.%1$s
+                AS 'int8larger' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
             CREATE FUNCTION @extschema@.%1$s_hash_extended(@extschema@.%1$s, bigint) RETURNS bigint
                 AS 'hashint8extended' LANGUAGE internal IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
 
@@ -91,6 +95,13 @@ BEGIN
             CREATE CAST (@extschema@.%1$s AS bigint) WITHOUT FUNCTION;
             CREATE CAST (bigint AS @extschema@.%1$s)
                 WITH FUNCTION @extschema@.%1$s_from_int8(bigint);
+            -- min() and max(), usable by name with trace in search_path
+            CREATE AGGREGATE @extschema@.min(@extschema@.%1$s) (
+                SFUNC = @extschema@.%1$s_smaller, STYPE = @extschema@.%1$s,
+                SORTOP = OPERATOR(@extschema@.<), COMBINEFUNC = @extschema@.%1$s_smaller, PARALLEL = SAFE);
+            CREATE AGGREGATE @extschema@.max(@extschema@.%1$s) (
+                SFUNC = @extschema@.%1$s_larger, STYPE = @extschema@.%1$s,
+                SORTOP = OPERATOR(@extschema@.>), COMBINEFUNC = @extschema@.%1$s_larger, PARALLEL = SAFE);
         $f$, t);
     END LOOP;
 END
@@ -161,6 +172,10 @@ BEGIN
                 AS 'MODULE_PATHNAME', '%1$s_cmp' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
             CREATE FUNCTION @extschema@.%1$s_hash(@extschema@.%1$s) RETURNS integer
                 AS 'MODULE_PATHNAME', '%1$s_hash' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
+            CREATE FUNCTION @extschema@.%1$s_smaller(@extschema@.%1$s, @extschema@.%1$s) RETURNS @extschema@.%1$s
+                AS 'MODULE_PATHNAME', '%1$s_smaller' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+            CREATE FUNCTION @extschema@.%1$s_larger(@extschema@.%1$s, @extschema@.%1$s) RETURNS @extschema@.%1$s
+                AS 'MODULE_PATHNAME', '%1$s_larger' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
             CREATE FUNCTION @extschema@.%1$s_hash_extended(@extschema@.%1$s, bigint) RETURNS bigint
                 AS 'MODULE_PATHNAME', '%1$s_hash_extended' LANGUAGE C IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE;
 
@@ -197,6 +212,13 @@ BEGIN
                 OPERATOR 1 @extschema@.=,
                 FUNCTION 1 @extschema@.%1$s_hash(@extschema@.%1$s),
                 FUNCTION 2 @extschema@.%1$s_hash_extended(@extschema@.%1$s, bigint);
+            -- min() and max(), usable by name with trace in search_path
+            CREATE AGGREGATE @extschema@.min(@extschema@.%1$s) (
+                SFUNC = @extschema@.%1$s_smaller, STYPE = @extschema@.%1$s,
+                SORTOP = OPERATOR(@extschema@.<), COMBINEFUNC = @extschema@.%1$s_smaller, PARALLEL = SAFE);
+            CREATE AGGREGATE @extschema@.max(@extschema@.%1$s) (
+                SFUNC = @extschema@.%1$s_larger, STYPE = @extschema@.%1$s,
+                SORTOP = OPERATOR(@extschema@.>), COMBINEFUNC = @extschema@.%1$s_larger, PARALLEL = SAFE);
         $f$, t);
     END LOOP;
 END

@@ -38,7 +38,7 @@ BEGIN
           AND p.proname LIKE '\_status\_%' AND p.pronargs = 0
         ORDER BY p.proname
     LOOP
-        EXECUTE pg_catalog.format('SELECT %s()', part.fn) INTO part_report;
+        EXECUTE pg_catalog.format('SELECT %s', part.fn) INTO part_report;   -- fn prints as name()
         IF part_report ? 'missing_guarantees' THEN
             missing := missing || (part_report -> 'missing_guarantees');
             part_report := part_report - 'missing_guarantees';
