@@ -1,0 +1,115 @@
+#!/bin/bash
+# Interoperability of the database's JWS with an ordinary JOSE library
+# (python3-jwcrypto from Debian): tokens signed in the database verify there,
+# tampered tokens do not, the kid is the library's RFC 7638 thumbprint, and a
+# token the library signs verifies in the database. Prints TAP.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+work=${PT_WORK:-$(mktemp -d /tmp/pgtrace-jws.XXXXXX)}
+mkdir -p "$work"
+chmod 755 "$work"
+PY=/usr/bin/python3
+key="$top/test/data/keys/rfc8037_ed25519.pem"
+
+n=0
+ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+
+cleanup() { scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+if ! $PY -c 'import jwcrypto' 2>/dev/null; then
+    echo "not ok 1 - python3-jwcrypto is installed (scripts/deps.sh installs it)"
+    echo "1..1"
+    exit 1
+fi
+
+# PT_PGBIN (set by test/run.sh) selects binaries with pgtrace installed
+for attempt in 1 2 3; do
+    out=$(scripts/cluster.sh start "$work/pg" "pgtrace.signing_key_file = '$key'") && break
+    scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1; out=""; sleep 1
+done
+[ -n "$out" ] || { echo "not ok 1 - cluster starts"; echo "1..1"; exit 1; }
+eval "$out"
+psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pgtrace' >/dev/null
+sql() { psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
+
+jwks=$(sql "SELECT trace.public_jwk()")
+payload='{"code": "(01)06901234567892(21)ABC123", "qty": 4.50, "at": "2026-01-01T00:00:00Z", "名称": "电线电缆"}'
+compact=$(sql "SELECT trace.sign('$payload')")
+detached=$(sql "SELECT trace.sign('$payload', true)")
+jsonser=$(sql "SELECT trace.sign_json('$payload')")
+canonical=$(sql "SELECT trace.canonical_json('$payload')")
+
+# verify.py JWKS TOKEN [DETACHED_PAYLOAD]: prints the payload, exits 1 if it does not verify
+cat >"$work/verify.py" <<'PY'
+import sys, json, base64
+from jwcrypto import jwk, jws
+keys = jwk.JWKSet.from_json(sys.argv[1])
+token = sys.argv[2]
+if len(sys.argv) > 3:
+    # RFC 7515 appendix F: put the detached payload back before verifying
+    h, p, s = token.split(".")
+    assert p == ""
+    p = base64.urlsafe_b64encode(sys.argv[3].encode()).decode().rstrip("=")
+    token = ".".join((h, p, s))
+obj = jws.JWS()
+obj.deserialize(token)
+hdr = obj.jose_header
+key = keys.get_key(hdr["kid"])
+if key is None:
+    sys.exit(2)
+try:
+    obj.verify(key)
+except Exception as e:
+    print("verify failed:", e, file=sys.stderr)
+    sys.exit(1)
+sys.stdout.write(obj.payload.decode())
+PY
+
+got=$($PY "$work/verify.py" "$jwks" "$compact")
+ok $? "jwcrypto verifies the compact JWS signed in the database"
+[ "$got" = "$canonical" ]
+ok $? "the signed payload is the RFC 8785 canonical JSON"
+$PY "$work/verify.py" "$jwks" "$detached" "$canonical" >/dev/null
+ok $? "jwcrypto verifies the detached JWS with the canonical payload"
+$PY "$work/verify.py" "$jwks" "$jsonser" >/dev/null
+ok $? "jwcrypto verifies the JSON serialization"
+
+# tampered: one payload character changed, and one signature character changed
+h=${compact%%.*}; rest=${compact#*.}; p=${rest%%.*}; s=${rest#*.}
+tp=$(printf '%s' "$canonical" | sed 's/4\.5/4.6/' | base64 -w0 | tr '+/' '-_' | tr -d '=')
+! $PY "$work/verify.py" "$jwks" "$h.$tp.$s" >/dev/null 2>&1
+ok $? "jwcrypto rejects a token with a changed payload"
+c=${s:10:1}; [ "$c" = A ] && r=B || r=A
+! $PY "$work/verify.py" "$jwks" "$h.$p.${s:0:10}$r${s:11}" >/dev/null 2>&1
+ok $? "jwcrypto rejects a token with a changed signature"
+! $PY "$work/verify.py" "$jwks" "$detached" '{"qty":4.6}' >/dev/null 2>&1
+ok $? "jwcrypto rejects a detached JWS with another payload"
+
+# kid is the library's RFC 7638 thumbprint
+tp_lib=$($PY -c 'import sys,json; from jwcrypto import jwk; print(jwk.JWK(**{k:v for k,v in json.loads(sys.argv[1])["keys"][0].items() if k in ("kty","crv","x")}).thumbprint())' "$jwks")
+kid=$(sql "SELECT trace.public_jwk() -> 'keys' -> 0 ->> 'kid'")
+[ -n "$tp_lib" ] && [ "$tp_lib" = "$kid" ] && [ "$kid" = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k" ]
+ok $? "kid equals jwcrypto's RFC 7638 thumbprint (and RFC 8037's)"
+
+# the other direction: jwcrypto signs with the RFC 8037 private key, the database verifies
+lib_token=$($PY - <<'PY'
+import json
+from jwcrypto import jwk, jws
+k = jwk.JWK(kty="OKP", crv="Ed25519",
+            d="nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+            x="11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo")
+t = jws.JWS('{"from":"jwcrypto","n":1}')
+t.add_signature(k, None, json.dumps({"alg": "EdDSA", "kid": k.thumbprint()}))
+print(t.serialize(compact=True))
+PY
+)
+[ "$(sql "SELECT trace.jws_verify('$lib_token')")" = '{"n": 1, "from": "jwcrypto"}' ]
+ok $? "the database verifies a JWS signed by jwcrypto"
+lib_bad="${lib_token%?}"; last=${lib_token: -1}; [ "$last" = A ] && lib_bad="${lib_bad}Q" || lib_bad="${lib_bad}A"
+err=$(psql -X -A -t -q -c "SELECT trace.jws_verify('$lib_bad')" 2>&1)
+echo "$err" | grep -qE 'does not verify|malformed'
+ok $? "the database rejects that token with its last character changed"
+
+echo "1..$n"
