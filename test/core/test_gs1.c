@@ -441,6 +441,7 @@ test_malformed(void)
     parse_problem("]d2010950110153000310ABCDEFGHIJKLMNOPQRSTUVWXYZ", true,
                   "AI (10): value too long: 26 characters, at most 20");
     parse_problem("^0109501101530003#10A", true, "expected an AI at position 18, found '#'");
+    parse_problem("^0109501101530003261234", true, "unknown AI starting 26 at position 18");
     parse_problem("]E0950110153000", true, "symbology identifier ]E0 carries 13 digits, got 12 characters");
     parse_problem("]E49501101", true, "symbology identifier ]E4 carries 8 digits, got 7 characters");
 
@@ -613,6 +614,11 @@ test_dl_build(void)
     n = gs1_build_digital_link(ais, 3, "https://id.gs1.org", uri, sizeof(uri), msg, sizeof(msg));
     ok(n > 0 && strcmp(uri, "https://id.gs1.org/01/09501101530003?17=251231") == 0,
        "an identical repeat of the key is emitted once: %s", uri);
+    strcpy(ais[1].ai, "21"); strcpy(ais[1].value, "S");
+    strcpy(ais[2].ai, "235"); strcpy(ais[2].value, "T");
+    n = gs1_build_digital_link(ais, 3, "https://id.gs1.org", uri, sizeof(uri), msg, sizeof(msg));
+    ok(n == -1 && strcmp(msg, "AI (235) cannot go with the qualifiers chosen for key AI (01)") == 0,
+       "qualifiers from two sequences (21 and 235) are refused: %s", msg);
     strcpy(ais[1].ai, "01"); strcpy(ais[1].value, "09501101530010");
     n = gs1_build_digital_link(ais, 2, "https://id.gs1.org", uri, sizeof(uri), msg, sizeof(msg));
     ok(n == -1 && strcmp(msg, "AI (01) appears twice with different values") == 0, "conflicting repeats refused");
