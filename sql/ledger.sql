@@ -22,7 +22,7 @@ COPY ledger_r (id, note) FROM STDIN;
 INSERT INTO ledger_r (id, ledger_seq, ledger_recorded_by, ledger_method) VALUES (8, 1000, 'someone else', 'forged');
 SELECT id, ledger_seq, ledger_recorded_by = session_user AS by_me, ledger_method,
        ledger_retain_until - ledger_recorded_at::date BETWEEN 29 AND 31 AS retained_30_days,
-       ledger_hash = trace.ledger_row_hash('ledger_r', ledger_seq) AS hash_ok
+       ledger_hash = trace.ledger_rehash('ledger_r', ledger_seq) AS hash_ok
   FROM ledger_r ORDER BY ledger_seq;
 INSERT INTO ledger_r (id, ledger_seq, ledger_hash, ledger_recorded_by, ledger_recorded_at) VALUES (9, 9, '\x00', 'x', '2024-01-01 00:00+00');
 -- refusals
@@ -41,3 +41,42 @@ SELECT trace.seal('ledger_r');
 SELECT trace.ledger_verify('ledger_r');
 SELECT trace.seal('ledger_r_full');
 SELECT jsonb_object_keys(trace._status_ledger()) ORDER BY 1;
+-- checkpoints and proofs (test key of RFC 8037)
+\getenv abs_srcdir PG_ABS_SRCDIR
+SELECT :'abs_srcdir' || '/test/data/keys/rfc8037_ed25519.pem' AS rfc_key \gset
+SET pgtrace.signing_key_file = :'rfc_key';
+SELECT trace.checkpoint() AS cp \gset
+SELECT p ->> 'typ' AS typ, p -> 'version' AS version, p -> 'ledgers' -> 0 -> 'ledger' AS ledger,
+       p -> 'ledgers' -> 0 -> 'blocks' AS blocks, p -> 'ledgers' -> 0 -> 'rows' AS rows,
+       p -> 'ledgers' -> 0 ->> 'head' = (SELECT encode(block_hash, 'hex') FROM trace.ledger_blocks
+                                         WHERE ledger = 'public.ledger_r' AND block_no = 2) AS head_ok,
+       p ? 'system_identifier' AND p ? 'timeline' AND p ? 'lsn' AND p ? 'time' AS has_position
+  FROM trace.jws_verify(:'cp') p;
+SELECT v -> 'ok' AS ok, v -> 'checkpoint' -> 'extends' AS extends, v -> 'checkpoint' -> 'same_system' AS same_system
+  FROM trace.verify(:'cp') v;
+INSERT INTO ledger_r (id, note) VALUES (11, 'after the checkpoint');
+SELECT trace.seal('ledger_r');
+SELECT trace.verify(:'cp') -> 'ok' AS still_extends;
+-- a signed state the database does not extend: more blocks than it has, another head
+SELECT jsonb_pretty(trace.verify(trace.sign(jsonb_build_object('typ', 'pgtrace-ledger-checkpoint',
+    'ledgers', jsonb_build_array(jsonb_build_object('ledger', 'public.ledger_r', 'blocks', 7, 'rows', 40,
+                                                    'head', repeat('0', 64))))))
+    -> 'problems');
+SELECT jsonb_pretty(trace.verify(trace.sign(jsonb_build_object('typ', 'pgtrace-ledger-checkpoint',
+    'ledgers', jsonb_build_array(jsonb_build_object('ledger', 'public.ledger_r', 'blocks', 2, 'rows', 9,
+                                                    'head', repeat('ab', 32))))))
+    -> 'problems');
+SELECT trace.verify(trace.sign('{"typ": "something else"}'));
+SELECT trace.verify(split_part(:'cp', '.', 1) || '.' || split_part(trace.sign('{"typ": "pgtrace-ledger-checkpoint", "ledgers": []}'), '.', 2) || '.' || split_part(:'cp', '.', 3));
+-- proof of row 3 up to the checkpoint
+SELECT pr ->> 'typ' AS typ, pr -> 'seq' AS seq, pr -> 'leaf_index' AS leaf_index,
+       jsonb_array_length(pr -> 'audit_path') AS path_len, pr -> 'block' -> 'block_no' AS block,
+       jsonb_array_length(pr -> 'chain') AS chain_len, pr ->> 'checkpoint' = :'cp' AS carries_checkpoint,
+       pr ->> 'row_hash' = encode(trace.ledger_rehash('ledger_r', 3), 'hex') AS hash_ok,
+       substr(pr ->> 'row_encoding', 1, 2) AS encoding_version
+  FROM trace.proof('ledger_r', 3, :'cp') pr;
+SELECT jsonb_array_length(trace.proof('ledger_r', 3) -> 'chain') AS chain_to_head;
+SELECT trace.proof('ledger_r', 10, :'cp');
+INSERT INTO ledger_r (id, note) VALUES (12, 'unsealed');
+SELECT trace.proof('ledger_r', 11);
+RESET pgtrace.signing_key_file;

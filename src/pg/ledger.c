@@ -523,7 +523,7 @@ pt_ledger_rel(Relation rel, const char *name, const char *alg)
 
 /* Hash one row given its values (indexed by attnum - 1). */
 void
-pt_ledger_row_hash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
+pt_ledger_rehash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
                    uint8 out[LEDGER_HASH_LEN])
 {
     MemoryContext old = MemoryContextSwitchTo(lr->rowcxt);
@@ -556,7 +556,7 @@ pt_ledger_hash_matches(PtLedgerRel *lr, Datum *values, bool *nulls, uint8 out[LE
         memset(out, 0, LEDGER_HASH_LEN);
         return false;
     }
-    pt_ledger_row_hash(lr, values, nulls, DatumGetInt64(values[lr->seq_att - 1]), out);
+    pt_ledger_rehash(lr, values, nulls, DatumGetInt64(values[lr->seq_att - 1]), out);
     if (nulls[lr->hash_att - 1])
         return false;
     stored = DatumGetByteaPP(values[lr->hash_att - 1]);
@@ -722,7 +722,7 @@ pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
         nulls[lr->retain_att - 1] = false;
     }
 
-    pt_ledger_row_hash(lr, values, nulls, seq, hash);
+    pt_ledger_rehash(lr, values, nulls, seq, hash);
     hb = palloc(VARHDRSZ + LEDGER_HASH_LEN);
     SET_VARSIZE(hb, VARHDRSZ + LEDGER_HASH_LEN);
     memcpy(VARDATA(hb), hash, LEDGER_HASH_LEN);
@@ -772,7 +772,7 @@ pt_ledger_refuse_trigger(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(pt_ledger_row_hash_sql);
 /*
- * trace._ledger_row_hash(tbl regclass, seq bigint) → bytea: recompute the
+ * trace._ledger_rehash(tbl regclass, seq bigint) → bytea: recompute the
  * hash of one stored row (for tests and inspection).
  */
 Datum
@@ -794,7 +794,7 @@ pt_ledger_row_hash_sql(PG_FUNCTION_ARGS)
     pt_seqscan_begin(&s, lr, rel, GetActiveSnapshot(), seq, seq + 1);
     if (pt_seqscan_next(&s, &values, &nulls))
     {
-        pt_ledger_row_hash(lr, values, nulls, seq, hash);
+        pt_ledger_rehash(lr, values, nulls, seq, hash);
         got = true;
     }
     pt_seqscan_end(&s);

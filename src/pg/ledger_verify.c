@@ -541,3 +541,264 @@ pt_ledger_verify_sql(PG_FUNCTION_ARGS)
                      v.ledgers, v.problems.data, v.truncated ? "true" : "false");
     PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
 }
+
+/* --------------------------------------------------------------- proofs */
+
+static void
+tee_hex(void *arg, const void *data, size_t len)
+{
+    StringInfo  s = (StringInfo) arg;
+    const uint8 *p = data;
+    static const char digits[] = "0123456789abcdef";
+    size_t      i;
+
+    for (i = 0; i < len; i++)
+    {
+        appendStringInfoChar(s, digits[p[i] >> 4]);
+        appendStringInfoChar(s, digits[p[i] & 15]);
+    }
+}
+
+/* Recompute a row's hash, writing its canonical encoding (hex) into enc. */
+static bool
+hash_showing_encoding(PtLedgerRel *lr, Datum *values, bool *nulls, uint8 h[LEDGER_HASH_LEN],
+                      StringInfo enc)
+{
+    bool        ok = false;
+
+    lr->hasher.tee = tee_hex;
+    lr->hasher.tee_arg = enc;
+    PG_TRY();
+    {
+        ok = pt_ledger_hash_matches(lr, values, nulls, h);
+    }
+    PG_FINALLY();
+    {
+        lr->hasher.tee = NULL;
+        lr->hasher.tee_arg = NULL;
+    }
+    PG_END_TRY();
+    return ok;
+}
+
+static void
+append_hex(StringInfo s, const uint8 *h)
+{
+    char        hex[2 * LEDGER_HASH_LEN + 1];
+
+    ledger_hex(h, LEDGER_HASH_LEN, hex);
+    appendStringInfo(s, "\"%s\"", hex);
+}
+
+/* A block's fields as JSON (what a verifier needs to recompute its hash). */
+static void
+append_block_json(StringInfo s, BlockRec *b)
+{
+    int         i;
+
+    appendStringInfo(s, "{\"block_no\": " INT64_FORMAT ", \"row_count\": " INT64_FORMAT
+                     ", \"sealed_at_us\": \"" INT64_FORMAT "\", \"merkle_root\": ",
+                     b->block_no, b->row_count, b->sealed_at);
+    append_hex(s, b->root);
+    appendStringInfoString(s, ", \"prev_hash\": ");
+    append_hex(s, b->prev);
+    appendStringInfoString(s, ", \"block_hash\": ");
+    append_hex(s, b->hash);
+    appendStringInfoString(s, ", \"ranges\": [");
+    for (i = 0; i < b->nranges; i++)
+        appendStringInfo(s, "%s[" INT64_FORMAT ", " INT64_FORMAT "]", i ? ", " : "",
+                         b->ranges[2 * i], b->ranges[2 * i + 1]);
+    appendStringInfoString(s, "]}");
+}
+
+PG_FUNCTION_INFO_V1(pt_ledger_proof_sql);
+/*
+ * trace._ledger_proof(tbl regclass, seq bigint, upto_block bigint) → jsonb:
+ * the row's canonical encoding and hash, its Merkle audit path in its block,
+ * and the chain of blocks from that block up to upto_block (NULL: the head).
+ * Format: docs/ledger.md, checked by tools/pgtrace-verify.
+ */
+Datum
+pt_ledger_proof_sql(PG_FUNCTION_ARGS)
+{
+    Oid         relid = PG_GETARG_OID(0);
+    int64       seq = PG_GETARG_INT64(1);
+    bool        has_upto = !PG_ARGISNULL(2);
+    int64       upto = has_upto ? PG_GETARG_INT64(2) : PG_INT64_MAX;
+    char       *name;
+    char       *alg;
+    Relation    rel;
+    PtLedgerRel *lr;
+    BlockRec    blk;
+    int64       pos = 0;
+    int         r;
+    StringInfoData out;
+    StringInfoData enc;
+    uint8       h[LEDGER_HASH_LEN];
+    uint8       path[LEDGER_MERKLE_MAX_DEPTH][LEDGER_HASH_LEN];
+    int         plen;
+    int         i;
+    PtSeqScan   s;
+    Datum      *values;
+    bool       *nulls;
+    bool        found = false;
+    bool        stored_ok = false;
+    Portal      portal;
+    char       *rowjson = NULL;
+
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    {
+        Oid         t[1] = {OIDOID};
+        Datum       a[1] = {ObjectIdGetDatum(relid)};
+
+        if (SPI_execute_with_args("SELECT ledger_name, hash_algorithm FROM trace.ledger_tables WHERE relid = $1",
+                                  1, t, a, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("table \"%s\" is not a ledger table", get_rel_name(relid))));
+        name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+        alg = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+    }
+    {
+        Oid         t[2] = {TEXTOID, INT8OID};
+        Datum       a[2] = {CStringGetTextDatum(name), Int64GetDatum(seq)};
+
+        if (SPI_execute_with_args("SELECT " BLOCK_COLUMNS " FROM trace.ledger_blocks"
+                                  " WHERE ledger = $1 AND members OPERATOR(pg_catalog.@>) $2",
+                                  2, t, a, NULL, true, 0) != SPI_OK_SELECT)
+            elog(ERROR, "pgtrace ledger: reading blocks failed");
+        if (SPI_processed != 1)
+            ereport(ERROR,
+                    (errcode(ERRCODE_NO_DATA_FOUND),
+                     errmsg("row " INT64_FORMAT " of ledger table \"%s\" is not sealed", seq, get_rel_name(relid)),
+                     errdetail("A proof exists only for a row sealed into a block."),
+                     errhint("Call trace.seal() or wait for the background sealer.")));
+        read_block(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &blk);
+    }
+    if (has_upto && blk.block_no > upto)
+        ereport(ERROR,
+                (errcode(ERRCODE_NO_DATA_FOUND),
+                 errmsg("row " INT64_FORMAT " of ledger table \"%s\" was sealed after the checkpoint",
+                        seq, get_rel_name(relid)),
+                 errdetail("Its block is " INT64_FORMAT "; the checkpoint ends at block " INT64_FORMAT ".",
+                           blk.block_no, upto)));
+    for (r = 0; r < blk.nranges; r++)
+    {
+        if (seq >= blk.ranges[2 * r + 1])
+            pos += blk.ranges[2 * r + 1] - blk.ranges[2 * r];
+        else
+        {
+            pos += seq - blk.ranges[2 * r];
+            break;
+        }
+    }
+    if (pos >= blk.nleaves)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED),
+                 errmsg("block " INT64_FORMAT " of ledger \"%s\" is damaged", blk.block_no, name),
+                 errhint("Run trace.verify().")));
+
+    /* The row: its canonical encoding, recomputed from the stored values. */
+    rel = table_open(relid, AccessShareLock);
+    lr = pt_ledger_rel(rel, name, alg);
+    initStringInfo(&enc);
+    pt_seqscan_begin(&s, lr, rel, GetActiveSnapshot(), seq, seq + 1);
+    if (pt_seqscan_next(&s, &values, &nulls))
+    {
+        stored_ok = hash_showing_encoding(lr, values, nulls, h, &enc);
+        found = true;
+    }
+    pt_seqscan_end(&s);
+    table_close(rel, AccessShareLock);
+    if (!found)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED),
+                 errmsg("row " INT64_FORMAT " of ledger table \"%s\" is sealed but missing", seq, get_rel_name(relid)),
+                 errhint("Run trace.verify().")));
+    if (!stored_ok || memcmp(h, blk.leaves + pos * LEDGER_HASH_LEN, LEDGER_HASH_LEN) != 0)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED),
+                 errmsg("row " INT64_FORMAT " of ledger table \"%s\" no longer matches its sealed hash",
+                        seq, get_rel_name(relid)),
+                 errhint("Run trace.verify().")));
+    {
+        Oid         t[1] = {INT8OID};
+        Datum       a[1] = {Int64GetDatum(seq)};
+        char       *q = psprintf("SELECT pg_catalog.to_jsonb(t)::text FROM %s t WHERE t.%s = $1",
+                                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+                                                            get_rel_name(relid)), PT_COL_SEQ);
+
+        if (SPI_execute_with_args(q, 1, t, a, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+            rowjson = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    }
+
+    plen = ledger_merkle_path(&lr->hasher, blk.leaves, (uint64) blk.nleaves, (uint64) pos, path);
+
+    initStringInfo(&out);
+    appendStringInfoString(&out, "{\"typ\": \"pgtrace-ledger-proof\", \"version\": 1, \"ledger\": ");
+    escape_json(&out, name);
+    appendStringInfoString(&out, ", \"alg\": ");
+    escape_json(&out, alg);
+    appendStringInfo(&out, ", \"seq\": " INT64_FORMAT ", \"row\": %s, \"row_encoding\": \"%s\", \"row_hash\": ",
+                     seq, rowjson ? rowjson : "null", enc.data);
+    append_hex(&out, h);
+    appendStringInfo(&out, ", \"leaf_index\": " INT64_FORMAT ", \"audit_path\": [", pos);
+    for (i = 0; i < plen; i++)
+    {
+        if (i)
+            appendStringInfoString(&out, ", ");
+        append_hex(&out, path[i]);
+    }
+    appendStringInfoString(&out, "], \"block\": ");
+    append_block_json(&out, &blk);
+    appendStringInfoString(&out, ", \"chain\": [");
+
+    /* Later blocks, up to the head or the checkpoint's block. */
+    {
+        Oid         t[3] = {TEXTOID, INT8OID, INT8OID};
+        Datum       a[3] = {CStringGetTextDatum(name), Int64GetDatum(blk.block_no), Int64GetDatum(upto)};
+        bool        first = true;
+        int64       last = blk.block_no;
+
+        portal = SPI_cursor_open_with_args(NULL,
+                                           "SELECT " BLOCK_COLUMNS " FROM trace.ledger_blocks WHERE ledger = $1"
+                                           " AND block_no > $2 AND block_no <= $3 ORDER BY block_no",
+                                           3, t, a, NULL, true, 0);
+        for (;;)
+        {
+            uint64      n;
+            uint64      k;
+
+            SPI_cursor_fetch(portal, true, 64);
+            n = SPI_processed;
+            if (n == 0)
+                break;
+            for (k = 0; k < n; k++)
+            {
+                BlockRec    b;
+
+                read_block(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, &b);
+                if (!first)
+                    appendStringInfoString(&out, ", ");
+                first = false;
+                /* leaves are not needed to check a link: only the root */
+                append_block_json(&out, &b);
+                last = b.block_no;
+                free_block(&b);
+            }
+            SPI_freetuptable(SPI_tuptable);
+        }
+        SPI_cursor_close(portal);
+        if (has_upto && last != upto)
+            ereport(ERROR,
+                    (errcode(ERRCODE_DATA_CORRUPTED),
+                     errmsg("ledger \"%s\" has no block " INT64_FORMAT, name, upto),
+                     errdetail("The ledger no longer extends the checkpoint."),
+                     errhint("Run trace.verify(checkpoint).")));
+    }
+    appendStringInfoString(&out, "]}");
+    free_block(&blk);
+    SPI_finish();
+    PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}

@@ -56,7 +56,7 @@ CREATE FUNCTION @extschema@._ledger_insert_trigger() RETURNS trigger
     AS 'MODULE_PATHNAME', 'pt_ledger_insert_trigger' LANGUAGE C;
 CREATE FUNCTION @extschema@._ledger_refuse_trigger() RETURNS trigger
     AS 'MODULE_PATHNAME', 'pt_ledger_refuse_trigger' LANGUAGE C;
-CREATE FUNCTION @extschema@._ledger_row_hash(tbl pg_catalog.regclass, seq bigint, ledger text, alg text)
+CREATE FUNCTION @extschema@._ledger_rehash(tbl pg_catalog.regclass, seq bigint, ledger text, alg text)
     RETURNS bytea
     AS 'MODULE_PATHNAME', 'pt_ledger_row_hash_sql' LANGUAGE C STABLE STRICT;
 CREATE FUNCTION @extschema@._ledger_verify(tbl pg_catalog.regclass) RETURNS jsonb
@@ -208,12 +208,144 @@ CREATE FUNCTION @extschema@.ledger_verify(tbl pg_catalog.regclass) RETURNS jsonb
     SET search_path = pg_catalog, pg_temp
     RETURN @extschema@._ledger_verify(tbl);
 
--- trace.ledger_row_hash(tbl, seq): the hash the ledger computes for a stored row.
-CREATE FUNCTION @extschema@.ledger_row_hash(tbl pg_catalog.regclass, seq bigint) RETURNS bytea
+-- trace.ledger_rehash(tbl, seq): the hash the ledger computes for a stored row.
+CREATE FUNCTION @extschema@.ledger_rehash(tbl pg_catalog.regclass, seq bigint) RETURNS bytea
     LANGUAGE sql STABLE STRICT SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-    RETURN (SELECT @extschema@._ledger_row_hash(l.relid, seq, l.ledger_name, l.hash_algorithm)
+    RETURN (SELECT @extschema@._ledger_rehash(l.relid, seq, l.ledger_name, l.hash_algorithm)
               FROM @extschema@.ledger_tables l WHERE l.relid = tbl);
+
+CREATE FUNCTION @extschema@._ledger_proof(tbl pg_catalog.regclass, seq bigint, upto_block bigint)
+    RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pt_ledger_proof_sql' LANGUAGE C STABLE;
+
+-- The ledger state a checkpoint signs: per ledger its block count, row count
+-- and head block hash (hex), in ledger-name order.
+CREATE FUNCTION @extschema@._ledger_state() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    RETURN (SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'ledger', l.ledger_name,
+                'alg', l.hash_algorithm,
+                'blocks', COALESCE(h.blocks, 0),
+                'rows', COALESCE(h.rows, 0),
+                'head', COALESCE(pg_catalog.encode(h.head, 'hex'), pg_catalog.repeat('0', 64)))
+              ORDER BY l.ledger_name), '[]'::jsonb)
+       FROM @extschema@.ledger_tables l
+       LEFT JOIN LATERAL (
+            SELECT pg_catalog.count(*) AS blocks, pg_catalog.sum(b.row_count) AS rows,
+                   (SELECT b2.block_hash FROM @extschema@.ledger_blocks b2
+                     WHERE b2.ledger = l.ledger_name ORDER BY b2.block_no DESC LIMIT 1) AS head
+              FROM @extschema@.ledger_blocks b WHERE b.ledger = l.ledger_name) h ON true);
+
+-- trace.checkpoint(): seal, then sign the ledger state with the server key
+-- (trace.sign: compact JWS over RFC 8785 JSON). Keep the result outside the
+-- database; trace.verify(checkpoint) proves the database still extends it.
+CREATE FUNCTION @extschema@.checkpoint() RETURNS text
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    in_recovery boolean := pg_catalog.pg_is_in_recovery();
+BEGIN
+    IF NOT in_recovery THEN
+        PERFORM @extschema@._ledger_seal(NULL);
+    END IF;
+    RETURN @extschema@.sign(pg_catalog.jsonb_build_object(
+        'typ', 'pgtrace-ledger-checkpoint',
+        'version', 1,
+        'database', pg_catalog.current_database(),
+        'system_identifier', (SELECT s.system_identifier::text FROM pg_catalog.pg_control_system() s),
+        'timeline', (SELECT c.timeline_id FROM pg_catalog.pg_control_checkpoint() c),
+        'lsn', (CASE WHEN in_recovery THEN pg_catalog.pg_last_wal_replay_lsn()
+                     ELSE pg_catalog.pg_current_wal_lsn() END)::text,
+        'time', pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        'ledgers', @extschema@._ledger_state()));
+END
+$fn$;
+
+-- trace.verify(checkpoint): everything trace.verify() checks, plus that each
+-- ledger of the checkpoint still exists and extends it: at least as many
+-- blocks, the same rows up to its head, and the same head hash.
+CREATE FUNCTION @extschema@.verify(checkpoint text) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cp jsonb;
+    result jsonb;
+    problems jsonb := '[]';
+    l jsonb;
+    nblocks bigint;
+    nrows numeric;
+    head bytea;
+BEGIN
+    cp := @extschema@.jws_verify(checkpoint);
+    IF cp ->> 'typ' IS DISTINCT FROM 'pgtrace-ledger-checkpoint' THEN
+        RAISE EXCEPTION 'not a ledger checkpoint'
+            USING ERRCODE = '22023', DETAIL = 'The signed payload has no "typ": "pgtrace-ledger-checkpoint".';
+    END IF;
+    result := @extschema@._ledger_verify(NULL);
+    FOR l IN SELECT * FROM pg_catalog.jsonb_array_elements(cp -> 'ledgers') LOOP
+        SELECT pg_catalog.count(*) INTO nblocks FROM @extschema@.ledger_blocks b
+         WHERE b.ledger = l ->> 'ledger';
+        SELECT pg_catalog.sum(b.row_count), (pg_catalog.array_agg(b.block_hash ORDER BY b.block_no DESC))[1]
+          INTO nrows, head
+          FROM @extschema@.ledger_blocks b
+         WHERE b.ledger = l ->> 'ledger' AND b.block_no <= (l ->> 'blocks')::bigint;
+        IF NOT EXISTS (SELECT 1 FROM @extschema@.ledger_tables t WHERE t.ledger_name = l ->> 'ledger') THEN
+            problems := problems || pg_catalog.jsonb_build_object('ledger', l -> 'ledger', 'kind', 'missing',
+                'detail', 'The ledger of the checkpoint is no longer registered.');
+        ELSIF nblocks < (l ->> 'blocks')::bigint OR COALESCE(nrows, 0) < (l ->> 'rows')::numeric THEN
+            problems := problems || pg_catalog.jsonb_build_object('ledger', l -> 'ledger', 'kind', 'rolled_back',
+                'detail', pg_catalog.format('The checkpoint has %s blocks and %s rows; the database has %s blocks and %s rows up to that point.',
+                                            l ->> 'blocks', l ->> 'rows', nblocks, COALESCE(nrows, 0)));
+        ELSIF (l ->> 'blocks')::bigint > 0
+              AND (pg_catalog.encode(head, 'hex') IS DISTINCT FROM l ->> 'head'
+                   OR nrows <> (l ->> 'rows')::numeric) THEN
+            problems := problems || pg_catalog.jsonb_build_object('ledger', l -> 'ledger', 'kind', 'rewritten',
+                'block', (l ->> 'blocks')::bigint,
+                'detail', 'The block at the checkpoint''s head is not the one the checkpoint signed.');
+        END IF;
+    END LOOP;
+    RETURN pg_catalog.jsonb_set(
+        pg_catalog.jsonb_set(result, '{problems}', (result -> 'problems') || problems),
+        '{ok}', pg_catalog.to_jsonb((result ->> 'ok')::boolean AND pg_catalog.jsonb_array_length(problems) = 0))
+        || pg_catalog.jsonb_build_object('checkpoint', pg_catalog.jsonb_build_object(
+               'time', cp -> 'time', 'ledgers', pg_catalog.jsonb_array_length(cp -> 'ledgers'),
+               'extends', pg_catalog.jsonb_array_length(problems) = 0,
+               'same_system', cp ->> 'system_identifier' =
+                   (SELECT s.system_identifier::text FROM pg_catalog.pg_control_system() s)));
+END
+$fn$;
+
+-- trace.proof(tbl, seq [, checkpoint]): the row, its Merkle audit path and
+-- the chain of blocks up to the head (or up to the checkpoint's head, with
+-- the checkpoint included so that the proof stands alone).
+CREATE FUNCTION @extschema@.proof(tbl pg_catalog.regclass, seq bigint, checkpoint text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    cp jsonb;
+    upto bigint;
+    ledger text;
+BEGIN
+    IF checkpoint IS NULL THEN
+        RETURN @extschema@._ledger_proof(tbl, seq, NULL);
+    END IF;
+    cp := @extschema@.jws_verify(checkpoint);
+    SELECT l.ledger_name INTO ledger FROM @extschema@.ledger_tables l WHERE l.relid = tbl;
+    SELECT (e ->> 'blocks')::bigint INTO upto
+      FROM pg_catalog.jsonb_array_elements(cp -> 'ledgers') e WHERE e ->> 'ledger' = ledger;
+    IF upto IS NULL THEN
+        RAISE EXCEPTION 'the checkpoint does not cover ledger table %', tbl USING ERRCODE = '22023';
+    END IF;
+    RETURN @extschema@._ledger_proof(tbl, seq, upto)
+        || pg_catalog.jsonb_build_object('checkpoint', checkpoint);
+END
+$fn$;
 
 -- Status for trace.status(): ledgers, pending rows, seal lag, hooks.
 CREATE FUNCTION @extschema@._status_ledger() RETURNS jsonb
@@ -265,20 +397,26 @@ REVOKE ALL ON TABLE @extschema@.ledger_tables, @extschema@.ledger_blocks,
     @extschema@.ledger_tombstones FROM PUBLIC;
 GRANT SELECT ON TABLE @extschema@.ledger_tables, @extschema@.ledger_blocks,
     @extschema@.ledger_tombstones TO trace_admin, trace_regulator;
-REVOKE ALL ON FUNCTION @extschema@._ledger_row_hash(pg_catalog.regclass, bigint, text, text),
+REVOKE ALL ON FUNCTION @extschema@._ledger_rehash(pg_catalog.regclass, bigint, text, text),
     @extschema@._ledger_verify(pg_catalog.regclass), @extschema@._ledger_seal(pg_catalog.regclass),
     @extschema@._ledger_hooks_active(), @extschema@._status_ledger(),
     @extschema@.ledger_enable(pg_catalog.regclass, text, interval),
     @extschema@.seal(pg_catalog.regclass), @extschema@.verify(),
     @extschema@.ledger_verify(pg_catalog.regclass),
-    @extschema@.ledger_row_hash(pg_catalog.regclass, bigint),
+    @extschema@.ledger_rehash(pg_catalog.regclass, bigint),
     @extschema@._ledger_is_registered(pg_catalog.regclass),
-    @extschema@._ledger_register(pg_catalog.regclass, text, text, interval) FROM PUBLIC;
+    @extschema@._ledger_register(pg_catalog.regclass, text, text, interval),
+    @extschema@._ledger_proof(pg_catalog.regclass, bigint, bigint), @extschema@._ledger_state(),
+    @extschema@.checkpoint(), @extschema@.verify(text),
+    @extschema@.proof(pg_catalog.regclass, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.checkpoint() TO trace_admin, trace_regulator;
+GRANT EXECUTE ON FUNCTION @extschema@.verify(text),
+    @extschema@.proof(pg_catalog.regclass, bigint, text) TO trace_admin, trace_regulator;
 GRANT EXECUTE ON FUNCTION @extschema@._ledger_is_registered(pg_catalog.regclass),
     @extschema@._ledger_register(pg_catalog.regclass, text, text, interval) TO trace_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.ledger_enable(pg_catalog.regclass, text, interval)
     TO trace_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.seal(pg_catalog.regclass) TO trace_admin, trace_operator;
 GRANT EXECUTE ON FUNCTION @extschema@.verify(), @extschema@.ledger_verify(pg_catalog.regclass),
-    @extschema@.ledger_row_hash(pg_catalog.regclass, bigint)
+    @extschema@.ledger_rehash(pg_catalog.regclass, bigint)
     TO trace_admin, trace_regulator;

@@ -50,7 +50,7 @@ SELECT is((SELECT array_agg(ledger_seq ORDER BY id) FROM public.ledger_t), ARRAY
           'seqs are assigned in insert order, COPY included');
 SELECT is((SELECT count(*) FROM public.ledger_t WHERE ledger_recorded_by = session_user
            AND octet_length(ledger_hash) = 32), 3::bigint, 'who and the hash are recorded for every row');
-SELECT is((SELECT ledger_hash FROM public.ledger_t WHERE id = 2), trace.ledger_row_hash('public.ledger_t', 2),
+SELECT is((SELECT ledger_hash FROM public.ledger_t WHERE id = 2), trace.ledger_rehash('public.ledger_t', 2),
           'stored hash equals the recomputed one');
 SELECT throws_ok($$INSERT INTO public.ledger_t (id, note, ledger_seq, ledger_hash, ledger_recorded_by, ledger_recorded_at)
                    VALUES (9, 'forged', 9, '\x00', 'x', '2024-01-01')$$, '23000', NULL,
@@ -109,7 +109,7 @@ SELECT throws_ok($$DELETE FROM public.ledger_t$$, '42501', NULL,
 SELECT throws_ok($$TRUNCATE public.ledger_t$$, '42501', NULL,
                  'superuser with replica role: TRUNCATE refused');
 INSERT INTO public.ledger_t (id, note) VALUES (4, 'replica');
-SELECT is((SELECT ledger_hash FROM public.ledger_t WHERE id = 4), trace.ledger_row_hash('public.ledger_t', 4),
+SELECT is((SELECT ledger_hash FROM public.ledger_t WHERE id = 4), trace.ledger_rehash('public.ledger_t', 4),
           'superuser with replica role: the insert trigger still hashes');
 RESET session_replication_role;
 SELECT throws_ok($$ALTER TABLE public.ledger_t DISABLE TRIGGER USER$$, '42501', NULL,
@@ -140,7 +140,7 @@ SELECT lives_ok($$INSERT INTO public.kat VALUES (-3, 7, -2, 1.5, -0.1, 1.50, 'h√
 SET LOCAL timezone = 'America/St_Johns';
 SET LOCAL datestyle = 'German';
 SET LOCAL extra_float_digits = 3;
-SELECT is(encode(trace.ledger_row_hash('public.kat', 1), 'hex'),
+SELECT is(encode(trace.ledger_rehash('public.kat', 1), 'hex'),
           '0f1f121ff295b26682b2e3867ed3801651a0f14589f7f2a8a17bad58471388d6',
           'row hash does not move with TimeZone, DateStyle, extra_float_digits');
 SELECT lives_ok($$INSERT INTO public.kat_sm3 VALUES (-3, 7, -2, 1.5, -0.1, 1.50, 'h√©llo', '\x00ff', true,
