@@ -74,7 +74,7 @@ extern bool pt_break_glass;
 extern Oid  pt_purging_relid;
 
 extern PtLedgerRel *pt_ledger_rel(Relation rel, const char *name, const char *alg);
-extern void pt_ledger_row_hash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
+extern void pt_ledger_rehash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
                                uint8 out[LEDGER_HASH_LEN]);
 extern bool pt_ledger_hash_matches(PtLedgerRel *lr, Datum *values, bool *nulls,
                                    uint8 out[LEDGER_HASH_LEN]);
