@@ -25,8 +25,9 @@ as_server_user() {
 }
 
 free_port() {
-    local p
-    for p in $(seq 54330 54999); do
+    local p start
+    start=$((54330 + RANDOM % 600))
+    for p in $(seq "$start" 54999) $(seq 54330 "$start"); do
         if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && [ ! -e "/tmp/.s.PGSQL.$p" ]; then
             echo "$p"; return 0
         fi
@@ -39,12 +40,11 @@ start)
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
     chmod 755 "$dir"
-    port=$(free_port)
     as_server_user "$BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust \
         --no-locale --encoding=UTF8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     {
-        echo "port = $port"
+        echo "include_if_exists = 'port.conf'"
         echo "listen_addresses = '127.0.0.1'"
         echo "unix_socket_directories = '$dir'"
         echo "shared_preload_libraries = 'pgtrace'"
@@ -53,8 +53,19 @@ start)
         echo "log_min_messages = warning"
         for line in "$@"; do echo "$line"; done
     } >>"$dir/data/postgresql.conf"
-    as_server_user "$BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
-        || { cat "$dir/server.log" >&2; exit 1; }
+    # Parallel runs may pick the same free port at the same moment: retry on a bind failure.
+    for attempt in 1 2 3 4 5 6 7 8; do
+        port=$(free_port)
+        echo "port = $port" >"$dir/data/port.conf"
+        [ "$(id -u)" -eq 0 ] && chown postgres: "$dir/data/port.conf"
+        if as_server_user "$BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 2>&1; then
+            break
+        fi
+        if [ "$attempt" -eq 8 ] || ! grep -q "Address already in use\|could not create lock file" "$dir/server.log"; then
+            cat "$dir/server.log" >&2; exit 1
+        fi
+        sleep 0.$((RANDOM % 9 + 1))
+    done
     echo "export PGHOST='$dir' PGPORT='$port' PGUSER=postgres PGDATABASE=postgres"
     ;;
 stop)
