@@ -258,17 +258,21 @@ check_row(VerifyCtx *v, PtLedgerRel *lr, BlockRec *b, int64 pos, int64 seq,
                         "The row's values are the sealed ones but its ledger_hash column was altered.");
         return;
     }
-    if (leaf)
+    if (leaf && !nulls[lr->hash_att - 1])
     {
+        /* A row moved with its hash (its seq changed) shows another leaf's hash. */
+        bytea      *stored = DatumGetByteaPP(values[lr->hash_att - 1]);
         int64       j;
 
-        for (j = 0; j < b->nleaves; j++)
-            if (j != pos && memcmp(h, b->leaves + j * LEDGER_HASH_LEN, LEDGER_HASH_LEN) == 0)
-            {
-                add_problem(v, "reordered", true, seq, b->block_no,
-                            "The row's contents were sealed at another position of this block.");
-                return;
-            }
+        if (VARSIZE_ANY_EXHDR(stored) == LEDGER_HASH_LEN)
+            for (j = 0; j < b->nleaves; j++)
+                if (j != pos && memcmp(VARDATA_ANY(stored), b->leaves + j * LEDGER_HASH_LEN,
+                                       LEDGER_HASH_LEN) == 0)
+                {
+                    add_problem(v, "reordered", true, seq, b->block_no,
+                                "The row carries the sealed hash of another position of this block: rows were moved.");
+                    return;
+                }
     }
     add_problem(v, "changed", true, seq, b->block_no,
                 stored_ok ? "The row and its ledger_hash were rewritten after sealing."
