@@ -13,7 +13,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 suites=${*:-core regress pgtap system fuzz}
-FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 
 work=$(mktemp -d /tmp/pgtrace-test.XXXXXX)
 chmod 755 "$work"
