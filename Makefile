@@ -20,6 +20,8 @@ OBJS       = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 # numeric prefix orders dependencies (00 schema, 10 codes, 20 keys, 30 ledger,
 # 40 registry, ..., 90 status).
 SQL_PARTS  = $(sort $(wildcard src/sql/*.sql))
+# ... plus the registry's field catalogue, generated from data/fields.csv (rule below).
+SQL_PARTS := $(sort $(SQL_PARTS) src/sql/41_registry_fields.sql)
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg
@@ -51,6 +53,16 @@ src/core/gs1_dict.c: data/gs1-syntax-dictionary.txt scripts/gen_gs1_dict.pl
 	perl scripts/gen_gs1_dict.pl $< > $@
 
 src/core/gs1.o: src/core/gs1_dict.c
+
+# Field catalogue of the registry (Tables 1-3 of the standard) and the pgTAP
+# suite derived from it, both generated from data/fields.csv.
+EXTRA_CLEAN += src/sql/41_registry_fields.sql test/pgtap/registry_fields.sql
+all: test/pgtap/registry_fields.sql
+src/sql/41_registry_fields.sql: data/fields.csv scripts/gen_fields.pl
+	perl scripts/gen_fields.pl sql $< > $@
+test/pgtap/registry_fields.sql: data/fields.csv scripts/gen_fields.pl
+	@mkdir -p test/pgtap
+	perl scripts/gen_fields.pl pgtap $< > $@
 
 .PHONY: deps demo test fuzz bench werror
 deps:

@@ -1,0 +1,511 @@
+-- Packing (clause 6.1.2) and flows (Tables 1-2, flow group).
+
+-- The package directly holding `c` at time `t` (NULL when none): the latest
+-- packing event of `c` at or before `t`, if it is a "pack".
+CREATE FUNCTION @extschema@._reg_parent(c @extschema@.code, t timestamptz) RETURNS @extschema@.code
+    LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN e.action = 'pack' THEN e.package_code END
+    FROM @extschema@.package_events e
+    WHERE e.content_code = c AND e.event_time <= t
+    ORDER BY e.event_time DESC, e.record_id DESC
+    LIMIT 1
+$$;
+
+-- Direct contents of package `p` at time `t`.
+CREATE FUNCTION @extschema@._reg_children(p @extschema@.code, t timestamptz)
+    RETURNS TABLE (content_code @extschema@.code, packed_at timestamptz)
+    LANGUAGE sql STABLE AS $$
+    SELECT l.content_code, l.event_time
+    FROM (SELECT DISTINCT e.content_code FROM @extschema@.package_events e
+          WHERE e.package_code = p AND e.event_time <= t) x
+    CROSS JOIN LATERAL (
+        SELECT e.action, e.package_code, e.content_code, e.event_time
+        FROM @extschema@.package_events e
+        WHERE e.content_code = x.content_code AND e.event_time <= t
+        ORDER BY e.event_time DESC, e.record_id DESC
+        LIMIT 1) l
+    WHERE l.action = 'pack' AND l.package_code = p
+$$;
+
+-- Every unit (item) inside `c` at time `t`, through nested packages; `c`
+-- itself when it is a unit.
+CREATE FUNCTION @extschema@._reg_units_in(c @extschema@.code, t timestamptz)
+    RETURNS TABLE (trace_code @extschema@.code)
+    LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE tree(code, depth) AS (
+        SELECT c, 0
+        UNION ALL
+        SELECT k.content_code, tree.depth + 1
+        FROM tree CROSS JOIN LATERAL @extschema@._reg_children(tree.code, t) k
+        WHERE tree.depth < 16
+    )
+    SELECT i.trace_code FROM tree JOIN @extschema@.items i ON i.trace_code = tree.code
+$$;
+
+-- trace.package_contents(package, at): what the package held at that time
+-- (default: now), directly or (nested => true) through inner packages.
+CREATE FUNCTION @extschema@.package_contents(package text, at timestamptz DEFAULT NULL, nested boolean DEFAULT false)
+    RETURNS TABLE (content_code @extschema@.code, packed_at timestamptz, is_unit boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE tree(code, packed_at, depth) AS (
+        SELECT k.content_code, k.packed_at, 1
+        FROM @extschema@._reg_children(@extschema@._reg_to_code(package), coalesce(at, 'infinity')) k
+        UNION ALL
+        SELECT k.content_code, k.packed_at, tree.depth + 1
+        FROM tree CROSS JOIN LATERAL @extschema@._reg_children(tree.code, coalesce(at, 'infinity')) k
+        WHERE nested AND tree.depth < 16
+    )
+    SELECT tree.code, tree.packed_at,
+           EXISTS (SELECT 1 FROM @extschema@.items i WHERE i.trace_code = tree.code)
+    FROM tree
+    ORDER BY tree.code
+$$;
+
+-- trace.package_of(code, at): the package directly holding the code at that
+-- time (default: now); NULL when it was not packed.
+CREATE FUNCTION @extschema@.package_of(code text, at timestamptz DEFAULT NULL) RETURNS @extschema@.code
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT @extschema@._reg_parent(@extschema@._reg_to_code(code), coalesce(at, 'infinity'))
+$$;
+
+-- One pack or unpack record: {"package_code", "contents": [...], "event_time", "uscc", "collection_method"}.
+CREATE FUNCTION @extschema@._reg_pack(rec jsonb, ord int, action text) RETURNS int
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    label text := @extschema@._reg_label(ord, rec, 'package_code');
+    pkg @extschema@.code;
+    t timestamptz;
+    u @extschema@.uscc;
+    method text;
+    contents @extschema@.code[] := '{}';
+    c @extschema@.code;
+    v jsonb;
+    i int := 0;
+    last_evt record;
+    missing text[];
+    now_ts timestamptz := @extschema@._reg_now();
+BEGIN
+    PERFORM @extschema@._reg_check_keys(rec, '{package_code,contents,event_time,uscc,collection_method}', label);
+    SELECT pg_catalog.array_agg(k ORDER BY o) INTO missing
+        FROM pg_catalog.unnest(CASE WHEN action = 'pack' THEN '{package_code,contents,event_time,uscc}'::text[]
+                                    ELSE '{package_code,event_time,uscc}'::text[] END) WITH ORDINALITY x(k, o)
+        WHERE @extschema@._reg_empty(rec -> k);
+    IF missing IS NOT NULL THEN
+        PERFORM @extschema@._reg_fail('23502',
+            pg_catalog.format('%s: missing mandatory fields: %s', label, pg_catalog.array_to_string(missing, ', ')));
+    END IF;
+    pkg := @extschema@._reg_code(@extschema@._reg_text(rec, 'package_code', label), label, 'package_code');
+    t := @extschema@._reg_time(rec, 'event_time', label);
+    IF t > now_ts THEN
+        PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: field event_time: %s is in the future',
+                                      label, @extschema@._reg_iso(t)));
+    END IF;
+    u := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'uscc', label), label);
+    PERFORM @extschema@._reg_unit(u, NULL, label);
+    method := @extschema@._reg_method(rec, label, 'package_code');
+    IF EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code = pkg) THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: field package_code: %s is the trace code of a unit, not of a package', label, pkg));
+    END IF;
+
+    IF @extschema@._reg_empty(rec -> 'contents') THEN
+        -- unpack everything the package holds now
+        SELECT pg_catalog.array_agg(k.content_code ORDER BY k.content_code) INTO contents
+            FROM @extschema@._reg_children(pkg, t) k;
+        IF contents IS NULL THEN
+            PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: package %s holds nothing at %s',
+                                          label, pkg, @extschema@._reg_iso(t)));
+        END IF;
+    ELSIF pg_catalog.jsonb_typeof(rec -> 'contents') <> 'array' THEN
+        PERFORM @extschema@._reg_fail('22023', label || ': field contents: expected an array of trace codes');
+    ELSE
+        FOR v IN SELECT e.v FROM pg_catalog.jsonb_array_elements(rec -> 'contents') e(v) LOOP
+            i := i + 1;
+            IF pg_catalog.jsonb_typeof(v) <> 'string' THEN
+                PERFORM @extschema@._reg_fail('22023',
+                    pg_catalog.format('%s: field contents: element %s is not a string', label, i));
+            END IF;
+            c := @extschema@._reg_code(v #>> '{}', label, 'contents[' || i || ']');
+            IF c = ANY (contents) THEN
+                PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: field contents: %s is listed twice', label, c));
+            END IF;
+            contents := contents || c;
+        END LOOP;
+    END IF;
+
+    FOREACH c IN ARRAY contents LOOP
+        IF c = pkg THEN
+            PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: a package cannot contain itself', label));
+        END IF;
+        SELECT e.action, e.package_code, e.event_time INTO last_evt
+            FROM @extschema@.package_events e WHERE e.content_code = c
+            ORDER BY e.event_time DESC, e.record_id DESC LIMIT 1;
+        IF last_evt.event_time > t THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: %s already has a packing event at %s, after %s', label, c,
+                                  @extschema@._reg_iso(last_evt.event_time), @extschema@._reg_iso(t)),
+                'Packing history is recorded in time order; correct the later event first.');
+        END IF;
+        IF action = 'pack' THEN
+            IF last_evt.action = 'pack' THEN
+                PERFORM @extschema@._reg_fail('22023',
+                    pg_catalog.format('%s: %s is already in package %s', label, c, last_evt.package_code),
+                    'Unpack it first.');
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code = c)
+               AND NOT EXISTS (SELECT 1 FROM @extschema@._reg_children(c, t)) THEN
+                PERFORM @extschema@._reg_fail('23503',
+                    pg_catalog.format('%s: %s is neither a commissioned unit nor a package holding anything', label, c));
+            END IF;
+            IF EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code = c AND x.production_date > (t AT TIME ZONE 'UTC' + interval '8 hours')::date) THEN
+                PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: %s is packed before its production date', label, c));
+            END IF;
+        ELSIF last_evt.action IS DISTINCT FROM 'pack' OR last_evt.package_code <> pkg THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: %s is not in package %s at %s', label, c, pkg, @extschema@._reg_iso(t)));
+        END IF;
+        INSERT INTO @extschema@.package_event
+            (action, package_code, content_code, event_time, uscc, collection_method, retain_until, recorded_at, recorded_by)
+        VALUES (action, pkg, c, t, u, method,
+                greatest(@extschema@._reg_retain(t::date, NULL, NULL, NULL, NULL),
+                         (SELECT pg_catalog.max(x.retain_until) FROM @extschema@.items x
+                          WHERE x.trace_code IN (SELECT w.trace_code FROM @extschema@._reg_units_in(c, t) w))),
+                now_ts, session_user);
+    END LOOP;
+    RETURN pg_catalog.cardinality(contents);
+END
+$$;
+
+CREATE FUNCTION @extschema@.pack(package jsonb) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    n int := 0;
+BEGIN
+    FOR r IN SELECT * FROM @extschema@._reg_records(package, 'trace.pack') LOOP
+        n := n + @extschema@._reg_pack(r.rec, r.ord, 'pack');
+    END LOOP;
+    RETURN pg_catalog.jsonb_build_object('packed', n);
+END
+$$;
+
+CREATE FUNCTION @extschema@.unpack(package jsonb) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    n int := 0;
+BEGIN
+    FOR r IN SELECT * FROM @extschema@._reg_records(package, 'trace.unpack') LOOP
+        n := n + @extschema@._reg_pack(r.rec, r.ord, 'unpack');
+    END LOOP;
+    RETURN pg_catalog.jsonb_build_object('unpacked', n);
+END
+$$;
+
+-- ---------------------------------------------------------------------- flows
+
+-- One flow record. `kind` is decided by the caller: a sale by the producer of
+-- the goods is a producer sale (Table 1), any other sale a seller sale
+-- (Table 2); a purchase is a seller purchase (Table 2).
+CREATE FUNCTION @extschema@._reg_write_flow(rec jsonb, ord int, direction text, old_id bigint, why text,
+                                            old_kind text DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    label text := @extschema@._reg_label(ord, rec, 'trace_code');
+    u @extschema@.uscc;
+    unit @extschema@.units;
+    code @extschema@.code;
+    kind text;
+    t timestamptz;
+    tdate date;
+    covered @extschema@.code[];
+    qty numeric;
+    bad record;
+    other_uscc @extschema@.uscc;
+    new_id bigint;
+    now_ts timestamptz := @extschema@._reg_now();
+    allowed text[];
+    missing text[];
+BEGIN
+    IF @extschema@._reg_empty(rec -> 'uscc') THEN
+        PERFORM @extschema@._reg_fail('23502', label || ': missing mandatory fields: uscc',
+            'A flow record names the unit that records it (uscc).');
+    END IF;
+    u := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'uscc', label), label);
+    unit := @extschema@._reg_unit(u, CASE WHEN direction = 'purchase' THEN 'seller' END, label);
+
+    IF direction = 'purchase' THEN
+        kind := 'seller_purchase';
+    ELSIF old_kind IS NOT NULL THEN
+        kind := old_kind;
+    ELSIF rec ?| '{sold_time,customer_name}'::text[] THEN
+        kind := 'seller_sale';
+    ELSIF rec ?| '{sale_time,buyer_name,buyer_address,buyer_contact}'::text[] THEN
+        kind := 'producer_sale';
+    ELSE
+        kind := CASE WHEN 'producer' = ANY (unit.roles) THEN 'producer_sale' ELSE 'seller_sale' END;
+    END IF;
+    IF kind = 'producer_sale' AND NOT ('producer' = ANY (unit.roles)) THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: unit %s is not a producer; a seller''s sale uses sold_time and customer_name', label, u));
+    END IF;
+
+    SELECT pg_catalog.array_agg(DISTINCT f.field) INTO allowed
+        FROM @extschema@.field_catalog f WHERE kind = ANY (f.record_kinds);
+    allowed := allowed || CASE kind WHEN 'seller_purchase' THEN '{uscc,trace_code,supplier_uscc,collection_method}'::text[]
+                                    ELSE '{uscc,trace_code,buyer_uscc,collection_method}'::text[] END;
+    IF (rec - allowed) <> '{}'::jsonb THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: unknown fields for a %s: %s', label, pg_catalog.replace(kind, '_', ' '),
+                (SELECT pg_catalog.string_agg(k, ', ' ORDER BY k) FROM pg_catalog.jsonb_object_keys(rec - allowed) k)),
+            CASE kind WHEN 'producer_sale' THEN 'A producer''s sale (Table 1) uses sale_time, buyer_name, buyer_address, buyer_contact, quantity.'
+                      WHEN 'seller_sale' THEN 'A seller''s sale (Table 2) uses sold_time, customer_name, quantity.'
+                      ELSE 'A purchase (Table 2) uses supplier_name, purchase_time, quantity.' END);
+    END IF;
+    missing := CASE WHEN kind = 'producer_sale' AND @extschema@._reg_empty(rec -> 'trace_code') THEN '{trace_code}'::text[]
+                    ELSE '{}' END
+               || @extschema@._reg_missing(kind, CASE WHEN kind = 'producer_sale' THEN '{producer}'::text[] ELSE '{seller}' END,
+                                           rec, '{}');
+    IF pg_catalog.cardinality(missing) > 0 THEN
+        PERFORM @extschema@._reg_fail('23502',
+            pg_catalog.format('%s: missing mandatory fields: %s', label, pg_catalog.array_to_string(missing, ', ')),
+            'Tables 1-2 of the standard make these fields mandatory for this record (see trace.field_catalog).');
+    END IF;
+    code := @extschema@._reg_code(@extschema@._reg_text(rec, 'trace_code', label), label);
+    t := @extschema@._reg_time(rec, CASE kind WHEN 'producer_sale' THEN 'sale_time'
+                                              WHEN 'seller_sale' THEN 'sold_time' ELSE 'purchase_time' END, label);
+    tdate := ((t AT TIME ZONE 'UTC') + interval '8 hours')::date;
+    IF t > now_ts THEN
+        PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: the %s %s is in the future', label,
+            CASE WHEN direction = 'sale' THEN 'sale time' ELSE 'purchase time' END, @extschema@._reg_iso(t)));
+    END IF;
+
+    SELECT pg_catalog.array_agg(w.trace_code) INTO covered FROM @extschema@._reg_units_in(code, t) w;
+    IF covered IS NULL THEN
+        PERFORM @extschema@._reg_fail('23503',
+            pg_catalog.format('%s: %s is neither a commissioned unit nor a package holding units at %s',
+                              label, code, @extschema@._reg_iso(t)));
+    END IF;
+    SELECT x.trace_code, x.production_date INTO bad FROM @extschema@.items x
+        WHERE x.trace_code = ANY (covered) AND x.production_date > tdate ORDER BY x.production_date DESC LIMIT 1;
+    IF FOUND THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: the %s (%s) is before the production date %s of %s', label,
+                CASE WHEN direction = 'sale' THEN 'sale' ELSE 'purchase' END, @extschema@._reg_iso(t), bad.production_date, bad.trace_code));
+    END IF;
+
+    IF kind = 'producer_sale' AND EXISTS (SELECT 1 FROM @extschema@.items x
+                                          WHERE x.trace_code = ANY (covered) AND x.uscc <> u) THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: unit %s did not produce everything in %s; a resale is a seller''s sale (sold_time, customer_name)',
+                              label, u, code));
+    END IF;
+    qty := @extschema@._reg_quantity(rec, 'quantity', label);
+    IF qty IS NOT NULL AND qty <> pg_catalog.cardinality(covered) THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: field quantity: %s, but %s holds %s unit(s) at that time', label, qty, code,
+                              pg_catalog.cardinality(covered)));
+    END IF;
+
+    IF kind = 'seller_purchase' THEN
+        other_uscc := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'supplier_uscc', label), label, 'supplier_uscc');
+        -- not before the supplier's sale of this code to us (when it is recorded)
+        IF EXISTS (SELECT 1 FROM @extschema@.flows f
+                   WHERE f.trace_code = code AND f.kind IN ('producer_sale', 'seller_sale')
+                     AND (other_uscc IS NULL OR f.uscc = other_uscc)
+                     AND (f.buyer_uscc IS NULL OR f.buyer_uscc = u) AND f.uscc <> u)
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.flows f
+                   WHERE f.trace_code = code AND f.kind IN ('producer_sale', 'seller_sale')
+                     AND (other_uscc IS NULL OR f.uscc = other_uscc)
+                     AND (f.buyer_uscc IS NULL OR f.buyer_uscc = u) AND f.uscc <> u
+                     AND f.event_time <= t) THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: the purchase (%s) is before the supplier''s sale of %s (%s)', label,
+                    @extschema@._reg_iso(t), code,
+                    (SELECT @extschema@._reg_iso(pg_catalog.min(f.event_time)) FROM @extschema@.flows f
+                     WHERE f.trace_code = code AND f.kind IN ('producer_sale', 'seller_sale')
+                       AND (other_uscc IS NULL OR f.uscc = other_uscc) AND f.uscc <> u)));
+        END IF;
+    ELSE
+        other_uscc := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'buyer_uscc', label), label, 'buyer_uscc');
+        IF kind = 'seller_sale' AND EXISTS (SELECT 1 FROM @extschema@.flows f
+                   WHERE f.trace_code = code AND f.kind = 'seller_purchase' AND f.uscc = u)
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.flows f
+                   WHERE f.trace_code = code AND f.kind = 'seller_purchase' AND f.uscc = u AND f.event_time <= t) THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: the sale (%s) is before this unit''s purchase of %s', label, @extschema@._reg_iso(t), code));
+        END IF;
+    END IF;
+
+    INSERT INTO @extschema@.flow_record
+        (root, supersedes, reason, kind, uscc, trace_code, event_time, sale_time, buyer_name, buyer_address,
+         buyer_contact, buyer_uscc, supplier_name, supplier_uscc, purchase_time, customer_name, sold_time,
+         quantity, collection_method, retain_until, recorded_at, recorded_by)
+    VALUES ((SELECT coalesce(x.root, x.id) FROM @extschema@.flow_record x WHERE x.id = old_id),
+            old_id, why, kind, u, code, t,
+            CASE WHEN kind = 'producer_sale' THEN t END,
+            @extschema@._reg_text(rec, 'buyer_name', label), @extschema@._reg_text(rec, 'buyer_address', label),
+            @extschema@._reg_text(rec, 'buyer_contact', label),
+            CASE WHEN kind <> 'seller_purchase' THEN other_uscc END,
+            @extschema@._reg_text(rec, 'supplier_name', label),
+            CASE WHEN kind = 'seller_purchase' THEN other_uscc END,
+            CASE WHEN kind = 'seller_purchase' THEN t END,
+            @extschema@._reg_text(rec, 'customer_name', label),
+            CASE WHEN kind = 'seller_sale' THEN t END,
+            pg_catalog.cardinality(covered), @extschema@._reg_method(rec, label),
+            greatest(@extschema@._reg_retain(tdate, NULL, NULL, NULL, NULL),
+                     (SELECT pg_catalog.max(x.retain_until) FROM @extschema@.items x WHERE x.trace_code = ANY (covered))),
+            now_ts, session_user)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+
+-- trace.record_sale(sale jsonb): a sale by a producer (sale_time, buyer_*) or
+-- by a seller (sold_time, customer_name).
+CREATE FUNCTION @extschema@.record_sale(sale jsonb) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    out jsonb := '[]';
+    id bigint;
+BEGIN
+    FOR r IN SELECT * FROM @extschema@._reg_records(sale, 'trace.record_sale') LOOP
+        id := @extschema@._reg_write_flow(r.rec, r.ord, 'sale', NULL, NULL);
+        out := out || (SELECT pg_catalog.jsonb_build_object('flow_id', f.flow_id, 'kind', f.kind, 'quantity', f.quantity)
+                       FROM @extschema@.flows f WHERE f.record_id = id);
+    END LOOP;
+    RETURN CASE WHEN pg_catalog.jsonb_typeof(sale) = 'object' THEN out -> 0 ELSE out END;
+END
+$$;
+
+-- trace.record_purchase(purchase jsonb): a seller's purchase (supplier_name, purchase_time).
+CREATE FUNCTION @extschema@.record_purchase(purchase jsonb) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    out jsonb := '[]';
+    id bigint;
+BEGIN
+    FOR r IN SELECT * FROM @extschema@._reg_records(purchase, 'trace.record_purchase') LOOP
+        id := @extschema@._reg_write_flow(r.rec, r.ord, 'purchase', NULL, NULL);
+        out := out || (SELECT pg_catalog.jsonb_build_object('flow_id', f.flow_id, 'kind', f.kind, 'quantity', f.quantity)
+                       FROM @extschema@.flows f WHERE f.record_id = id);
+    END LOOP;
+    RETURN CASE WHEN pg_catalog.jsonb_typeof(purchase) = 'object' THEN out -> 0 ELSE out END;
+END
+$$;
+
+-- ----------------------------------------------------------------- corrections
+
+-- An ISO 8601 duration for an interval of years, months and days.
+CREATE FUNCTION @extschema@._reg_period_iso(i interval) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT 'P' || pg_catalog.extract(year FROM i)::int || 'Y' || pg_catalog.extract(month FROM i)::int || 'M'
+        || pg_catalog.extract(day FROM i)::int || 'D'
+$$;
+
+-- trace.correct(kind, record_id, changes, reason): append a corrected
+-- version of a current record; `changes` holds the fields to change (same
+-- keys as the writer), or {"voided": true} to withdraw the record. The new
+-- row is validated like a new record and supersedes the old one.
+CREATE FUNCTION @extschema@.correct(kind text, record_id bigint, changes jsonb, reason text) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    label text := pg_catalog.format('%s record %s', kind, record_id);
+    rec jsonb;
+    tbl text;
+    new_id bigint;
+    void boolean;
+    fixed text[];
+BEGIN
+    IF reason IS NULL OR reason ~ '^\s*$' THEN
+        PERFORM @extschema@._reg_fail('23502', label || ': a correction needs a reason');
+    END IF;
+    IF changes IS NULL OR pg_catalog.jsonb_typeof(changes) <> 'object' THEN
+        PERFORM @extschema@._reg_fail('22023', label || ': changes must be a json object');
+    END IF;
+    tbl := CASE kind WHEN 'unit' THEN 'unit_record' WHEN 'product' THEN 'product_record'
+                     WHEN 'item' THEN 'item_record' WHEN 'flow' THEN 'flow_record'
+                     WHEN 'package_event' THEN 'package_event' WHEN 'document' THEN 'document_record' END;
+    IF tbl IS NULL THEN
+        PERFORM @extschema@._reg_fail('22023', pg_catalog.format('trace.correct: unknown kind "%s"', kind),
+            'Kinds: unit, product, item, flow, package_event, document (categories: trace.add_category with a reason).');
+    END IF;
+    EXECUTE pg_catalog.format('SELECT pg_catalog.to_jsonb(t) FROM @extschema@.%I t WHERE t.id = $1', tbl)
+        INTO rec USING record_id;
+    IF rec IS NULL THEN
+        PERFORM @extschema@._reg_fail('23503', label || ': no such record');
+    END IF;
+    EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM @extschema@.%I t WHERE t.supersedes = $1)', tbl)
+        INTO void USING record_id;
+    IF void OR (rec ->> 'voided')::boolean THEN
+        PERFORM @extschema@._reg_fail('22023', label || ': the record is not current (already corrected or withdrawn)',
+            'Correct its latest version (see trace.corrections).');
+    END IF;
+
+    void := changes ? 'voided';
+    IF void THEN
+        IF changes <> '{"voided": true}'::jsonb THEN
+            PERFORM @extschema@._reg_fail('22023', label || ': a withdrawal is {"voided": true} alone');
+        END IF;
+        -- the withdrawn row repeats the data of the record it withdraws
+        EXECUTE pg_catalog.format(
+            'INSERT INTO @extschema@.%1$I (%2$s) SELECT %2$s FROM pg_catalog.jsonb_populate_record(NULL::@extschema@.%1$I, $1) RETURNING id',
+            tbl, (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ') FROM pg_catalog.unnest(@extschema@._reg_columns(tbl)) c))
+            INTO new_id
+            USING (rec - 'id') || pg_catalog.jsonb_build_object(
+                'root', coalesce(rec -> 'root', rec -> 'id'), 'supersedes', record_id, 'reason', reason, 'voided', true,
+                'recorded_at', @extschema@._reg_now(), 'recorded_by', session_user::text);
+        RETURN pg_catalog.jsonb_build_object('record_id', new_id, 'supersedes', record_id, 'voided', true);
+    END IF;
+
+    fixed := CASE kind WHEN 'unit' THEN '{uscc}'::text[] WHEN 'item' THEN '{trace_code}'
+                       WHEN 'flow' THEN '{trace_code,uscc}' ELSE '{}' END;
+    IF kind IN ('package_event', 'document') THEN
+        PERFORM @extschema@._reg_fail('22023', label || ': packing events and documents are only withdrawn ({"voided": true})',
+            'Record the right event or attach the right document as a new record.');
+    END IF;
+    IF changes ?| fixed THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: %s identifies the record and cannot be corrected', label, pg_catalog.array_to_string(fixed, ', ')),
+            'Withdraw the record ({"voided": true}) and record the right one.');
+    END IF;
+
+    IF kind = 'unit' THEN
+        rec := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+            'uscc', rec -> 'uscc', 'roles', rec -> 'roles', 'unit_name', rec -> 'unit_name', 'address', rec -> 'address',
+            'contact', rec -> 'contact', 'business_license', rec -> 'business_license',
+            'system_certifications', rec -> 'system_certifications', 'product_certifications', rec -> 'product_certifications',
+            'purchase_info', rec -> 'purchase_info', 'collection_method', rec -> 'collection_method'));
+        new_id := @extschema@._reg_write_unit(pg_catalog.jsonb_strip_nulls(rec || changes), 1, record_id, reason);
+    ELSIF kind = 'product' THEN
+        rec := (rec - '{id,root,supersedes,reason,voided,retain_until,recorded_at,recorded_by}'::text[])
+            || pg_catalog.jsonb_build_object(
+                'warranty_period', @extschema@._reg_period_iso((rec ->> 'warranty_period')::interval),
+                'service_life', @extschema@._reg_period_iso((rec ->> 'service_life')::interval));
+        new_id := @extschema@._reg_write_product(pg_catalog.jsonb_strip_nulls(rec || changes), 1, record_id, reason);
+    ELSIF kind = 'item' THEN
+        rec := (rec - '{id,root,supersedes,reason,voided,retain_until,recorded_at,recorded_by,product_id,uscc}'::text[])
+            || pg_catalog.jsonb_build_object(
+                'product', rec -> 'product_id',
+                'warranty_period', @extschema@._reg_period_iso((rec ->> 'warranty_period')::interval));
+        PERFORM @extschema@._reg_commission(pg_catalog.jsonb_strip_nulls(rec || changes), record_id, reason);
+        SELECT pg_catalog.max(x.id) INTO new_id FROM @extschema@.item_record x WHERE x.supersedes = record_id;
+    ELSIF kind = 'flow' THEN
+        rec := pg_catalog.jsonb_strip_nulls(
+            (rec - '{id,root,supersedes,reason,voided,retain_until,recorded_at,recorded_by,kind,event_time}'::text[]));
+        new_id := @extschema@._reg_write_flow(pg_catalog.jsonb_strip_nulls(rec || changes), 1,
+            CASE WHEN rec ? 'purchase_time' THEN 'purchase' ELSE 'sale' END, record_id, reason,
+            (SELECT f.kind FROM @extschema@.flow_record f WHERE f.id = record_id));
+    END IF;
+    RETURN pg_catalog.jsonb_build_object('record_id', new_id, 'supersedes', record_id);
+END
+$$;

@@ -1,0 +1,232 @@
+-- Registry reads: the life of one unit, completeness per unit, retention.
+
+-- Packages that held `c` at some time, with their enclosing packages.
+CREATE FUNCTION @extschema@._reg_ancestors(c @extschema@.code)
+    RETURNS TABLE (package_code @extschema@.code)
+    LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE up(code, depth) AS (
+        SELECT DISTINCT e.package_code, 1 FROM @extschema@.package_events e WHERE e.content_code = c
+        UNION
+        SELECT e.package_code, up.depth + 1
+        FROM up JOIN @extschema@.package_events e ON e.content_code = up.code
+        WHERE up.depth < 16
+    )
+    SELECT DISTINCT up.code FROM up
+$$;
+
+-- trace.history(code) -> jsonb: the whole life of one unit, in order:
+-- production, packing and unpacking (also of the packages around it),
+-- every sale and purchase (also of a package while it held the unit), and
+-- every correction of those records.
+CREATE FUNCTION @extschema@.history(code text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c @extschema@.code;
+    problem text := @extschema@.validate('code', code);
+    item record;
+    events jsonb;
+BEGIN
+    IF problem IS NOT NULL THEN
+        PERFORM @extschema@._reg_fail('22P02', 'trace.history: ' || problem);
+    END IF;
+    c := @extschema@._reg_to_code(code);
+    SELECT i.*, p.product_id AS pid, p.product_name, p.product_type, p.spec_model, p.category, p.gtin, u.unit_name
+        INTO item
+        FROM @extschema@.item_record i
+        JOIN @extschema@.products p ON p.product_id = i.product_id
+        LEFT JOIN @extschema@.units u ON u.uscc = i.uscc
+        WHERE i.trace_code = c AND i.supersedes IS NULL;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+
+    WITH pk AS (SELECT a.package_code FROM @extschema@._reg_ancestors(c) a),
+    ev AS (
+        -- production (and each corrected version of the item record)
+        SELECT ((i.production_date::timestamp - interval '8 hours') AT TIME ZONE 'UTC') AS t, 0 AS seq, i.id AS rid,
+               pg_catalog.jsonb_build_object('event', 'production', 'date', i.production_date,
+                   'record_id', i.id, 'uscc', i.uscc, 'serial_or_batch', i.serial_or_batch,
+                   'collection_method', i.collection_method) AS e
+        FROM @extschema@.item_record i WHERE i.trace_code = c AND i.supersedes IS NULL
+        UNION ALL
+        SELECT i.recorded_at, 3, i.id,
+               pg_catalog.jsonb_build_object('event', CASE WHEN i.voided THEN 'withdrawal' ELSE 'correction' END,
+                   'record', 'item', 'record_id', i.id, 'supersedes', i.supersedes, 'reason', i.reason,
+                   'at', @extschema@._reg_iso(i.recorded_at), 'production_date', i.production_date,
+                   'serial_or_batch', i.serial_or_batch)
+        FROM @extschema@.item_record i WHERE i.trace_code = c AND i.supersedes IS NOT NULL
+        UNION ALL
+        -- packing of the unit, and of packages while they held it
+        SELECT e.event_time, 1, e.id,
+               pg_catalog.jsonb_build_object('event', e.action, 'at', @extschema@._reg_iso(e.event_time),
+                   'package_code', e.package_code::text, 'content_code', e.content_code::text, 'uscc', e.uscc,
+                   'record_id', e.id, 'collection_method', e.collection_method)
+               || CASE WHEN e.supersedes IS NOT NULL THEN pg_catalog.jsonb_build_object('withdrawn', true, 'reason', e.reason)
+                       ELSE '{}' END
+        FROM @extschema@.package_event e
+        WHERE (e.content_code = c OR (e.content_code IN (SELECT package_code FROM pk)
+                                      AND c IN (SELECT w.trace_code FROM @extschema@._reg_units_in(e.content_code, e.event_time) w)))
+          AND (NOT e.voided OR e.supersedes IS NOT NULL)
+        UNION ALL
+        -- sales and purchases of the unit or of a package holding it
+        SELECT f.event_time, 2, f.id,
+               pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('event', f.kind, 'at', @extschema@._reg_iso(f.event_time),
+                   'record_id', f.id, 'uscc', f.uscc, 'unit_name', (SELECT u.unit_name FROM @extschema@.units u WHERE u.uscc = f.uscc),
+                   'via', CASE WHEN f.trace_code <> c THEN f.trace_code::text END,
+                   'buyer_name', f.buyer_name, 'buyer_address', f.buyer_address, 'buyer_contact', f.buyer_contact,
+                   'buyer_uscc', f.buyer_uscc, 'supplier_name', f.supplier_name, 'supplier_uscc', f.supplier_uscc,
+                   'customer_name', f.customer_name, 'quantity', f.quantity, 'collection_method', f.collection_method,
+                   'supersedes', f.supersedes, 'reason', f.reason,
+                   'withdrawn', CASE WHEN f.voided THEN true END))
+        FROM @extschema@.flow_record f
+        WHERE (f.trace_code = c OR (f.trace_code IN (SELECT package_code FROM pk)
+                                    AND c IN (SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w)))
+    )
+    SELECT pg_catalog.jsonb_agg(ev.e ORDER BY ev.t, ev.seq, ev.rid) INTO events FROM ev;
+
+    RETURN pg_catalog.jsonb_build_object(
+        'trace_code', c::text,
+        'current', pg_catalog.jsonb_build_object('package_code', @extschema@._reg_parent(c, 'infinity')::text,
+                       'withdrawn', EXISTS (SELECT 1 FROM @extschema@.item_record x
+                                            WHERE x.trace_code = c AND x.voided
+                                              AND NOT EXISTS (SELECT 1 FROM @extschema@.item_record y WHERE y.supersedes = x.id))),
+        'product', pg_catalog.jsonb_build_object('product_id', item.pid, 'product_name', item.product_name,
+                       'product_type', item.product_type, 'spec_model', item.spec_model, 'category', item.category,
+                       'gtin', item.gtin),
+        'producer', pg_catalog.jsonb_build_object('uscc', item.uscc, 'unit_name', item.unit_name),
+        'events', coalesce(events, '[]'));
+END
+$$;
+
+-- trace.completeness(uscc) -> jsonb: for one unit, the share of its
+-- records that hold every mandatory (a, applicable b) field of Table 1 (its
+-- items as producer, including the flow fields of their first sale: an item
+-- not yet sold lacks them) and of Table 2 (the codes it bought as seller:
+-- purchase and sale), with the most frequent missing fields.
+CREATE FUNCTION @extschema@.completeness(uscc text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    u @extschema@.units;
+    problem text := @extschema@.validate('uscc', uscc);
+    as_producer jsonb;
+    as_seller jsonb;
+BEGIN
+    IF problem IS NOT NULL THEN
+        PERFORM @extschema@._reg_fail('22P02', 'trace.completeness: ' || problem);
+    END IF;
+    SELECT * INTO u FROM @extschema@.units x WHERE x.uscc = uscc::@extschema@.uscc;
+    IF NOT FOUND THEN
+        PERFORM @extschema@._reg_fail('23503', pg_catalog.format('trace.completeness: unit %s is not registered', uscc));
+    END IF;
+
+    WITH basic AS (
+        SELECT pg_catalog.jsonb_build_object('unit_name', u.unit_name, 'uscc', u.uscc, 'address', u.address,
+                   'contact', u.contact, 'business_license', u.business_license,
+                   'system_certifications', u.system_certifications, 'product_certifications', u.product_certifications,
+                   'purchase_info', u.purchase_info) AS j),
+    sold AS (
+        SELECT DISTINCT ON (w.trace_code) w.trace_code,
+               pg_catalog.jsonb_build_object('sale_time', f.sale_time, 'buyer_name', f.buyer_name,
+                   'buyer_address', f.buyer_address, 'buyer_contact', f.buyer_contact, 'quantity', f.quantity) AS j
+        FROM @extschema@.flows f CROSS JOIN LATERAL @extschema@._reg_units_in(f.trace_code, f.event_time) w
+        WHERE f.uscc = u.uscc AND f.kind = 'producer_sale'
+        ORDER BY w.trace_code, f.event_time),
+    recs AS (
+        SELECT i.trace_code, (SELECT j FROM basic) || pg_catalog.to_jsonb(i) || coalesce(s.j, '{}') AS r,
+               @extschema@._reg_flags(c) AS flags
+        FROM @extschema@.items i
+        JOIN @extschema@.categories c ON c.code = i.category
+        LEFT JOIN sold s ON s.trace_code = i.trace_code
+        WHERE i.uscc = u.uscc),
+    miss AS (
+        SELECT recs.trace_code, f.field, f.collect, f.ordinal
+        FROM recs CROSS JOIN @extschema@.field_catalog f
+        WHERE f.table_name = 'producer'
+          AND (f.collect IN ('a', 'o') OR (f.collect = 'b' AND f.category_flag = ANY (recs.flags)))
+          AND @extschema@._reg_empty(recs.r -> f.field))
+    SELECT @extschema@._reg_summary((SELECT pg_catalog.count(*) FROM recs),
+                                    (SELECT pg_catalog.array_agg(ROW(m.trace_code::text, m.field, m.collect, m.ordinal)::@extschema@._reg_miss) FROM miss m))
+        INTO as_producer;
+
+    WITH basic AS (
+        SELECT pg_catalog.jsonb_build_object('unit_name', u.unit_name, 'uscc', u.uscc, 'address', u.address,
+                   'contact', u.contact, 'business_license', u.business_license, 'purchase_info', u.purchase_info) AS j),
+    bought AS (
+        SELECT DISTINCT ON (f.trace_code) f.trace_code, f.event_time,
+               pg_catalog.jsonb_build_object('trace_code', f.trace_code, 'supplier_name', f.supplier_name,
+                   'purchase_time', f.purchase_time) AS j
+        FROM @extschema@.flows f WHERE f.uscc = u.uscc AND f.kind = 'seller_purchase'
+        ORDER BY f.trace_code, f.event_time),
+    recs AS (
+        SELECT b.trace_code, (SELECT j FROM basic) || b.j
+               || coalesce((SELECT pg_catalog.jsonb_build_object('customer_name', s.customer_name, 'sold_time', s.sold_time,
+                                                                 'quantity', s.quantity)
+                            FROM @extschema@.flows s
+                            WHERE s.uscc = u.uscc AND s.kind = 'seller_sale' AND s.event_time >= b.event_time
+                              AND (s.trace_code = b.trace_code
+                                   OR s.trace_code IN (SELECT w.trace_code FROM @extschema@._reg_units_in(b.trace_code, s.event_time) w))
+                            ORDER BY s.event_time LIMIT 1), '{}') AS r
+        FROM bought b),
+    miss AS (
+        SELECT recs.trace_code, f.field, f.collect, f.ordinal
+        FROM recs CROSS JOIN @extschema@.field_catalog f
+        WHERE f.table_name = 'seller' AND f.collect IN ('a', 'b', 'o')
+          AND @extschema@._reg_empty(recs.r -> f.field))
+    SELECT @extschema@._reg_summary((SELECT pg_catalog.count(*) FROM recs),
+                                    (SELECT pg_catalog.array_agg(ROW(m.trace_code::text, m.field, m.collect, m.ordinal)::@extschema@._reg_miss) FROM miss m))
+        INTO as_seller;
+
+    RETURN pg_catalog.jsonb_build_object('uscc', u.uscc, 'unit_name', u.unit_name, 'roles', u.roles,
+        'as_producer', as_producer, 'as_seller', as_seller);
+END
+$$;
+
+CREATE TYPE @extschema@._reg_miss AS (trace_code text, field text, collect text, ordinal int);
+
+-- records, complete (no missing a/b field), share, and the missing fields by frequency.
+CREATE FUNCTION @extschema@._reg_summary(records bigint, miss @extschema@._reg_miss[]) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    WITH m AS (SELECT * FROM pg_catalog.unnest(coalesce(miss, '{}')) x)
+    SELECT pg_catalog.jsonb_build_object(
+        'records', records,
+        'complete', records - (SELECT pg_catalog.count(DISTINCT m.trace_code) FROM m WHERE m.collect <> 'o'),
+        'share', CASE WHEN records = 0 THEN NULL
+                      ELSE pg_catalog.round((records - (SELECT pg_catalog.count(DISTINCT m.trace_code) FROM m WHERE m.collect <> 'o'))::numeric
+                                            / records, 4) END,
+        'missing_fields', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('field', g.field, 'records', g.n)
+                                                                ORDER BY g.n DESC, g.ord)
+                                    FROM (SELECT m.field, pg_catalog.count(*) AS n, pg_catalog.min(m.ordinal) AS ord
+                                          FROM m WHERE m.collect <> 'o' GROUP BY m.field) g), '[]'),
+        'optional_missing', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('field', g.field, 'records', g.n)
+                                                                  ORDER BY g.n DESC, g.ord)
+                                      FROM (SELECT m.field, pg_catalog.count(*) AS n, pg_catalog.min(m.ordinal) AS ord
+                                            FROM m WHERE m.collect = 'o' GROUP BY m.field) g), '[]'))
+$$;
+
+-- Retention (clause 8.5) of every current record. Units, products and
+-- documents are kept at least as long as the records that refer to them.
+CREATE VIEW @extschema@.retention AS
+    SELECT 'item'::text AS kind, i.record_id, i.uscc, i.trace_code::text AS subject, i.retain_until
+      FROM @extschema@.items i
+    UNION ALL
+    SELECT 'flow', f.record_id, f.uscc, f.trace_code::text, f.retain_until FROM @extschema@.flows f
+    UNION ALL
+    SELECT 'package_event', e.record_id, e.uscc, e.content_code::text, e.retain_until FROM @extschema@.package_events e
+    UNION ALL
+    SELECT 'product', p.record_id, p.uscc, p.product_id::text,
+           greatest(p.retain_until, (SELECT pg_catalog.max(i.retain_until) FROM @extschema@.items i WHERE i.product_id = p.product_id))
+      FROM @extschema@.products p
+    UNION ALL
+    SELECT 'unit', u.record_id, u.uscc, u.uscc::text,
+           greatest(u.retain_until,
+                    (SELECT pg_catalog.max(i.retain_until) FROM @extschema@.item_record i WHERE i.uscc = u.uscc),
+                    (SELECT pg_catalog.max(f.retain_until) FROM @extschema@.flow_record f WHERE f.uscc = u.uscc))
+      FROM @extschema@.units u
+    UNION ALL
+    SELECT 'document', d.record_id, d.uscc, d.sha256,
+           greatest(d.retain_until,
+                    (SELECT pg_catalog.max(i.retain_until) FROM @extschema@.item_record i
+                     WHERE i.inspection_report = d.document_id OR i.manual_or_warning = d.document_id))
+      FROM @extschema@.documents d;
