@@ -195,7 +195,7 @@ BEGIN
     END IF;
     PERFORM @extschema@._reg_require('unit', roles, rec, '{}', label);
     u := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'uscc', label), label);
-    IF old_id IS NULL AND EXISTS (SELECT 1 FROM @extschema@.unit_record x WHERE x.uscc = u AND x.supersedes IS NULL) THEN
+    IF old_id IS NULL AND EXISTS (SELECT 1 FROM @extschema@.unit_record x WHERE x.uscc OPERATOR(@extschema@.=) u AND x.supersedes IS NULL) THEN
         PERFORM @extschema@._reg_fail('23505', pg_catalog.format('%s: unit %s is already registered', label, u),
             'Change a unit with trace.correct(''unit'', record_id, changes, reason).');
     END IF;
@@ -273,7 +273,7 @@ BEGIN
             PERFORM @extschema@._reg_fail('22P02', pg_catalog.format('%s: field gtin: %s', label, problem));
         END IF;
         g := gtxt::@extschema@.gtin;
-        IF EXISTS (SELECT 1 FROM @extschema@.products p WHERE p.gtin = g
+        IF EXISTS (SELECT 1 FROM @extschema@.products p WHERE p.gtin OPERATOR(@extschema@.=) g
                      AND p.record_id IS DISTINCT FROM old_id) THEN
             PERFORM @extschema@._reg_fail('23505', pg_catalog.format('%s: GTIN %s already belongs to another product', label, g));
         END IF;

@@ -6,6 +6,18 @@
 -- (name, type, model, standards, licence, CCC, manual, warranty) need not be
 -- repeated; given on the item they override the product's for that item.
 
+-- Clause 7: a raw scan of a GS1 code may carry the production date (AI 11)
+-- and the batch (AI 10); they fill the record's fields when it lacks them.
+CREATE FUNCTION @extschema@._reg_scan_fill(rec jsonb, today date) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT rec
+        || CASE WHEN NOT rec ? 'production_date' AND a ? 'production_date'
+                THEN pg_catalog.jsonb_build_object('production_date', a -> 'production_date') ELSE '{}' END
+        || CASE WHEN NOT rec ? 'serial_or_batch' AND a ? 'lot'
+                THEN pg_catalog.jsonb_build_object('serial_or_batch', a -> 'lot') ELSE '{}' END
+    FROM (SELECT coalesce(@extschema@.parse_scan(rec ->> 'trace_code', today) -> 'attributes', '{}') AS a) s
+$$;
+
 CREATE FUNCTION @extschema@._reg_commission(batch jsonb, old_id bigint, why text) RETURNS bigint
     LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -109,7 +121,8 @@ BEGIN
                            ARRAY(SELECT q.f FROM pg_catalog.unnest(p.req) WITH ORDINALITY q(f, o)
                                  WHERE @extschema@._reg_empty(a.rec -> q.f) ORDER BY q.o) END AS missing
                 FROM (
-                    SELECT e.o::int AS ord, e.r AS rec,
+                    SELECT e.o::int AS ord, CASE WHEN x.problem IS NULL AND NOT (e.r ?& '{production_date,serial_or_batch}')
+                                                 THEN @extschema@._reg_scan_fill(e.r, today) ELSE e.r END AS rec,
                            @extschema@._reg_label(e.o::int, e.r, 'trace_code') AS label,
                            x.problem AS code_problem,
                            CASE WHEN x.problem IS NULL THEN @extschema@._reg_to_code(e.r ->> 'trace_code') END AS code,
@@ -138,7 +151,7 @@ BEGIN
                      pg_catalog.min(e.o::int) OVER (PARTITION BY @extschema@._reg_to_code(e.r ->> 'trace_code')) AS first_ord
               FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o)) d
         WHERE d.ord > d.first_ord
-           OR EXISTS (SELECT 1 FROM @extschema@.item_record x WHERE x.trace_code = d.code AND x.supersedes IS NULL)
+           OR EXISTS (SELECT 1 FROM @extschema@.item_record x WHERE x.trace_code OPERATOR(@extschema@.=) d.code AND x.supersedes IS NULL)
         ORDER BY d.ord LIMIT 1;
         IF v.ord IS NULL THEN
             RAISE;

@@ -6,7 +6,7 @@ CREATE FUNCTION @extschema@._reg_parent(c @extschema@.code, t timestamptz) RETUR
     LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN e.action = 'pack' THEN e.package_code END
     FROM @extschema@.package_events e
-    WHERE e.content_code = c AND e.event_time <= t
+    WHERE e.content_code OPERATOR(@extschema@.=) c AND e.event_time <= t
     ORDER BY e.event_time DESC, e.record_id DESC
     LIMIT 1
 $$;
@@ -17,14 +17,14 @@ CREATE FUNCTION @extschema@._reg_children(p @extschema@.code, t timestamptz)
     LANGUAGE sql STABLE AS $$
     SELECT l.content_code, l.event_time
     FROM (SELECT DISTINCT e.content_code FROM @extschema@.package_events e
-          WHERE e.package_code = p AND e.event_time <= t) x
+          WHERE e.package_code OPERATOR(@extschema@.=) p AND e.event_time <= t) x
     CROSS JOIN LATERAL (
         SELECT e.action, e.package_code, e.content_code, e.event_time
         FROM @extschema@.package_events e
-        WHERE e.content_code = x.content_code AND e.event_time <= t
+        WHERE e.content_code OPERATOR(@extschema@.=) x.content_code AND e.event_time <= t
         ORDER BY e.event_time DESC, e.record_id DESC
         LIMIT 1) l
-    WHERE l.action = 'pack' AND l.package_code = p
+    WHERE l.action = 'pack' AND l.package_code OPERATOR(@extschema@.=) p
 $$;
 
 -- Every unit (item) inside `c` at time `t`, through nested packages; `c`
@@ -39,7 +39,7 @@ CREATE FUNCTION @extschema@._reg_units_in(c @extschema@.code, t timestamptz)
         FROM tree CROSS JOIN LATERAL @extschema@._reg_children(tree.code, t) k
         WHERE tree.depth < 16
     )
-    SELECT i.trace_code FROM tree JOIN @extschema@.items i ON i.trace_code = tree.code
+    SELECT i.trace_code FROM tree JOIN @extschema@.items i ON i.trace_code OPERATOR(@extschema@.=) tree.code
 $$;
 
 -- trace.package_contents(package, at): what the package held at that time
@@ -57,7 +57,7 @@ CREATE FUNCTION @extschema@.package_contents(package text, at timestamptz DEFAUL
         WHERE nested AND tree.depth < 16
     )
     SELECT tree.code, tree.packed_at,
-           EXISTS (SELECT 1 FROM @extschema@.items i WHERE i.trace_code = tree.code)
+           EXISTS (SELECT 1 FROM @extschema@.items i WHERE i.trace_code OPERATOR(@extschema@.=) tree.code)
     FROM tree
     ORDER BY tree.code
 $$;
@@ -105,7 +105,7 @@ BEGIN
     u := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'uscc', label), label);
     PERFORM @extschema@._reg_unit(u, NULL, label);
     method := @extschema@._reg_method(rec, label, 'package_code');
-    IF EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code = pkg) THEN
+    IF EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) pkg) THEN
         PERFORM @extschema@._reg_fail('22023',
             pg_catalog.format('%s: field package_code: %s is the trace code of a unit, not of a package', label, pkg));
     END IF;
@@ -128,7 +128,7 @@ BEGIN
                     pg_catalog.format('%s: field contents: element %s is not a string', label, i));
             END IF;
             c := @extschema@._reg_code(v #>> '{}', label, 'contents[' || i || ']');
-            IF c = ANY (contents) THEN
+            IF c OPERATOR(@extschema@.=) ANY (contents) THEN
                 PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: field contents: %s is listed twice', label, c));
             END IF;
             contents := contents || c;
@@ -136,11 +136,11 @@ BEGIN
     END IF;
 
     FOREACH c IN ARRAY contents LOOP
-        IF c = pkg THEN
+        IF c OPERATOR(@extschema@.=) pkg THEN
             PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: a package cannot contain itself', label));
         END IF;
         SELECT e.action, e.package_code, e.event_time INTO last_evt
-            FROM @extschema@.package_events e WHERE e.content_code = c
+            FROM @extschema@.package_events e WHERE e.content_code OPERATOR(@extschema@.=) c
             ORDER BY e.event_time DESC, e.record_id DESC LIMIT 1;
         IF last_evt.event_time > t THEN
             PERFORM @extschema@._reg_fail('22023',
@@ -154,15 +154,15 @@ BEGIN
                     pg_catalog.format('%s: %s is already in package %s', label, c, last_evt.package_code),
                     'Unpack it first.');
             END IF;
-            IF NOT EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code = c)
+            IF NOT EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) c)
                AND NOT EXISTS (SELECT 1 FROM @extschema@._reg_children(c, t)) THEN
                 PERFORM @extschema@._reg_fail('23503',
                     pg_catalog.format('%s: %s is neither a commissioned unit nor a package holding anything', label, c));
             END IF;
-            IF EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code = c AND x.production_date > (t AT TIME ZONE 'UTC' + interval '8 hours')::date) THEN
+            IF EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) c AND x.production_date > (t AT TIME ZONE 'UTC' + interval '8 hours')::date) THEN
                 PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: %s is packed before its production date', label, c));
             END IF;
-        ELSIF last_evt.action IS DISTINCT FROM 'pack' OR last_evt.package_code <> pkg THEN
+        ELSIF last_evt.action IS DISTINCT FROM 'pack' OR last_evt.package_code OPERATOR(@extschema@.<>) pkg THEN
             PERFORM @extschema@._reg_fail('22023',
                 pg_catalog.format('%s: %s is not in package %s at %s', label, c, pkg, @extschema@._reg_iso(t)));
         END IF;
@@ -171,7 +171,7 @@ BEGIN
         VALUES (action, pkg, c, t, u, method,
                 greatest(@extschema@._reg_retain(t::date, NULL, NULL, NULL, NULL),
                          (SELECT pg_catalog.max(x.retain_until) FROM @extschema@.items x
-                          WHERE x.trace_code IN (SELECT w.trace_code FROM @extschema@._reg_units_in(c, t) w))),
+                          WHERE x.trace_code OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(c, t) w))),
                 now_ts, session_user);
     END LOOP;
     RETURN pg_catalog.cardinality(contents);
@@ -291,7 +291,7 @@ BEGIN
                               label, code, @extschema@._reg_iso(t)));
     END IF;
     SELECT x.trace_code, x.production_date INTO bad FROM @extschema@.items x
-        WHERE x.trace_code = ANY (covered) AND x.production_date > tdate ORDER BY x.production_date DESC LIMIT 1;
+        WHERE x.trace_code OPERATOR(@extschema@.=) ANY (covered) AND x.production_date > tdate ORDER BY x.production_date DESC LIMIT 1;
     IF FOUND THEN
         PERFORM @extschema@._reg_fail('22023',
             pg_catalog.format('%s: the %s (%s) is before the production date %s of %s', label,
@@ -299,7 +299,7 @@ BEGIN
     END IF;
 
     IF kind = 'producer_sale' AND EXISTS (SELECT 1 FROM @extschema@.items x
-                                          WHERE x.trace_code = ANY (covered) AND x.uscc <> u) THEN
+                                          WHERE x.trace_code OPERATOR(@extschema@.=) ANY (covered) AND x.uscc OPERATOR(@extschema@.<>) u) THEN
         PERFORM @extschema@._reg_fail('22023',
             pg_catalog.format('%s: unit %s did not produce everything in %s; a resale is a seller''s sale (sold_time, customer_name)',
                               label, u, code));
@@ -315,27 +315,27 @@ BEGIN
         other_uscc := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'supplier_uscc', label), label, 'supplier_uscc');
         -- not before the supplier's sale of this code to us (when it is recorded)
         IF EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code = code AND f.kind IN ('producer_sale', 'seller_sale')
-                     AND (other_uscc IS NULL OR f.uscc = other_uscc)
-                     AND (f.buyer_uscc IS NULL OR f.buyer_uscc = u) AND f.uscc <> u)
+                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
+                     AND (other_uscc IS NULL OR f.uscc OPERATOR(@extschema@.=) other_uscc)
+                     AND (f.buyer_uscc IS NULL OR f.buyer_uscc OPERATOR(@extschema@.=) u) AND f.uscc OPERATOR(@extschema@.<>) u)
            AND NOT EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code = code AND f.kind IN ('producer_sale', 'seller_sale')
-                     AND (other_uscc IS NULL OR f.uscc = other_uscc)
-                     AND (f.buyer_uscc IS NULL OR f.buyer_uscc = u) AND f.uscc <> u
+                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
+                     AND (other_uscc IS NULL OR f.uscc OPERATOR(@extschema@.=) other_uscc)
+                     AND (f.buyer_uscc IS NULL OR f.buyer_uscc OPERATOR(@extschema@.=) u) AND f.uscc OPERATOR(@extschema@.<>) u
                      AND f.event_time <= t) THEN
             PERFORM @extschema@._reg_fail('22023',
                 pg_catalog.format('%s: the purchase (%s) is before the supplier''s sale of %s (%s)', label,
                     @extschema@._reg_iso(t), code,
                     (SELECT @extschema@._reg_iso(pg_catalog.min(f.event_time)) FROM @extschema@.flows f
-                     WHERE f.trace_code = code AND f.kind IN ('producer_sale', 'seller_sale')
-                       AND (other_uscc IS NULL OR f.uscc = other_uscc) AND f.uscc <> u)));
+                     WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
+                       AND (other_uscc IS NULL OR f.uscc OPERATOR(@extschema@.=) other_uscc) AND f.uscc OPERATOR(@extschema@.<>) u)));
         END IF;
     ELSE
         other_uscc := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'buyer_uscc', label), label, 'buyer_uscc');
         IF kind = 'seller_sale' AND EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code = code AND f.kind = 'seller_purchase' AND f.uscc = u)
+                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind = 'seller_purchase' AND f.uscc OPERATOR(@extschema@.=) u)
            AND NOT EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code = code AND f.kind = 'seller_purchase' AND f.uscc = u AND f.event_time <= t) THEN
+                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind = 'seller_purchase' AND f.uscc OPERATOR(@extschema@.=) u AND f.event_time <= t) THEN
             PERFORM @extschema@._reg_fail('22023',
                 pg_catalog.format('%s: the sale (%s) is before this unit''s purchase of %s', label, @extschema@._reg_iso(t), code));
         END IF;
@@ -358,7 +358,7 @@ BEGIN
             CASE WHEN kind = 'seller_sale' THEN t END,
             pg_catalog.cardinality(covered), @extschema@._reg_method(rec, label),
             greatest(@extschema@._reg_retain(tdate, NULL, NULL, NULL, NULL),
-                     (SELECT pg_catalog.max(x.retain_until) FROM @extschema@.items x WHERE x.trace_code = ANY (covered))),
+                     (SELECT pg_catalog.max(x.retain_until) FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) ANY (covered))),
             now_ts, session_user)
     RETURNING id INTO new_id;
     RETURN new_id;
@@ -407,8 +407,8 @@ $$;
 -- An ISO 8601 duration for an interval of years, months and days.
 CREATE FUNCTION @extschema@._reg_period_iso(i interval) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT 'P' || pg_catalog.extract(year FROM i)::int || 'Y' || pg_catalog.extract(month FROM i)::int || 'M'
-        || pg_catalog.extract(day FROM i)::int || 'D'
+    SELECT 'P' || pg_catalog.date_part('year', i)::int || 'Y' || pg_catalog.date_part('month', i)::int || 'M'
+        || pg_catalog.date_part('day', i)::int || 'D'
 $$;
 
 -- trace.correct(kind, record_id, changes, reason): append a corrected
@@ -444,6 +444,9 @@ BEGIN
     IF rec IS NULL THEN
         PERFORM @extschema@._reg_fail('23503', label || ': no such record');
     END IF;
+    -- the registry's own columns only (not the ledger's)
+    SELECT pg_catalog.jsonb_object_agg(j.key, j.value) INTO rec FROM pg_catalog.jsonb_each(rec) j
+        WHERE j.key = 'id' OR j.key = ANY (@extschema@._reg_columns(tbl));
     EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM @extschema@.%I t WHERE t.supersedes = $1)', tbl)
         INTO void USING record_id;
     IF void OR (rec ->> 'voided')::boolean THEN

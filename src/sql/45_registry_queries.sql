@@ -5,10 +5,10 @@ CREATE FUNCTION @extschema@._reg_ancestors(c @extschema@.code)
     RETURNS TABLE (package_code @extschema@.code)
     LANGUAGE sql STABLE AS $$
     WITH RECURSIVE up(code, depth) AS (
-        SELECT DISTINCT e.package_code, 1 FROM @extschema@.package_events e WHERE e.content_code = c
+        SELECT DISTINCT e.package_code, 1 FROM @extschema@.package_events e WHERE e.content_code OPERATOR(@extschema@.=) c
         UNION
         SELECT e.package_code, up.depth + 1
-        FROM up JOIN @extschema@.package_events e ON e.content_code = up.code
+        FROM up JOIN @extschema@.package_events e ON e.content_code OPERATOR(@extschema@.=) up.code
         WHERE up.depth < 16
     )
     SELECT DISTINCT up.code FROM up
@@ -35,8 +35,8 @@ BEGIN
         INTO item
         FROM @extschema@.item_record i
         JOIN @extschema@.products p ON p.product_id = i.product_id
-        LEFT JOIN @extschema@.units u ON u.uscc = i.uscc
-        WHERE i.trace_code = c AND i.supersedes IS NULL;
+        LEFT JOIN @extschema@.units u ON u.uscc OPERATOR(@extschema@.=) i.uscc
+        WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NULL;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
@@ -48,14 +48,14 @@ BEGIN
                pg_catalog.jsonb_build_object('event', 'production', 'date', i.production_date,
                    'record_id', i.id, 'uscc', i.uscc, 'serial_or_batch', i.serial_or_batch,
                    'collection_method', i.collection_method) AS e
-        FROM @extschema@.item_record i WHERE i.trace_code = c AND i.supersedes IS NULL
+        FROM @extschema@.item_record i WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NULL
         UNION ALL
         SELECT i.recorded_at, 3, i.id,
                pg_catalog.jsonb_build_object('event', CASE WHEN i.voided THEN 'withdrawal' ELSE 'correction' END,
                    'record', 'item', 'record_id', i.id, 'supersedes', i.supersedes, 'reason', i.reason,
                    'at', @extschema@._reg_iso(i.recorded_at), 'production_date', i.production_date,
                    'serial_or_batch', i.serial_or_batch)
-        FROM @extschema@.item_record i WHERE i.trace_code = c AND i.supersedes IS NOT NULL
+        FROM @extschema@.item_record i WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NOT NULL
         UNION ALL
         -- packing of the unit, and of packages while they held it
         SELECT e.event_time, 1, e.id,
@@ -65,23 +65,23 @@ BEGIN
                || CASE WHEN e.supersedes IS NOT NULL THEN pg_catalog.jsonb_build_object('withdrawn', true, 'reason', e.reason)
                        ELSE '{}' END
         FROM @extschema@.package_event e
-        WHERE (e.content_code = c OR (e.content_code IN (SELECT package_code FROM pk)
-                                      AND c IN (SELECT w.trace_code FROM @extschema@._reg_units_in(e.content_code, e.event_time) w)))
+        WHERE (e.content_code OPERATOR(@extschema@.=) c OR (e.content_code OPERATOR(@extschema@.=) ANY (SELECT package_code FROM pk)
+                                      AND c OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(e.content_code, e.event_time) w)))
           AND (NOT e.voided OR e.supersedes IS NOT NULL)
         UNION ALL
         -- sales and purchases of the unit or of a package holding it
         SELECT f.event_time, 2, f.id,
                pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('event', f.kind, 'at', @extschema@._reg_iso(f.event_time),
-                   'record_id', f.id, 'uscc', f.uscc, 'unit_name', (SELECT u.unit_name FROM @extschema@.units u WHERE u.uscc = f.uscc),
-                   'via', CASE WHEN f.trace_code <> c THEN f.trace_code::text END,
+                   'record_id', f.id, 'uscc', f.uscc, 'unit_name', (SELECT u.unit_name FROM @extschema@.units u WHERE u.uscc OPERATOR(@extschema@.=) f.uscc),
+                   'via', CASE WHEN f.trace_code OPERATOR(@extschema@.<>) c THEN f.trace_code::text END,
                    'buyer_name', f.buyer_name, 'buyer_address', f.buyer_address, 'buyer_contact', f.buyer_contact,
                    'buyer_uscc', f.buyer_uscc, 'supplier_name', f.supplier_name, 'supplier_uscc', f.supplier_uscc,
                    'customer_name', f.customer_name, 'quantity', f.quantity, 'collection_method', f.collection_method,
                    'supersedes', f.supersedes, 'reason', f.reason,
                    'withdrawn', CASE WHEN f.voided THEN true END))
         FROM @extschema@.flow_record f
-        WHERE (f.trace_code = c OR (f.trace_code IN (SELECT package_code FROM pk)
-                                    AND c IN (SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w)))
+        WHERE (f.trace_code OPERATOR(@extschema@.=) c OR (f.trace_code OPERATOR(@extschema@.=) ANY (SELECT package_code FROM pk)
+                                    AND c OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w)))
     )
     SELECT pg_catalog.jsonb_agg(ev.e ORDER BY ev.t, ev.seq, ev.rid) INTO events FROM ev;
 
@@ -89,7 +89,7 @@ BEGIN
         'trace_code', c::text,
         'current', pg_catalog.jsonb_build_object('package_code', @extschema@._reg_parent(c, 'infinity')::text,
                        'withdrawn', EXISTS (SELECT 1 FROM @extschema@.item_record x
-                                            WHERE x.trace_code = c AND x.voided
+                                            WHERE x.trace_code OPERATOR(@extschema@.=) c AND x.voided
                                               AND NOT EXISTS (SELECT 1 FROM @extschema@.item_record y WHERE y.supersedes = x.id))),
         'product', pg_catalog.jsonb_build_object('product_id', item.pid, 'product_name', item.product_name,
                        'product_type', item.product_type, 'spec_model', item.spec_model, 'category', item.category,
@@ -116,7 +116,7 @@ BEGIN
     IF problem IS NOT NULL THEN
         PERFORM @extschema@._reg_fail('22P02', 'trace.completeness: ' || problem);
     END IF;
-    SELECT * INTO u FROM @extschema@.units x WHERE x.uscc = uscc::@extschema@.uscc;
+    SELECT * INTO u FROM @extschema@.units x WHERE x.uscc OPERATOR(@extschema@.=) completeness.uscc::@extschema@.uscc;
     IF NOT FOUND THEN
         PERFORM @extschema@._reg_fail('23503', pg_catalog.format('trace.completeness: unit %s is not registered', uscc));
     END IF;
@@ -131,15 +131,15 @@ BEGIN
                pg_catalog.jsonb_build_object('sale_time', f.sale_time, 'buyer_name', f.buyer_name,
                    'buyer_address', f.buyer_address, 'buyer_contact', f.buyer_contact, 'quantity', f.quantity) AS j
         FROM @extschema@.flows f CROSS JOIN LATERAL @extschema@._reg_units_in(f.trace_code, f.event_time) w
-        WHERE f.uscc = u.uscc AND f.kind = 'producer_sale'
+        WHERE f.uscc OPERATOR(@extschema@.=) u.uscc AND f.kind = 'producer_sale'
         ORDER BY w.trace_code, f.event_time),
     recs AS (
         SELECT i.trace_code, (SELECT j FROM basic) || pg_catalog.to_jsonb(i) || coalesce(s.j, '{}') AS r,
                @extschema@._reg_flags(c) AS flags
         FROM @extschema@.items i
         JOIN @extschema@.categories c ON c.code = i.category
-        LEFT JOIN sold s ON s.trace_code = i.trace_code
-        WHERE i.uscc = u.uscc),
+        LEFT JOIN sold s ON s.trace_code OPERATOR(@extschema@.=) i.trace_code
+        WHERE i.uscc OPERATOR(@extschema@.=) u.uscc),
     miss AS (
         SELECT recs.trace_code, f.field, f.collect, f.ordinal
         FROM recs CROSS JOIN @extschema@.field_catalog f
@@ -157,16 +157,16 @@ BEGIN
         SELECT DISTINCT ON (f.trace_code) f.trace_code, f.event_time,
                pg_catalog.jsonb_build_object('trace_code', f.trace_code, 'supplier_name', f.supplier_name,
                    'purchase_time', f.purchase_time) AS j
-        FROM @extschema@.flows f WHERE f.uscc = u.uscc AND f.kind = 'seller_purchase'
+        FROM @extschema@.flows f WHERE f.uscc OPERATOR(@extschema@.=) u.uscc AND f.kind = 'seller_purchase'
         ORDER BY f.trace_code, f.event_time),
     recs AS (
         SELECT b.trace_code, (SELECT j FROM basic) || b.j
                || coalesce((SELECT pg_catalog.jsonb_build_object('customer_name', s.customer_name, 'sold_time', s.sold_time,
                                                                  'quantity', s.quantity)
                             FROM @extschema@.flows s
-                            WHERE s.uscc = u.uscc AND s.kind = 'seller_sale' AND s.event_time >= b.event_time
-                              AND (s.trace_code = b.trace_code
-                                   OR s.trace_code IN (SELECT w.trace_code FROM @extschema@._reg_units_in(b.trace_code, s.event_time) w))
+                            WHERE s.uscc OPERATOR(@extschema@.=) u.uscc AND s.kind = 'seller_sale' AND s.event_time >= b.event_time
+                              AND (s.trace_code OPERATOR(@extschema@.=) b.trace_code
+                                   OR s.trace_code OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(b.trace_code, s.event_time) w))
                             ORDER BY s.event_time LIMIT 1), '{}') AS r
         FROM bought b),
     miss AS (
@@ -221,8 +221,8 @@ CREATE VIEW @extschema@.retention AS
     UNION ALL
     SELECT 'unit', u.record_id, u.uscc, u.uscc::text,
            greatest(u.retain_until,
-                    (SELECT pg_catalog.max(i.retain_until) FROM @extschema@.item_record i WHERE i.uscc = u.uscc),
-                    (SELECT pg_catalog.max(f.retain_until) FROM @extschema@.flow_record f WHERE f.uscc = u.uscc))
+                    (SELECT pg_catalog.max(i.retain_until) FROM @extschema@.item_record i WHERE i.uscc OPERATOR(@extschema@.=) u.uscc),
+                    (SELECT pg_catalog.max(f.retain_until) FROM @extschema@.flow_record f WHERE f.uscc OPERATOR(@extschema@.=) u.uscc))
       FROM @extschema@.units u
     UNION ALL
     SELECT 'document', d.record_id, d.uscc, d.sha256,

@@ -29,7 +29,7 @@ DECLARE
 BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
              WHERE p.pronamespace = '@extschema@'::regnamespace
-               AND (p.proname LIKE '\_reg\_%' OR p.proname LIKE '\_shim\_%')
+               AND (p.proname LIKE '\_reg\_%')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;
@@ -73,13 +73,8 @@ CREATE FUNCTION @extschema@._status_registry() RETURNS jsonb
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     missing jsonb := '[]';
-    stand_in boolean := pg_catalog.to_regprocedure('@extschema@._shim_norm(text)') IS NOT NULL;
-    ledger boolean := pg_catalog.to_regprocedure('@extschema@.ledger_enable(regclass)') IS NOT NULL;
+    ledger boolean := pg_catalog.to_regprocedure('@extschema@.ledger_enable(regclass, text, interval)') IS NOT NULL;
 BEGIN
-    IF stand_in THEN
-        missing := missing || pg_catalog.to_jsonb('registry: the trace-code types of 10_codes.sql are missing; '
-            'stand-ins that normalise only GS1 forms are in use'::text);
-    END IF;
     IF NOT ledger THEN
         missing := missing || pg_catalog.to_jsonb('registry: the tamper-evident ledger is missing; registry tables '
             'are append-only by convention only'::text);
@@ -111,7 +106,7 @@ DO $ledger$
 DECLARE
     t text;
 BEGIN
-    IF pg_catalog.to_regprocedure('@extschema@.ledger_enable(regclass)') IS NULL THEN
+    IF pg_catalog.to_regprocedure('@extschema@.ledger_enable(regclass, text, interval)') IS NULL THEN
         RETURN;
     END IF;
     FOREACH t IN ARRAY ARRAY['category_record', 'document_content', 'document_record', 'unit_record',
@@ -136,3 +131,12 @@ VALUES
     ('lpg-regulator',       '液化石油气调压器',     'LPG pressure regulators',              true,  false, true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace'),
     ('e-bike',              '电动自行车',           'electric bicycles',                    false, true,  true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace'),
     ('cold-rolled-rebar',   '冷轧带肋钢筋',         'cold-rolled ribbed steel bars',        true,  false, false, false, true, true, '2024-10-01 00:00+08', 'pgtrace');
+
+-- Seal the seeded rows now, so that a fresh database has no pending ledger rows.
+DO $seal$
+BEGIN
+    IF pg_catalog.to_regprocedure('@extschema@.seal(regclass)') IS NOT NULL THEN
+        PERFORM @extschema@.seal('@extschema@.category_record'::regclass);
+    END IF;
+END
+$seal$;

@@ -1,0 +1,142 @@
+-- Registry scenario: factory -> distributor -> retailer -> consumer, with
+-- packing into SSCC cartons at the factory and unpacking at the distributor.
+-- Identifiers carry computed check digits (GS1 mod 10, GB 32100 mod 31).
+--   factory      91330100MA2H3K5L19   distributor 91440300MA5FQ7W81X
+--   retailer     92110105MA01ABC2DR   GTIN 06901234567892 (domestic gas hob)
+--   cartons      (00)069012340000000016, (00)069012340000000023
+BEGIN;
+SELECT plan(29);
+SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
+SET LOCAL search_path = public, trace;   -- the code types' operators
+
+SELECT trace.register_unit($${"uscc": "91330100MA2H3K5L19", "roles": ["producer"], "unit_name": "杭州示例燃气具有限公司",
+    "address": "杭州市示例路1号", "contact": "+86 571 8888 0000",
+    "business_license": {"content_base64": "bGljZW5jZSBGQUNUT1JZ", "media_type": "application/pdf", "file_name": "licence.pdf"}}$$);
+SELECT trace.register_unit($${"uscc": "91440300MA5FQ7W81X", "roles": ["seller"], "unit_name": "深圳示例分销有限公司",
+    "address": "深圳市示例大道2号", "contact": "+86 755 6666 0000",
+    "business_license": {"content_base64": "bGljZW5jZSBESVNU", "media_type": "application/pdf"}}$$);
+SELECT trace.register_unit($${"uscc": "92110105MA01ABC2DR", "roles": ["seller"], "unit_name": "北京示例五金店",
+    "address": "北京市示例街3号", "contact": "+86 10 5555 0000",
+    "business_license": {"content_base64": "bGljZW5jZSBSRVRBSUw=", "media_type": "image/png"}}$$);
+
+SELECT trace.register_product($${"uscc": "91330100MA2H3K5L19", "category": "gas-hob", "gtin": "06901234567892",
+    "product_name": "家用燃气灶", "product_type": "燃气器具", "spec_model": "JZT-2-A1",
+    "mandatory_standards": "GB 16410-2020", "ccc_certificate_no": "2026010201000001", "warranty_period": "P3Y",
+    "manual_or_warning": {"content_base64": "bWFudWFs", "media_type": "application/pdf", "file_name": "manual.pdf"}}$$);
+SELECT trace.attach_document($${"content_base64": "aW5zcGVjdGlvbiBiYXRjaCBCMjYwNjAx", "media_type": "application/pdf",
+    "file_name": "inspection-B260601.pdf", "uscc": "91330100MA2H3K5L19"}$$);
+
+-- six units by manual entry, one by a raw GS1 DataMatrix scan that carries
+-- the production date (AI 11) and batch (AI 10)
+SELECT is((trace.commission(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+        'trace_code', '(01)06901234567892(21)H000' || n, 'production_date', '2026-06-01', 'serial_or_batch', 'B260601',
+        'inspection_report', pg_catalog.encode(pg_catalog.sha256('inspection batch B260601'::bytea), 'hex')))) ->> 'commissioned')::int,
+    6, 'factory commissions six units in one batch')
+FROM pg_catalog.generate_series(1, 6) n;
+SELECT is((trace.commission(pg_catalog.jsonb_build_object(
+        'trace_code', ']d2' || '010690123456789221H0007' || pg_catalog.chr(29) || '10B260601' || pg_catalog.chr(29) || '11260601',
+        'inspection_report', pg_catalog.encode(pg_catalog.sha256('inspection batch B260601'::bytea), 'hex'))) ->> 'commissioned')::int,
+    1, 'a raw scanner string is accepted as the trace code');
+SELECT results_eq($$SELECT production_date, serial_or_batch, collection_method FROM trace.items
+                    WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0007'::trace.code$$,
+    $$VALUES ('2026-06-01'::date, 'B260601'::text, 'automatic'::text)$$,
+    'the scan is normalised; production date and batch come from AIs 11 and 10; collection recorded as automatic');
+
+-- packing into SSCC cartons at the factory
+SELECT is((trace.pack($${"package_code": "(00)069012340000000016", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-02T08:00:00+08:00",
+    "contents": ["(01)06901234567892(21)H0001", "(01)06901234567892(21)H0002", "(01)06901234567892(21)H0003"]}$$) ->> 'packed')::int,
+    3, 'carton 1 packed with three units');
+SELECT is((trace.pack($${"package_code": "]C100069012340000000023", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-02T08:05:00+08:00",
+    "contents": ["(01)06901234567892(21)H0004", "(01)06901234567892(21)H0005", "(01)06901234567892(21)H0006"]}$$) ->> 'packed')::int,
+    3, 'carton 2 (SSCC scanned from GS1-128) packed with three units');
+SELECT throws_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000030", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-02T09:00:00+08:00", "contents": ["(01)06901234567892(21)H0001"]}')$$,
+    '22023', NULL, 'a unit already in a carton cannot be packed again');
+
+-- factory sells both cartons to the distributor
+SELECT is(trace.record_sale($$[
+    {"uscc": "91330100MA2H3K5L19", "trace_code": "(00)069012340000000016", "sale_time": "2026-06-03T10:00:00+08:00",
+     "buyer_name": "深圳示例分销有限公司", "buyer_address": "深圳市示例大道2号", "buyer_contact": "+86 755 6666 0000",
+     "buyer_uscc": "91440300MA5FQ7W81X", "quantity": 3},
+    {"uscc": "91330100MA2H3K5L19", "trace_code": "(00)069012340000000023", "sale_time": "2026-06-03T10:00:00+08:00",
+     "buyer_name": "深圳示例分销有限公司", "buyer_address": "深圳市示例大道2号", "buyer_contact": "+86 755 6666 0000",
+     "buyer_uscc": "91440300MA5FQ7W81X"}]$$) -> 1 -> 'quantity', '3'::jsonb,
+    'factory sells two cartons; the quantity of a carton is the number of units in it');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0007",
+     "sale_time": "2026-05-31T10:00:00+08:00", "buyer_name": "x", "buyer_address": "y", "buyer_contact": "z"}')$$,
+    '22023', NULL, 'a sale before the production date is refused');
+
+-- the distributor buys them: not before the factory's sale
+SELECT throws_like($$SELECT trace.record_purchase('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000016",
+     "supplier_name": "杭州示例燃气具有限公司", "supplier_uscc": "91330100MA2H3K5L19",
+     "purchase_time": "2026-06-03T09:59:00+08:00"}')$$,
+    '%before the supplier''s sale%', 'a purchase before the supplier''s sale is refused');
+SELECT lives_ok($$SELECT trace.record_purchase('[
+    {"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000016", "supplier_name": "杭州示例燃气具有限公司",
+     "supplier_uscc": "91330100MA2H3K5L19", "purchase_time": "2026-06-04T09:00:00+08:00"},
+    {"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000023", "supplier_name": "杭州示例燃气具有限公司",
+     "supplier_uscc": "91330100MA2H3K5L19", "purchase_time": "2026-06-04T09:00:00+08:00"}]')$$,
+    'distributor records the purchase of both cartons');
+
+-- the distributor unpacks carton 1 and sells one unit to the retailer
+SELECT is((trace.unpack($${"package_code": "(00)069012340000000016", "uscc": "91440300MA5FQ7W81X",
+    "event_time": "2026-06-05T09:00:00+08:00"}$$) ->> 'unpacked')::int, 3, 'distributor unpacks carton 1 (all contents)');
+SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "]d2010690123456789221H0001",
+     "sold_time": "2026-06-06T10:00:00+08:00", "customer_name": "北京示例五金店", "buyer_uscc": "92110105MA01ABC2DR"}')$$,
+    'distributor sells unit H0001 (scanned) to the retailer');
+SELECT lives_ok($$SELECT trace.record_purchase('{"uscc": "92110105MA01ABC2DR", "trace_code": "(01)06901234567892(21)H0001",
+     "supplier_name": "深圳示例分销有限公司", "supplier_uscc": "91440300MA5FQ7W81X",
+     "purchase_time": "2026-06-07T09:00:00+08:00", "quantity": 1}')$$, 'retailer records the purchase');
+SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "92110105MA01ABC2DR", "trace_code": "https://id.gs1.org/01/06901234567892/21/H0001",
+     "sold_time": "2026-06-10T15:30:00+08:00", "customer_name": "个人消费者"}')$$,
+    'retailer sells H0001 to a consumer (Digital Link scanned)');
+
+-- both package queries, at any time
+SELECT results_eq($$SELECT content_code::text FROM trace.package_contents('(00)069012340000000016', '2026-06-04 12:00+08')$$,
+    $$SELECT c::trace.code::text FROM (VALUES ('(01)06901234567892(21)H0001'), ('(01)06901234567892(21)H0002'),
+                                              ('(01)06901234567892(21)H0003')) v(c) ORDER BY 1$$,
+    'what was in carton 1 on 4 June: three units');
+SELECT is((SELECT count(*)::int FROM trace.package_contents('(00)069012340000000016')), 0,
+    'carton 1 is empty now');
+SELECT is(trace.package_of('(01)06901234567892(21)H0002', '2026-06-04 12:00+08')::text,
+    '(00)069012340000000016'::trace.code::text, 'which package held H0002 on 4 June: carton 1');
+SELECT is(trace.package_of('(01)06901234567892(21)H0002'), NULL, 'H0002 is in no package now');
+SELECT is(trace.package_of('(01)06901234567892(21)H0005')::text, '(00)069012340000000023'::trace.code::text,
+    'H0005 is still in carton 2');
+SELECT is(trace.package_of('(01)06901234567892(21)H0005', '2026-06-02 07:00+08'), NULL,
+    'before packing, H0005 was in no package');
+
+-- the whole life of H0001
+SELECT is(pg_catalog.jsonb_path_query_array(trace.history('(01)06901234567892(21)H0001') -> 'events', '$[*].event'),
+    '["production", "pack", "producer_sale", "seller_purchase", "unpack", "seller_sale", "seller_purchase", "seller_sale"]'::jsonb,
+    'history of H0001: production, packing, every sale and purchase, unpacking, in order');
+SELECT is(pg_catalog.jsonb_path_query_array(trace.history('(01)06901234567892(21)H0001') -> 'events', '$[*].uscc'),
+    '["91330100MA2H3K5L19", "91330100MA2H3K5L19", "91330100MA2H3K5L19", "91440300MA5FQ7W81X", "91440300MA5FQ7W81X",
+      "91440300MA5FQ7W81X", "92110105MA01ABC2DR", "92110105MA01ABC2DR"]'::jsonb,
+    'history of H0001: the unit recording each step');
+SELECT is(trace.history('(01)06901234567892(21)H0001') -> 'events' -> 2 ->> 'via', '(00)069012340000000016'::trace.code::text,
+    'the factory sale reached H0001 through carton 1');
+SELECT is(pg_catalog.jsonb_path_query_array(trace.history('(01)06901234567892(21)H0005') -> 'events', '$[*].event'),
+    '["production", "pack", "producer_sale", "seller_purchase"]'::jsonb, 'history of H0005: still in carton 2 at the distributor');
+
+-- a correction supersedes, and history shows it
+SELECT lives_ok($$SELECT trace.correct('item',
+    (SELECT record_id FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0001'::trace.code),
+    '{"serial_or_batch": "B260601-2"}', 'batch number mistyped at the line')$$, 'the factory corrects the batch of H0001');
+SELECT is((SELECT serial_or_batch FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0001'::trace.code),
+    'B260601-2', 'the current item shows the correction');
+SELECT is(trace.history('(01)06901234567892(21)H0001') #>> '{events,-1,reason}', 'batch number mistyped at the line',
+    'history ends with the correction and its reason');
+
+-- completeness and retention
+SELECT is((trace.completeness('91330100MA2H3K5L19') -> 'as_producer') - 'optional_missing'::text,
+    '{"records": 7, "complete": 6, "share": 0.8571, "missing_fields": [{"field": "sale_time", "records": 1},
+      {"field": "buyer_name", "records": 1}, {"field": "buyer_address", "records": 1}, {"field": "buyer_contact", "records": 1}]}'::jsonb,
+    'factory: 6 of 7 unit records complete; the unsold H0007 lacks the flow fields');
+SELECT is((SELECT retain_until FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0002'::trace.code),
+    '2030-06-01'::date, 'retention: production date + 3-year warranty + 1 year');
+
+SELECT * FROM finish();
+ROLLBACK;
