@@ -1684,7 +1684,7 @@ parse_bracketed(gs1_parsed *out, const char *p, size_t n)
         }
         while (close < n && close - pos <= 5 && p[close] != ')')
             close++;
-        if (close >= n || p[close] != ')' || close - pos - 1 < 2 ||
+        if (close >= n || p[close] != ')' || close - pos - 1 < 2 || close - pos - 1 > 4 ||
             !all_digits(p + pos + 1, close - pos - 1))
         {
             add_problem(out, NULL, "bad AI in brackets at position %zu", pos + 1);
@@ -1719,14 +1719,14 @@ parse_bracketed(gs1_parsed *out, const char *p, size_t n)
  * zeros to 14 digits; its check digit is validated like any AI (01).
  */
 static void
-take_gtin(gs1_parsed *out, const char *p, size_t n)
+take_gtin(gs1_parsed *out, const char *p, size_t n, bool in_query)
 {
     char        gtin[15];
 
     memset(gtin, '0', 14);
     memcpy(gtin + 14 - n, p, n);
     gtin[14] = '\0';
-    take_ai(out, "01", gtin, 14, false);
+    take_ai(out, "01", gtin, 14, in_query);
 }
 
 /* Is c one of the blanks trimmed around the input (space, tab, CR, LF)? */
@@ -1796,7 +1796,7 @@ parse_symbology(gs1_parsed *out, const char *p, size_t n)
             add_problem(out, "01", "symbology identifier %s carries %zu digits, got %zu characters",
                         out->symbology, want, dn);
         else
-            take_gtin(out, d, dn);
+            take_gtin(out, d, dn, false);
         return true;
     }
     if (memcmp(p, "]d1", 3) == 0 || memcmp(p, "]Q1", 3) == 0)
@@ -1862,7 +1862,7 @@ gs1_parse(const char *in, size_t len, gs1_parsed *out)
     if (all_digits(p, n) && (n == 8 || n == 12 || n == 13 || n == 14))
     {
         out->form = GS1_FORM_PLAIN_GTIN;
-        take_gtin(out, p, n);
+        take_gtin(out, p, n, false);
         return true;
     }
     if (p[0] == GS_CHAR || (is_digit((unsigned char) p[0]) && memchr(p, GS_CHAR, n)))
@@ -1940,6 +1940,17 @@ pct_decode(const char *s, size_t n, bool plus_is_space, char *dst, size_t cap, s
     return true;
 }
 
+/*
+ * Characters of a URI host: names (also punycode), IPv4, [IPv6] and a port.
+ * The form is not checked further, so new host forms keep working.
+ */
+static bool
+is_host_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) ||
+        c == '-' || c == '.' || c == ':' || c == '[' || c == ']';
+}
+
 /* A path segment: offset and length within the URI. */
 typedef struct seg
 {
@@ -1957,43 +1968,74 @@ dl_key_entry(const char *p, const seg *s)
 }
 
 /*
- * Do the nq qualifier AIs (segments q[0], q[2], …) follow one of the key's
- * dlquals sequences ("22,10,21|235") in order, each at most once?
+ * Do the nq qualifier AIs (segments q[0], q[2], …) appear, in order and each
+ * at most once, in the qualifier sequence alt[0..altlen) ("22,10,21")?
  */
 static bool
-qualifiers_in_order(const char *p, const gs1_dict_entry *key, const seg *q, int nq)
+sequence_holds(const char *alt, size_t altlen, const char *p, const seg *q, int nq)
+{
+    size_t      at = 0;
+    int         k;
+
+    for (k = 0; k < nq; k++)
+    {
+        const seg  *s = &q[2 * k];
+        bool        found = false;
+
+        while (at < altlen && !found)
+        {
+            size_t      l = strcspn(alt + at, ",|");
+
+            if (l > altlen - at)
+                l = altlen - at;
+            found = (l == s->len && memcmp(alt + at, p + s->off, l) == 0);
+            at += l + 1;
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Is AI ai[0..n) one of the qualifiers of the sequence alt[0..altlen)? */
+static bool
+sequence_has(const char *alt, size_t altlen, const char *ai, size_t n)
+{
+    size_t      at = 0;
+
+    while (at < altlen)
+    {
+        size_t      l = strcspn(alt + at, ",|");
+
+        if (l > altlen - at)
+            l = altlen - at;
+        if (l == n && memcmp(alt + at, ai, n) == 0)
+            return true;
+        at += l + 1;
+    }
+    return false;
+}
+
+/*
+ * Do the path qualifiers fit one of the key's dlquals sequences
+ * ("22,10,21|235")? With qual_ai given (n > 0): is qual_ai a qualifier of a
+ * sequence the path qualifiers fit, i.e. an AI that belongs in the path and
+ * not in the query? (With /235/… in the path, (10) may be in the query.)
+ */
+static bool
+fits_sequence(const char *p, const gs1_dict_entry *key, const seg *q, int nq,
+              const char *qual_ai, size_t n)
 {
     const char *alt = key->dlquals ? key->dlquals : "";
 
-    if (nq == 0)
+    if (nq == 0 && n == 0)
         return true;
     while (*alt)
     {
         size_t      altlen = strcspn(alt, "|");
-        size_t      at = 0;
-        int         k;
-        bool        ok = true;
 
-        for (k = 0; k < nq && ok; k++)
-        {
-            const seg  *s = &q[2 * k];
-
-            ok = false;
-            while (at < altlen)
-            {
-                size_t      l = strcspn(alt + at, ",|");
-
-                if (l > altlen - at)
-                    l = altlen - at;
-                at += l + 1;
-                if (l == s->len && memcmp(alt + at - l - 1, p + s->off, l) == 0)
-                {
-                    ok = true;
-                    break;
-                }
-            }
-        }
-        if (ok)
+        if (sequence_holds(alt, altlen, p, q, nq) &&
+            (n == 0 || sequence_has(alt, altlen, qual_ai, n)))
             return true;
         alt += altlen;
         if (*alt == '|')
@@ -2002,28 +2044,9 @@ qualifiers_in_order(const char *p, const gs1_dict_entry *key, const seg *q, int 
     return false;
 }
 
-/* Can AI ai[0..n) be a path qualifier of the key (in any of its sequences)? */
-static bool
-is_qualifier_of(const gs1_dict_entry *key, const char *ai, size_t n)
-{
-    const char *q = key->dlquals ? key->dlquals : "";
-
-    while (*q)
-    {
-        size_t      l = strcspn(q, ",|");
-
-        if (l == n && memcmp(q, ai, n) == 0)
-            return true;
-        q += l;
-        if (*q)
-            q++;
-    }
-    return false;
-}
-
 /*
  * Decode one Digital Link value and record it under ai. GTIN-8/12/13 given
- * for AI (01) are normalised to 14 digits.
+ * for AI (01), in the path or the query, are normalised to 14 digits.
  */
 static void
 take_dl_value(gs1_parsed *out, const char *ai, const char *v, size_t n, bool in_query)
@@ -2041,10 +2064,10 @@ take_dl_value(gs1_parsed *out, const char *ai, const char *v, size_t n, bool in_
         add_problem(out, ai, "AI (%s): value too long: %zu characters", ai, len);
         return;
     }
-    if (strcmp(ai, "01") == 0 && !in_query && all_digits(buf, len) &&
+    if (strcmp(ai, "01") == 0 && all_digits(buf, len) &&
         (len == 8 || len == 12 || len == 13))
     {
-        take_gtin(out, buf, len);
+        take_gtin(out, buf, len, in_query);
         return;
     }
     take_ai(out, ai, buf, len, in_query);
@@ -2068,7 +2091,8 @@ has_ai(const gs1_parsed *out, const char *ai)
  * other keys are non-GS1 attributes and are ignored.
  */
 static void
-parse_dl_query(gs1_parsed *out, const gs1_dict_entry *key, const char *q, size_t n)
+parse_dl_query(gs1_parsed *out, const char *p, const gs1_dict_entry *key,
+               const seg *quals, int nquals, const char *q, size_t n)
 {
     size_t      pos = 0;
 
@@ -2098,7 +2122,7 @@ parse_dl_query(gs1_parsed *out, const gs1_dict_entry *key, const char *q, size_t
             continue;
         }
         copy_str(ai, sizeof(ai), kbuf, kdec);
-        if (is_qualifier_of(key, ai, kdec))
+        if (fits_sequence(p, key, quals, nquals, ai, kdec))
         {
             add_problem(out, ai, "AI (%s): a path qualifier of key AI (%s) must be in the path, not the query",
                         ai, key->ai);
@@ -2134,7 +2158,7 @@ find_dl_key(gs1_parsed *out, const char *p, const seg *segs, int nseg)
         const gs1_dict_entry *e = dl_key_entry(p, &segs[i]);
         int         rest = nseg - i - 2;
 
-        if (e && rest % 2 == 0 && qualifiers_in_order(p, e, &segs[i + 2], rest / 2))
+        if (e && rest % 2 == 0 && fits_sequence(p, e, &segs[i + 2], rest / 2, NULL, 0))
             return i;
     }
     for (i = nseg - 2; i >= 0; i--)
@@ -2196,7 +2220,11 @@ gs1_parse_digital_link(const char *in, size_t len, gs1_parsed *out)
         }
     auth = off;
     while (auth < end && p[auth] != '/' && p[auth] != '?')
+    {
+        if (!is_host_char((unsigned char) p[auth]))
+            return not_gs1(out, "the URI host has a character a host name cannot have");
         auth++;
+    }
     if (auth == off)
         return not_gs1(out, "the URI has no host");
     path_end = auth;
@@ -2221,6 +2249,13 @@ gs1_parse_digital_link(const char *in, size_t len, gs1_parsed *out)
     }
 
     key = find_dl_key(out, p, segs, nseg);
+    if (key < 0 && nseg > 1 && segs[nseg - 1].len == 0)
+    {
+        /* ".../00/006141411234567890/": a valid path but for the final '/' */
+        nseg--;
+        if ((key = find_dl_key(out, p, segs, nseg)) >= 0)
+            add_problem(out, NULL, "the URI path ends with '/'");
+    }
     if (key < 0)
         return not_gs1(out, "no GS1 key AI with a value in the URI path");
 
@@ -2255,7 +2290,8 @@ gs1_parse_digital_link(const char *in, size_t len, gs1_parsed *out)
         take_dl_value(out, ai, p + v->off, v->len, false);
     }
     if (path_end < end)
-        parse_dl_query(out, ke, p + path_end + 1, end - path_end - 1);
+        parse_dl_query(out, p, ke, &segs[key + 2], (nseg - key - 2) / 2,
+                       p + path_end + 1, end - path_end - 1);
     check_pairs(out);
     return true;
 }
@@ -2435,14 +2471,7 @@ gs1_build_digital_link(const gs1_ai_value *ais, int nais, const char *domain,
     for (i = 0; i < nais; i++)
     {
         if (used[i])
-            continue;
-        if (is_qualifier_of(key, ais[i].ai, strlen(ais[i].ai)))
-        {
-            if (msg && msglen)
-                snprintf(msg, msglen, "AI (%s) cannot go with the qualifiers chosen for key AI (%s)",
-                         ais[i].ai, key->ai);
-            return -1;
-        }
+            continue;           /* a qualifier of another sequence goes here too */
         append_raw(buf, buflen, &pos, first_query ? "?" : "&");
         append_raw(buf, buflen, &pos, ais[i].ai);
         append_raw(buf, buflen, &pos, "=");

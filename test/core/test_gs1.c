@@ -455,6 +455,9 @@ test_malformed(void)
     parse_problem("(01)09501101530003(10)ABCDEFGHIJKLMNOPQRSTU", true,
                   "AI (10): value too long: 21 characters, at most 20");
     parse_problem("(89)123", true, "unknown AI (89)");
+    parse_problem("(01)09501101530003(12345)6", true, "bad AI in brackets at position 19");
+    parse_problem("(01)09501101530003(1)6", true, "bad AI in brackets at position 19");
+    parse_problem("(01)09501101530003(21", true, "bad AI in brackets at position 19");
     parse_problem("^0109501101530003^8900123", true, "unknown AI (8900)");
     parse_problem("(01)09501101530003(21)AB\xC3\xA9", true, "AI (21): character 0xC3 at position 3 is not in CSET 82");
     n = unescape("(01)09501101530003(21)AB", buf, sizeof(buf));
@@ -544,6 +547,36 @@ test_dl_parse(void)
                   "AI (10): a path qualifier of key AI (01) must be in the path, not the query");
     parse_problem("https://id.gs1.org/01/09501101530003/10/L?10=L", true,
                   "AI (10): a path qualifier of key AI (01) must be in the path, not the query");
+    parse_clean("https://id.gs1.org/01/09520123456788/235/XYZ?10=ABC123", GS1_FORM_DIGITAL_LINK, "",
+                "(01)09520123456788(235)XYZ(10)ABC123 q");
+    parse_problem("https://id.gs1.org/01/09520123456788?235=XYZ", true,
+                  "AI (235): a path qualifier of key AI (01) must be in the path, not the query");
+    parse_problem("https://a/stem/00/006141411234567890/", true, "the URI path ends with '/'");
+    parse_clean("https://a/stem/00/006141411234567890?", GS1_FORM_DIGITAL_LINK, "", "(00)006141411234567890");
+    parse_clean("https://a/01/12312312312333?&&&99=ABC&&&&&&98=XYZ&&&", GS1_FORM_DIGITAL_LINK, "",
+                "(01)12312312312333(99)ABC q(98)XYZ q");
+    parse_clean("https://a/01/12312312312333?singleton1&unknown1=555&99=ABC&singleton2&98=XYZ", GS1_FORM_DIGITAL_LINK, "",
+                "(01)12312312312333(99)ABC q(98)XYZ q");
+    parse_clean("https://a/01/12312312312333/22/ABC%2d123?99=ABC&98=XYZ%2f987", GS1_FORM_DIGITAL_LINK, "",
+                "(01)12312312312333(22)ABC-123(99)ABC q(98)XYZ/987 q");
+    parse_clean("https://[2001:db8::1]:8443/01/12312312312333", GS1_FORM_DIGITAL_LINK, "", "(01)12312312312333");
+    parse_clean("https://xn--fsq.xn--0zwm56d/01/12312312312333", GS1_FORM_DIGITAL_LINK, "", "(01)12312312312333");
+    parse_clean("https://id.gs1.org/00/952012345678912345?02=09520123456788&37=25&10=ABC123", GS1_FORM_DIGITAL_LINK, "",
+                "(00)952012345678912345(02)09520123456788 q(37)25 q(10)ABC123 q");
+    parse_clean("https://example.com/8004/9520614141234567?01=9520123456788", GS1_FORM_DIGITAL_LINK, "",
+                "(8004)9520614141234567(01)09520123456788 q");
+    parse_clean("https://a/8018/123456789012345675/8019/123", GS1_FORM_DIGITAL_LINK, "",
+                "(8018)123456789012345675(8019)123");
+    parse_problem("https://a/253/1231231231232TEST56789012345678", true,
+                  "AI (253): value too long: 31 characters, at most 30");
+    parse_problem("https://example.com/01/09520123456788/89/ABC123?99=XYZ", true, "unknown AI (89)");
+    parse_problem("https://id.gs1.org/01/09520123456788/10/ABC123?99=XYZ789&01=09520123456788", true,
+                  "AI (01): appears more than once");
+    parse_problem("https://$a/01/12312312312333", false,
+                  "not GS1: the URI host has a character a host name cannot have");
+    parse_problem("https://[fe80::1%25lo]/01/12312312312333", false,
+                  "not GS1: the URI host has a character a host name cannot have");
+    parse_problem("https://00/006141411234567890", false, "not GS1: no GS1 key AI with a value in the URI path");
     parse_problem("https://id.gs1.org/01/09501101530003?17=251231&17=251231", true,
                   "AI (17): appears more than once");
     parse_problem("https://id.gs1.org/01/09501101530003?17=", true, "AI (17): empty value");
@@ -617,8 +650,8 @@ test_dl_build(void)
     strcpy(ais[1].ai, "21"); strcpy(ais[1].value, "S");
     strcpy(ais[2].ai, "235"); strcpy(ais[2].value, "T");
     n = gs1_build_digital_link(ais, 3, "https://id.gs1.org", uri, sizeof(uri), msg, sizeof(msg));
-    ok(n == -1 && strcmp(msg, "AI (235) cannot go with the qualifiers chosen for key AI (01)") == 0,
-       "qualifiers from two sequences (21 and 235) are refused: %s", msg);
+    ok(n > 0 && strcmp(uri, "https://id.gs1.org/01/09501101530003/21/S?235=T") == 0,
+       "a qualifier of the sequence not chosen goes to the query: %s", uri);
     strcpy(ais[1].ai, "01"); strcpy(ais[1].value, "09501101530010");
     n = gs1_build_digital_link(ais, 2, "https://id.gs1.org", uri, sizeof(uri), msg, sizeof(msg));
     ok(n == -1 && strcmp(msg, "AI (01) appears twice with different values") == 0, "conflicting repeats refused");
