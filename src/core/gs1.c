@@ -2187,7 +2187,7 @@ gs1_parse_digital_link(const char *in, size_t len, gs1_parsed *out)
                 end,
                 path_end,
                 i;
-    seg         segs[MAX_SEGS];
+    seg         segs[MAX_SEGS] = {{0, 0}};
     int         nseg = 0,
                 k,
                 key;
