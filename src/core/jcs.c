@@ -11,6 +11,7 @@
 #include "jcs.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -127,9 +128,44 @@ static void
 shortest_digits(double x, char dig[20], int *n_out)
 {
     char        tmp[40];
-    int         p;
+    int         p = 1;
 
-    for (p = 1; p <= 17; p++)
+    /*
+     * Integers below 2^53 are their own shortest form. For other normal
+     * doubles, any decimal of up to 15 significant digits that reads back as
+     * x is the nearest 15-digit decimal padded with zeros (the 15-digit grid
+     * is coarser than the double's rounding interval), so one correctly
+     * rounded 15-digit try settles every short case; otherwise 16 or 17
+     * digits are needed. Subnormals have wide intervals: try every length.
+     */
+    if (x < 9007199254740992.0 && x == (double) (long long) x)
+    {
+        snprintf(dig, 20, "%lld", (long long) x);
+        *n_out = (int) strlen(dig);
+        goto strip;
+    }
+    if (x >= DBL_MIN)
+    {
+        char       *e;
+
+        snprintf(tmp, sizeof(tmp), "%.14e", x);
+        if (strtod(tmp, NULL) == x)
+        {
+            char       *o = dig;
+            const char *s;
+
+            e = strchr(tmp, 'e');
+            for (s = tmp; s < e; s++)
+                if (*s >= '0' && *s <= '9')
+                    *o++ = *s;
+            *o = '\0';
+            *n_out = atoi(e + 1) + 1;
+            goto strip;
+        }
+        p = 16;
+    }
+
+    for (; p <= 17; p++)
     {
         char       *e;
         int         e10;
