@@ -35,8 +35,9 @@ REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 EXTRA_CLEAN = src/core/gs1_dict.c sql/$(EXTENSION)--*.sql results/ regression.diffs \
               regression.out test/fuzz/bin
 
-# Bitcode for JIT is not needed and would require clang at build time.
-with_llvm = no
+# Bitcode for JIT is not needed and would require clang at build time
+# ("override": PGXS sets with_llvm itself when it is included).
+override with_llvm = no
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
