@@ -1790,16 +1790,34 @@ parse_symbology(gs1_parsed *out, const char *p, size_t n)
     if (memcmp(p, "]E0", 3) == 0 || memcmp(p, "]E4", 3) == 0)
     {
         size_t      want = p[2] == '0' ? 13 : 8;
+        const char *bar = memchr(d, '|', dn);
+        size_t      gn = bar ? (size_t) (bar - d) : dn;
 
         out->form = GS1_FORM_PLAIN_GTIN;
-        if (dn != want || !all_digits(d, dn))
+        if (gn != want)
             add_problem(out, "01", "symbology identifier %s carries %zu digits, got %zu characters",
-                        out->symbology, want, dn);
+                        out->symbology, want, gn);
+        else if (!all_digits(d, gn))
+            add_problem(out, "01", "symbology identifier %s carries %zu digits, got a non-digit at position %zu",
+                        out->symbology, want, first_bad_char('N', d, gn) + 4);
         else
-            take_gtin(out, d, dn, false);
+            take_gtin(out, d, gn, false);
+        /* a 2D composite component follows as "|]e0" + element strings */
+        if (bar)
+        {
+            size_t      cn = dn - gn - 1;
+
+            if (cn < 3 || memcmp(bar + 1, "]e0", 3) != 0)
+                add_problem(out, NULL, "after '|' a composite component starts with ]e0");
+            else if (cn == 3)
+                add_problem(out, NULL, "no data in the composite component");
+            else
+                parse_elements(out, bar + 4, cn - 3, GS_CHAR, (size_t) (bar + 4 - p));
+        }
+        check_pairs(out);
         return true;
     }
-    if (memcmp(p, "]d1", 3) == 0 || memcmp(p, "]Q1", 3) == 0)
+    if (memcmp(p, "]d1", 3) == 0 || memcmp(p, "]Q1", 3) == 0 || memcmp(p, "]J0", 3) == 0)
     {
         char        sym[4];
         bool        ok;

@@ -368,6 +368,14 @@ test_forms(void)
     parse_clean("]J1010950110153000321X", GS1_FORM_SCANNER, "]J1", "(01)09501101530003(21)X");
     parse_clean("]E09501101530003", GS1_FORM_PLAIN_GTIN, "]E0", "(01)09501101530003");
     parse_clean("]E473513537", GS1_FORM_PLAIN_GTIN, "]E4", "(01)00000073513537");
+    parse_clean("]E02112345678900|]e099COMPOSITE{GS}98XYZ", GS1_FORM_PLAIN_GTIN, "]E0",
+                "(01)02112345678900(99)COMPOSITE(98)XYZ");
+    parse_clean("]E402345673|]e01725123110LOT", GS1_FORM_PLAIN_GTIN, "]E4",
+                "(01)00000002345673(17)251231(10)LOT");
+    parse_clean("]J0https://example.com/01/12312312312333?99=TEST", GS1_FORM_DIGITAL_LINK, "]J0",
+                "(01)12312312312333(99)TEST q");
+    parse_clean("]e0011231231231233310ABC123{GS}1199122598TESTING{GS}97XYZ", GS1_FORM_SCANNER, "]e0",
+                "(01)12312312312333(10)ABC123(11)991225(98)TESTING(97)XYZ");
     parse_clean("]Q1https://id.gs1.org/01/09501101530003/21/X", GS1_FORM_DIGITAL_LINK, "]Q1",
                 "(01)09501101530003(21)X");
     parse_clean("]d1HTTPS://ID.GS1.ORG/01/09501101530003", GS1_FORM_DIGITAL_LINK, "]d1",
@@ -444,6 +452,12 @@ test_malformed(void)
     parse_problem("^0109501101530003261234", true, "unknown AI starting 26 at position 18");
     parse_problem("]E0950110153000", true, "symbology identifier ]E0 carries 13 digits, got 12 characters");
     parse_problem("]E49501101", true, "symbology identifier ]E4 carries 8 digits, got 7 characters");
+    parse_problem("]E402345674", true, "AI (01): check digit 4 is wrong, expected 3");
+    parse_problem("]E01234ABC890123", true, "symbology identifier ]E0 carries 13 digits, got a non-digit at position 8");
+    parse_problem("]E02112345678900|99X", true, "after '|' a composite component starts with ]e0");
+    parse_problem("]E02112345678900|]e0", true, "no data in the composite component");
+    parse_problem("]E02112345678900|]e099A{GS}{GS}98B", true, "separator at position 25 where no value ends");
+    parse_problem("]e0", true, "no data after symbology identifier ]e0");
 
     /* AI-level problems in each form */
     parse_problem("(01)09501101530004", true, "AI (01): check digit 4 is wrong, expected 3");
