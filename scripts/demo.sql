@@ -1,64 +1,150 @@
--- pgtrace demo: a gas-appliance factory marks, scans, packs and labels its hobs,
--- and signs what it hands to a regulator. Run by `make demo`.
+-- pgtrace demo: a gas-hob factory registers, marks, scans and packs its hobs;
+-- a distributor and a retailer buy and sell them; a consumer's unit is traced
+-- back; the ledger proves nothing was changed; the regulator gets a signed
+-- statement. Run by `make demo` against a throwaway cluster.
 \set ECHO none
+\set ON_ERROR_STOP 1
 \pset footer off
+SET client_min_messages = warning;
+
 \echo
-\echo '== 1. Install the extension and ask which guarantees hold =='
+\echo '== 1. Install pgtrace and ask which guarantees hold =='
 CREATE EXTENSION pgtrace;
 SET search_path = public, trace;
-SELECT jsonb_pretty(trace.status()) AS status;
+SELECT jsonb_pretty(status() - 'registry') AS status;
 
 \echo
-\echo '== 2. Who makes it: the factory''s Unified Social Credit Code (GB 32100) =='
-SELECT '91350100M000100Y43'::uscc AS factory_uscc,
-       uscc_info('91350100M000100Y43') ->> 'region_code' AS region;
-SELECT validate('uscc', '91350100M000100Y44') AS mistyped_uscc;
+\echo '== 2. Register the units (Table 1/2 basic information); a mistyped USCC is refused =='
+-- the business day the demo plays on: fixed, so the demo prints the same every time
+SET pgtrace.reference_time = '2026-06-30 12:00:00+08';
+SELECT validate('uscc', '91330100MA2H3K5L18') AS mistyped_uscc;
+SELECT register_unit($${"uscc": "91330100MA2H3K5L19", "roles": ["producer"], "unit_name": "杭州示例燃气具有限公司",
+    "address": "杭州市示例路1号", "contact": "+86 571 8888 0000",
+    "business_license": {"content_base64": "bGljZW5jZSBGQUNUT1JZ", "media_type": "application/pdf", "file_name": "licence.pdf"}}$$)
+    ->> 'uscc' AS factory;
+SELECT register_unit($${"uscc": "91440300MA5FQ7W81X", "roles": ["seller"], "unit_name": "深圳示例分销有限公司",
+    "address": "深圳市示例大道2号", "contact": "+86 755 6666 0000",
+    "business_license": {"content_base64": "bGljZW5jZSBESVNU", "media_type": "application/pdf"}}$$)
+    ->> 'uscc' AS distributor;
+SELECT register_unit($${"uscc": "92110105MA01ABC2DR", "roles": ["seller"], "unit_name": "北京示例五金店",
+    "address": "北京市示例街3号", "contact": "+86 10 5555 0000",
+    "business_license": {"content_base64": "bGljZW5jZSBSRVRBSUw=", "media_type": "image/png"}}$$)
+    ->> 'uscc' AS retailer;
 
 \echo
-\echo '== 3. What it makes: one GTIN for the model, a serial per hob = the trace code =='
-CREATE TABLE demo_units (code trace.code PRIMARY KEY, lot text, produced date);
-INSERT INTO demo_units
-SELECT code('6901234567892'::gtin, 'HOB' || lpad(i::text, 6, '0')), 'L2026-11', DATE '2026-11-20'
-  FROM generate_series(1, 1000) i;
-SELECT count(*) AS hobs_commissioned, min(code) AS first_code FROM demo_units;
+\echo '== 3. Register the product: a CCC-managed gas hob needs its CCC certificate number =='
+DO $$
+BEGIN
+    PERFORM trace.register_product($p${"uscc": "91330100MA2H3K5L19", "category": "gas-hob", "gtin": "06901234567892",
+        "product_name": "家用燃气灶", "product_type": "燃气器具", "spec_model": "JZT-2-A1",
+        "mandatory_standards": "GB 16410-2020", "warranty_period": "P3Y",
+        "manual_or_warning": {"content_base64": "bWFudWFs", "media_type": "application/pdf"}}$p$);
+EXCEPTION WHEN others THEN
+    RAISE WARNING 'refused (SQLSTATE %): %', SQLSTATE, SQLERRM;
+END $$;
+SELECT register_product($${"uscc": "91330100MA2H3K5L19", "category": "gas-hob", "gtin": "06901234567892",
+    "product_name": "家用燃气灶", "product_type": "燃气器具", "spec_model": "JZT-2-A1",
+    "mandatory_standards": "GB 16410-2020", "ccc_certificate_no": "2026010201000001", "warranty_period": "P3Y",
+    "manual_or_warning": {"content_base64": "bWFudWFs", "media_type": "application/pdf", "file_name": "manual.pdf"}}$$)
+    ? 'product_id' AS product_registered;
+-- the batch's factory inspection report (unstructured, stored once by SHA-256)
+SELECT attach_document($${"content_base64": "aW5zcGVjdGlvbiBiYXRjaCBCMjYwNjAx", "media_type": "application/pdf",
+    "file_name": "inspection-B260601.pdf", "uscc": "91330100MA2H3K5L19"}$$) ? 'sha256' AS report_attached;
 
 \echo
-\echo '== 4. The packing line scans DataMatrix labels: raw scanner strings, GS separators =='
-SELECT s AS raw_scan, (p ->> 'code') AS trace_code, p -> 'attributes' AS attributes
-  FROM (SELECT s, parse_scan(s, DATE '2026-11-26') AS p
-          FROM (VALUES (']d2010690123456789210L2026-11' || E'\x1d' || '11261120' || '21HOB000042'),
-                       (']Q3010690123456789221HOB000043' || E'\x1d' || '10L2026-11')) v(s)) x;
--- every form of one unit finds the same row
-SELECT u.code, u.lot
-  FROM demo_units u
- WHERE u.code = (']d2010690123456789210L2026-11' || E'\x1d' || '21HOB000042')::code
-    OR u.code = 'https://id.gs1.org/01/6901234567892/21/HOB000043'::code
- ORDER BY u.code;
--- a smudged label is refused with a reason, and nothing is written
-SELECT s AS bad_scan, validate('code', s) AS why
-  FROM (VALUES ('(01)06901234567893(21)HOB000044'),
-               ('(01)06901234567892(17)261131(21)HOB000045'),
-               ('6901234567892')) v(s);
+\echo '== 4. Commission 1,000 hobs in one batch, and one more from a raw DataMatrix scan =='
+SELECT commission(jsonb_agg(jsonb_build_object(
+           'trace_code', code('06901234567892'::gtin, 'H' || lpad(n::text, 6, '0'))::text,
+           'production_date', '2026-06-01', 'serial_or_batch', 'B260601',
+           'inspection_report', encode(sha256('inspection batch B260601'::bytea), 'hex'))))
+       -> 'commissioned' AS commissioned
+  FROM generate_series(1, 1000) n;
+SELECT parse_scan(']d2010690123456789221H001001' || chr(29) || '10B260601' || chr(29) || '11260601',
+                  DATE '2026-06-30') -> 'attributes' AS what_the_scanner_read;
+SELECT commission(jsonb_build_object(
+           'trace_code', ']d2010690123456789221H001001' || chr(29) || '10B260601' || chr(29) || '11260601',
+           'inspection_report', encode(sha256('inspection batch B260601'::bytea), 'hex'))) -> 'commissioned' AS commissioned;
+SELECT trace_code, production_date, serial_or_batch, collection_method
+  FROM items WHERE trace_code = '(01)06901234567892(21)H001001'::code;
+-- a smudged label is refused with a reason, and nothing of the batch is written
+DO $$
+BEGIN
+    PERFORM trace.commission('[{"trace_code": "(01)06901234567892(21)H001002", "production_date": "2026-06-01",
+        "serial_or_batch": "B260601"},
+        {"trace_code": "(01)06901234567893(21)H001003", "production_date": "2026-06-01",
+        "serial_or_batch": "B260601"}]');
+EXCEPTION WHEN others THEN
+    RAISE WARNING 'batch refused (SQLSTATE %): %', SQLSTATE, SQLERRM;
+END $$;
+SELECT count(*) AS units_now FROM items;
 
 \echo
-\echo '== 5. Ten hobs go into a carton with an SSCC (transport package code) =='
-CREATE TABLE demo_packs (sscc trace.sscc, code trace.code);
-INSERT INTO demo_packs SELECT '069012340000000016', code FROM demo_units ORDER BY code LIMIT 10;
-SELECT sscc, sscc::code AS package_code, count(*) AS units FROM demo_packs GROUP BY sscc;
+\echo '== 5. Pack ten hobs into each of two cartons (SSCC, clause 6.1.2) =='
+SELECT pack(jsonb_build_object('package_code', '(00)069012340000000016', 'uscc', '91330100MA2H3K5L19',
+            'event_time', '2026-06-02T08:00:00+08:00',
+            'contents', (SELECT jsonb_agg(trace_code::text ORDER BY trace_code) FROM
+                           (SELECT trace_code FROM items ORDER BY trace_code LIMIT 10) a))) -> 'packed' AS carton_1;
+SELECT pack(jsonb_build_object('package_code', ']C100069012340000000023', 'uscc', '91330100MA2H3K5L19',
+            'event_time', '2026-06-02T08:05:00+08:00',
+            'contents', (SELECT jsonb_agg(trace_code::text ORDER BY trace_code) FROM
+                           (SELECT trace_code FROM items ORDER BY trace_code OFFSET 10 LIMIT 10) a))) -> 'packed' AS carton_2;
 
 \echo
-\echo '== 6. The label: a GS1 Digital Link on the factory''s own domain =='
-SELECT digital_link(code, 'https://trace.example-gas.cn') AS label_uri
-  FROM demo_units ORDER BY code LIMIT 2;
+\echo '== 6. Factory -> distributor -> retailer -> consumer =='
+SELECT jsonb_array_length(record_sale($$[
+    {"uscc": "91330100MA2H3K5L19", "trace_code": "(00)069012340000000016", "sale_time": "2026-06-03T10:00:00+08:00",
+     "buyer_name": "深圳示例分销有限公司", "buyer_address": "深圳市示例大道2号", "buyer_contact": "+86 755 6666 0000",
+     "buyer_uscc": "91440300MA5FQ7W81X"},
+    {"uscc": "91330100MA2H3K5L19", "trace_code": "(00)069012340000000023", "sale_time": "2026-06-03T10:00:00+08:00",
+     "buyer_name": "深圳示例分销有限公司", "buyer_address": "深圳市示例大道2号", "buyer_contact": "+86 755 6666 0000",
+     "buyer_uscc": "91440300MA5FQ7W81X"}]$$)) AS factory_sales;
+SELECT jsonb_array_length(record_purchase($$[
+    {"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000016", "supplier_name": "杭州示例燃气具有限公司",
+     "supplier_uscc": "91330100MA2H3K5L19", "purchase_time": "2026-06-04T09:00:00+08:00"},
+    {"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000023", "supplier_name": "杭州示例燃气具有限公司",
+     "supplier_uscc": "91330100MA2H3K5L19", "purchase_time": "2026-06-04T09:00:00+08:00"}]$$)) AS distributor_purchases;
+SELECT unpack($${"package_code": "(00)069012340000000016", "uscc": "91440300MA5FQ7W81X",
+                 "event_time": "2026-06-05T09:00:00+08:00"}$$) -> 'unpacked' AS unpacked_at_distributor;
+SELECT record_sale($${"uscc": "91440300MA5FQ7W81X", "trace_code": "]d2010690123456789221H000001",
+     "sold_time": "2026-06-06T10:00:00+08:00", "customer_name": "北京示例五金店", "buyer_uscc": "92110105MA01ABC2DR"}$$)
+     IS NOT NULL AS sold_to_retailer;
+SELECT record_purchase($${"uscc": "92110105MA01ABC2DR", "trace_code": "(01)06901234567892(21)H000001",
+     "supplier_name": "深圳示例分销有限公司", "supplier_uscc": "91440300MA5FQ7W81X",
+     "purchase_time": "2026-06-07T09:00:00+08:00", "quantity": 1}$$) IS NOT NULL AS retailer_purchase;
+SELECT record_sale($${"uscc": "92110105MA01ABC2DR", "trace_code": "https://id.gs1.org/01/06901234567892/21/H000001",
+     "sold_time": "2026-06-10T15:30:00+08:00", "customer_name": "个人消费者"}$$) IS NOT NULL AS sold_to_consumer;
 
 \echo
-\echo '== 7. A signed statement for the regulator (Ed25519 JWS over RFC 8785 canonical JSON) =='
-SELECT canonical_json(jsonb_build_object('units', count(*), 'gtin', '06901234567892', 'lot', 'L2026-11'))
-       AS canonical_payload
-  FROM demo_units;
+\echo '== 7. Trace one hob: its whole life, and its carton at any time =='
+SELECT e ->> 'event' AS event, e ->> 'uscc' AS unit, coalesce(e ->> 'at', e ->> 'date') AS at, e ->> 'via' AS via
+  FROM jsonb_array_elements(history('(01)06901234567892(21)H000001') -> 'events') e;
+SELECT package_of('(01)06901234567892(21)H000002', '2026-06-04 12:00+08') AS carton_on_4_june,
+       package_of('(01)06901234567892(21)H000002') AS carton_now,
+       package_of('(01)06901234567892(21)H000015') AS carton_of_h000015;
+SELECT (completeness('91330100MA2H3K5L19') -> 'as_producer') - 'optional_missing' AS factory_completeness;
+
+\echo
+\echo '== 8. Nobody can quietly change the record — not even a superuser =='
+DO $$
+BEGIN
+    SET LOCAL session_replication_role = replica;   -- the classic way around ordinary triggers
+    UPDATE trace.item_record SET serial_or_batch = 'FORGED' WHERE serial_or_batch = 'B260601';
+EXCEPTION WHEN others THEN
+    RAISE WARNING 'refused (SQLSTATE %): %', SQLSTATE, SQLERRM;
+END $$;
+SELECT correct('item', (SELECT record_id FROM items WHERE trace_code = '(01)06901234567892(21)H000003'::code),
+               '{"serial_or_batch": "B260601-2"}', 'batch number mistyped at the line') IS NOT NULL AS corrected_by_a_new_row;
+SELECT seal() AS rows_sealed_now;
+SELECT verify() - 'problems' AS verification, jsonb_array_length(verify() -> 'problems') AS problems;
+
+\echo
+\echo '== 9. A signed checkpoint to keep outside the database, and a signed statement for the regulator =='
+CREATE TEMP TABLE demo_checkpoint AS SELECT checkpoint() AS jws;
+SELECT left(jws, 48) || '…' AS checkpoint_jws, length(jws) AS bytes FROM demo_checkpoint;
+SELECT verify((SELECT jws FROM demo_checkpoint)) - 'problems' AS database_extends_checkpoint;
 CREATE TEMP TABLE demo_statement AS
-SELECT sign(jsonb_build_object('units', count(*), 'gtin', '06901234567892', 'lot', 'L2026-11')) AS jws
-  FROM demo_units;
-SELECT left(jws, 60) || '…' AS jws FROM demo_statement;
-SELECT jws_verify(jws) AS verified_payload FROM demo_statement;
-SELECT public_jwk() -> 'keys' -> 0 ->> 'kty' AS key_type, public_jwk() -> 'keys' -> 0 ->> 'crv' AS curve;
+SELECT sign(jsonb_build_object('gtin', '06901234567892', 'batch', 'B260601',
+                               'units', (SELECT count(*) FROM items WHERE gtin(trace_code) = '06901234567892'::gtin),
+                               'history_H000001', history('(01)06901234567892(21)H000001'))) AS jws;
+SELECT jws_verify(jws) ->> 'units' AS verified_units, length(jws) AS jws_bytes FROM demo_statement;
+SELECT public_jwk() -> 'keys' -> 0 ->> 'crv' AS curve, public_jwk() -> 'keys' -> 0 ->> 'kid' AS kid;
