@@ -1583,7 +1583,7 @@ identify_ai(const char *p, size_t n, size_t *ailen)
  * messages count from the start of the input (base = bytes before p).
  */
 static bool
-parse_elements(gs1_parsed *out, const char *p, size_t n, char sep, size_t base)
+parse_elements(gs1_parsed *out, const char *p, size_t n, char sep, char alt, size_t base)
 {
     size_t      pos = 0;
     bool        sep_ok = true;  /* may a separator come here without harm? */
@@ -1598,11 +1598,11 @@ parse_elements(gs1_parsed *out, const char *p, size_t n, char sep, size_t base)
                     fixed;
         char        ai[5];
 
-        if (p[pos] == sep)
+        if (p[pos] == sep || (alt && p[pos] == alt))
         {
             size_t      rest = pos;
 
-            while (rest < n && p[rest] == sep)
+            while (rest < n && (p[rest] == sep || (alt && p[rest] == alt)))
                 rest++;
             if (rest == n)
                 break;          /* trailing separators are harmless */
@@ -1639,7 +1639,8 @@ parse_elements(gs1_parsed *out, const char *p, size_t n, char sep, size_t base)
         else
             fixed = (size_t) prefix_fixed_length(ai);
         end = start;
-        while (end < n && p[end] != sep && (fixed == 0 || end - start < fixed))
+        while (end < n && p[end] != sep && !(alt && p[end] == alt) &&
+               (fixed == 0 || end - start < fixed))
             end++;
         if (end == n && start == n)
             add_problem(out, ai, "AI (%s): data ends before its value", ai);
@@ -1768,9 +1769,9 @@ not_gs1(gs1_parsed *out, const char *why)
     return false;
 }
 
-/* Scanner data after an AIM symbology identifier ]xy. */
+/* Scanner data after an AIM symbology identifier ]xy; alt: GS substitute or 0. */
 static bool
-parse_symbology(gs1_parsed *out, const char *p, size_t n)
+parse_symbology(gs1_parsed *out, const char *p, size_t n, char alt)
 {
     const char *d = p + 3;
     size_t      dn = n - 3;
@@ -1783,7 +1784,7 @@ parse_symbology(gs1_parsed *out, const char *p, size_t n)
         if (dn == 0)
             add_problem(out, NULL, "no data after symbology identifier %s", out->symbology);
         else
-            parse_elements(out, d, dn, GS_CHAR, 3);
+            parse_elements(out, d, dn, GS_CHAR, alt, 3);
         check_pairs(out);
         return true;
     }
@@ -1812,7 +1813,7 @@ parse_symbology(gs1_parsed *out, const char *p, size_t n)
             else if (cn == 3)
                 add_problem(out, NULL, "no data in the composite component");
             else
-                parse_elements(out, bar + 4, cn - 3, GS_CHAR, (size_t) (bar + 4 - p));
+                parse_elements(out, bar + 4, cn - 3, GS_CHAR, alt, (size_t) (bar + 4 - p));
         }
         check_pairs(out);
         return true;
@@ -1836,10 +1837,21 @@ parse_symbology(gs1_parsed *out, const char *p, size_t n)
 bool
 gs1_parse(const char *in, size_t len, gs1_parsed *out)
 {
+    return gs1_parse_sep(in, len, 0, out);
+}
+
+bool
+gs1_parse_sep(const char *in, size_t len, char alt, gs1_parsed *out)
+{
     const char *p = in;
     size_t      n = in ? len : 0;
 
     init_parsed(out, GS1_FORM_SCANNER);
+    if (alt == GS_CHAR)
+        alt = 0;
+    if (alt && (in_cset82((unsigned char) alt) || is_blank(alt) || (unsigned char) alt >= 0x80 ||
+                alt == ']' || alt == '('))
+        return not_gs1(out, "the GS substitute must be outside CSET 82, blanks, ']' and '('");
     while (n > 0 && is_blank(p[0]))
         p++, n--;
     while (n > 0 && is_blank(p[n - 1]))
@@ -1854,7 +1866,7 @@ gs1_parse(const char *in, size_t len, gs1_parsed *out)
     {
         if (n < 3)
             return not_gs1(out, "truncated symbology identifier");
-        return parse_symbology(out, p, n);
+        return parse_symbology(out, p, n, alt);
     }
     if (p[0] == '(')
     {
@@ -1872,7 +1884,7 @@ gs1_parse(const char *in, size_t len, gs1_parsed *out)
             add_problem(out, NULL, "no data after FNC1");
             return true;
         }
-        if (!parse_elements(out, p + 1, n - 1, '^', 1))
+        if (!parse_elements(out, p + 1, n - 1, '^', 0, 1))
             return not_gs1(out, "no AI after the leading FNC1");
         check_pairs(out);
         return true;
@@ -1883,10 +1895,11 @@ gs1_parse(const char *in, size_t len, gs1_parsed *out)
         take_gtin(out, p, n, false);
         return true;
     }
-    if (p[0] == GS_CHAR || (is_digit((unsigned char) p[0]) && memchr(p, GS_CHAR, n)))
+    if (p[0] == GS_CHAR || (alt && p[0] == alt) ||
+        (is_digit((unsigned char) p[0]) && (memchr(p, GS_CHAR, n) || (alt && memchr(p, alt, n)))))
     {
         /* scanner data whose identifier the keyboard wedge dropped */
-        if (!parse_elements(out, p, n, GS_CHAR, 0))
+        if (!parse_elements(out, p, n, GS_CHAR, alt, 0))
             return not_gs1(out, "no AI in the scanner data");
         check_pairs(out);
         return true;
@@ -1898,7 +1911,7 @@ gs1_parse(const char *in, size_t len, gs1_parsed *out)
          * when they parse without a single problem, so a Handle or OID such
          * as 10.1000/x is not mistaken for a batch number.
          */
-        if (parse_elements(out, p, n, GS_CHAR, 0) && out->nproblems == 0)
+        if (parse_elements(out, p, n, GS_CHAR, 0, 0) && out->nproblems == 0)
         {
             check_pairs(out);
             if (out->nproblems == 0)

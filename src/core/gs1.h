@@ -71,6 +71,14 @@ extern const char *const GS1_DICT_RELEASE;
 extern bool gs1_parse(const char *in, size_t len, gs1_parsed *out);
 
 /*
+ * gs1_parse, also reading `gs_substitute` as the GS separator in scanner data:
+ * keyboard-wedge scanners that cannot type GS (0x1D) send another character
+ * instead (often '|' or '~'). It must be outside CSET 82 (so it cannot occur
+ * in a value), not a blank, ']' or '('; 0 means none (plain gs1_parse).
+ */
+extern bool gs1_parse_sep(const char *in, size_t len, char gs_substitute, gs1_parsed *out);
+
+/*
  * Parse a GS1 Digital Link URI. Same contract as gs1_parse; false when the
  * text is not a DL URI at all (e.g. an http URL without a key AI path).
  */

@@ -517,6 +517,31 @@ test_malformed(void)
     ok(P.nais == GS1_MAX_AIS && has_problem(&P, "more than 64 AIs"), "at most GS1_MAX_AIS AIs are kept");
 }
 
+/* A GS substitute for keyboard wedges that cannot type GS. */
+static void
+test_gs_substitute(void)
+{
+    const char *s1 = "]d2010950110153000310LOT|21SER";
+    const char *s2 = "010950110153000310LOT~21SER~";
+
+    ok(gs1_parse_sep(s1, strlen(s1), '|', &P) && P.nproblems == 0 &&
+       strcmp(ais_text(&P), "(01)09501101530003(10)LOT(21)SER") == 0,
+       "'|' read as GS after ]d2: %s", ais_text(&P));
+    ok(gs1_parse_sep(s2, strlen(s2), '~', &P) && P.nproblems == 0 && P.symbology[0] == '\0' &&
+       strcmp(ais_text(&P), "(01)09501101530003(10)LOT(21)SER") == 0,
+       "'~' read as GS without identifier, trailing one tolerated: %s", ais_text(&P));
+    ok(gs1_parse_sep("]d2010950110153000310LOT\x1d" "21SER", 30, '|', &P) && P.nproblems == 0 && P.nais == 3,
+       "GS itself still separates when a substitute is set");
+    ok(gs1_parse(s1, strlen(s1), &P) &&
+       has_problem(&P, "AI (10): character '|' at position 4 is not in CSET 82"),
+       "without the substitute '|' is a bad character");
+    ok(!gs1_parse_sep(s1, strlen(s1), 'A', &P) &&
+       has_problem(&P, "not GS1: the GS substitute must be outside CSET 82, blanks, ']' and '('"),
+       "a substitute inside CSET 82 is refused");
+    ok(gs1_parse_sep("(01)09501101530003(10)A", 23, '|', &P) && P.nproblems == 0 && P.nais == 2,
+       "the substitute does not disturb the bracketed form");
+}
+
 /* Digital Link parsing. */
 static void
 test_dl_parse(void)
@@ -707,6 +732,7 @@ main(void)
     test_values();
     test_forms();
     test_malformed();
+    test_gs_substitute();
     test_dl_parse();
     test_dl_build();
     printf("1..%d\n", ntests);

@@ -1,6 +1,7 @@
 /*
  * fuzz_gs1_scan.c — libFuzzer harness for gs1_parse (every input form).
  *
+ * Also runs gs1_parse_sep with the first byte as the GS substitute.
  * Beyond "no crash, no sanitizer report" it checks the contract: counts stay
  * within their limits, every string is NUL-terminated, "not GS1" leaves no AI
  * and says why, and a clean parse survives a round trip through the
@@ -71,6 +72,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static char buf[GS1_MAX_AIS * (GS1_MAX_AI_VALUE * 2 + 8)];
     bool        ok;
     int         i;
+
+    /* the first byte as a GS substitute for the rest */
+    if (size > 0)
+    {
+        ok = gs1_parse_sep((const char *) data + 1, size - 1, (char) data[0], &p);
+        check_invariants(&p, ok);
+    }
 
     ok = gs1_parse((const char *) data, size, &p);
     check_invariants(&p, ok);
