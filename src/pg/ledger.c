@@ -47,7 +47,7 @@
 #include <string.h>
 
 char       *pt_collection_method = NULL;
-int         pt_seal_interval_ms = 1000;
+int         pt_seal_interval_ms = 250;
 char       *pt_sealer_database = NULL;
 int         pt_pending_limit_s = 60;
 bool        pt_break_glass = false;
@@ -695,13 +695,26 @@ pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
 
     values[lr->seq_att - 1] = Int64GetDatum(seq);
     nulls[lr->seq_att - 1] = false;
-    values[lr->by_att - 1] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
     nulls[lr->by_att - 1] = false;
-    values[lr->at_att - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
     nulls[lr->at_att - 1] = false;
+    if (creating_extension)
+    {
+        /*
+         * Rows written by the extension's own script (seed data) get fixed
+         * metadata, so that CREATE EXTENSION during a restore recreates them,
+         * and the blocks sealing them, bit for bit.
+         */
+        values[lr->by_att - 1] = CStringGetTextDatum("pgtrace");
+        values[lr->at_att - 1] = TimestampTzGetDatum(PT_INSTALL_TIME);
+        values[lr->method_att - 1] = CStringGetTextDatum("CREATE EXTENSION");
+        nulls[lr->method_att - 1] = false;
+    }
+    else
     {
         const char *m = collection_method();
 
+        values[lr->by_att - 1] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+        values[lr->at_att - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
         nulls[lr->method_att - 1] = (m == NULL);
         values[lr->method_att - 1] = m ? CStringGetTextDatum(m) : (Datum) 0;
     }
@@ -712,7 +725,7 @@ pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
                                              CStringGetDatum(td->tg_trigger->tgargs[2]),
                                              ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
         Timestamp   until = DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval,
-                                                                  TimestampGetDatum((Timestamp) GetCurrentTransactionStartTimestamp()),
+                                                                  TimestampGetDatum((Timestamp) DatumGetTimestampTz(values[lr->at_att - 1])),
                                                                   iv));
         int64       days = until / USECS_PER_DAY;
 
@@ -825,7 +838,8 @@ pt_ledger_init(void)
                                &pt_collection_method, "", PGC_USERSET, 0, NULL, NULL, NULL);
     DefineCustomIntVariable("pgtrace.seal_interval",
                             "Milliseconds between two runs of the background ledger sealer.",
-                            NULL, &pt_seal_interval_ms, 1000, 10, 3600 * 1000,
+                            "Rows are sealed within about this long after they commit (plus the time sealing takes).",
+                            &pt_seal_interval_ms, 250, 10, 3600 * 1000,
                             PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
     DefineCustomStringVariable("pgtrace.database",
                                "Database in which the background ledger sealer runs.",

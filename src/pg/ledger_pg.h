@@ -34,6 +34,10 @@
 /* Advisory-lock class of the per-ledger sealing lock ('pgtl'). */
 #define PT_SEAL_LOCK_CLASS  0x7067746c
 
+/* ledger_recorded_at and sealed_at of what the extension script itself
+ * writes (2000-01-01 00:00 UTC): see the insert trigger. */
+#define PT_INSTALL_TIME     ((TimestampTz) 0)
+
 /* Rows per block at most: bounds the memory of sealing, verifying, proofs. */
 #define PT_BLOCK_MAX_ROWS   65536
 

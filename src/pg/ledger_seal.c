@@ -24,6 +24,7 @@
 
 #include "access/table.h"
 #include "access/xact.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -75,7 +76,7 @@ write_block(PtLedgerRel *lr, int64 block_no, uint8 prev[LEDGER_HASH_LEN], SealBa
     int64      *ranges = palloc(sizeof(int64) * 2 * b->n);
     uint32      nranges = 0;
     StringInfoData members;
-    TimestampTz sealed_at = GetCurrentTimestamp();
+    TimestampTz sealed_at = creating_extension ? PT_INSTALL_TIME : GetCurrentTimestamp();
     bytea      *leaves;
     bytea      *rootb;
     bytea      *prevb;
@@ -163,7 +164,7 @@ seal_ledger(Oid relid, bool wait)
     uint8       prev[LEDGER_HASH_LEN];
     int64      *recent = NULL;
     int         nrecent = 0;
-    int         ri = 0;
+    int         ri;
     int64       L = 0;
     Datum       X = (Datum) 0;
     bool        new_horizon = false;
@@ -282,31 +283,45 @@ seal_ledger(Oid relid, bool wait)
     batch.seqs = palloc(sizeof(int64) * PT_BLOCK_MAX_ROWS);
     batch.hashes = palloc((size_t) LEDGER_HASH_LEN * PT_BLOCK_MAX_ROWS);
     PushActiveSnapshot(GetTransactionSnapshot());
-    pt_seqscan_begin(&scan, lr, rel, GetActiveSnapshot(), floor + 1, PG_INT64_MAX);
-    while (pt_seqscan_next(&scan, &values, &nulls))
+    /*
+     * Scan only the gaps between the recent blocks' members (they are sorted
+     * and disjoint): rows already sealed are not even fetched.
+     */
     {
-        int64       seq;
+        int64       gap_lo = floor + 1;
 
-        CHECK_FOR_INTERRUPTS();
-        if (nulls[lr->seq_att - 1])
-            continue;
-        seq = DatumGetInt64(values[lr->seq_att - 1]);
-        while (ri < nrecent && recent[2 * ri + 1] <= seq)
-            ri++;
-        if (ri < nrecent && recent[2 * ri] <= seq)
-            continue;           /* already sealed */
-        if (batch.n > 0 && batch.seqs[batch.n - 1] == seq)
-            continue;           /* duplicate seq: never sealed twice */
-        if (!pt_ledger_hash_matches(lr, values, nulls, hash))
-            continue;           /* not a genuine row: left for verify to report */
-        batch.seqs[batch.n] = seq;
-        memcpy(batch.hashes + (size_t) batch.n * LEDGER_HASH_LEN, hash, LEDGER_HASH_LEN);
-        batch.n++;
-        sealed++;
-        if (batch.n == PT_BLOCK_MAX_ROWS)
-            write_block(lr, ++head_no, prev, &batch);
+        for (ri = 0; ri <= nrecent; ri++)
+        {
+            int64       gap_hi = ri < nrecent ? recent[2 * ri] : PG_INT64_MAX;
+
+            if (gap_hi > gap_lo)
+            {
+                pt_seqscan_begin(&scan, lr, rel, GetActiveSnapshot(), gap_lo, gap_hi);
+                while (pt_seqscan_next(&scan, &values, &nulls))
+                {
+                    int64       seq;
+
+                    CHECK_FOR_INTERRUPTS();
+                    if (nulls[lr->seq_att - 1])
+                        continue;
+                    seq = DatumGetInt64(values[lr->seq_att - 1]);
+                    if (batch.n > 0 && batch.seqs[batch.n - 1] == seq)
+                        continue;   /* duplicate seq: never sealed twice */
+                    if (!pt_ledger_hash_matches(lr, values, nulls, hash))
+                        continue;   /* not a genuine row: left for verify to report */
+                    batch.seqs[batch.n] = seq;
+                    memcpy(batch.hashes + (size_t) batch.n * LEDGER_HASH_LEN, hash, LEDGER_HASH_LEN);
+                    batch.n++;
+                    sealed++;
+                    if (batch.n == PT_BLOCK_MAX_ROWS)
+                        write_block(lr, ++head_no, prev, &batch);
+                }
+                pt_seqscan_end(&scan);
+            }
+            if (ri < nrecent)
+                gap_lo = Max(gap_lo, recent[2 * ri + 1]);
+        }
     }
-    pt_seqscan_end(&scan);
     PopActiveSnapshot();
     if (batch.n > 0)
         write_block(lr, ++head_no, prev, &batch);
@@ -409,11 +424,14 @@ pt_ledger_register_sealer(void)
 void
 pt_ledger_sealer_main(Datum arg)
 {
+    TimestampTz round_start;
+
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnection(pt_sealer_database, NULL, 0);
     pgstat_report_appname("pgtrace ledger sealer");
+    round_start = GetCurrentTimestamp();
 
     for (;;)
     {
@@ -421,9 +439,16 @@ pt_ledger_sealer_main(Datum arg)
         int         n = 0;
         int         i;
 
-        (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-                         pt_seal_interval_ms, PG_WAIT_EXTENSION);
-        ResetLatch(MyLatch);
+        /* Rounds start every pgtrace.seal_interval ms, however long sealing took. */
+        {
+            long        elapsed = (long) ((GetCurrentTimestamp() - round_start) / 1000);
+
+            if (elapsed < pt_seal_interval_ms)
+                (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+                                 pt_seal_interval_ms - elapsed, PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+        }
+        round_start = GetCurrentTimestamp();
         CHECK_FOR_INTERRUPTS();
         if (ConfigReloadPending)
         {

@@ -47,8 +47,15 @@ CREATE TABLE @extschema@.ledger_tombstones (
 );
 
 -- pg_dump keeps the ledger's state with the data.
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.ledger_tables', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.ledger_blocks', '');
+-- Ledgers of the extension's own tables are registered again by CREATE
+-- EXTENSION, and the blocks its script seals (sealed_at 2000-01-01 UTC) are
+-- recreated identically: neither is dumped.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ledger_tables',
+    'WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d'
+    ' WHERE d.classid OPERATOR(pg_catalog.=) ''pg_catalog.pg_class''::pg_catalog.regclass'
+    ' AND d.objid OPERATOR(pg_catalog.=) relid::pg_catalog.oid AND d.deptype OPERATOR(pg_catalog.=) ''e'')');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ledger_blocks',
+    'WHERE sealed_at OPERATOR(pg_catalog.<>) ''2000-01-01 00:00:00+00''::pg_catalog.timestamptz');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.ledger_tombstones', '');
 
 -- C entry points.
@@ -176,6 +183,13 @@ BEGIN
     EXECUTE pg_catalog.format('CREATE SEQUENCE %s AS bigint CACHE 1', seqname);
     EXECUTE pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.ledger_seq', seqname, qname);
     EXECUTE pg_catalog.format('CREATE UNIQUE INDEX %I ON %s (ledger_seq)', idxname, qname);
+    -- An extension's own ledger table (enabled from its install script): its
+    -- sequence is extension-owned too, so pg_dump must keep its position.
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                  AND d.objid = tbl AND d.deptype = 'e') THEN
+        PERFORM pg_catalog.pg_extension_config_dump(seqname::pg_catalog.regclass, '');
+    END IF;
     EXECUTE pg_catalog.format(
         'CREATE TRIGGER pgtrace_ledger_insert BEFORE INSERT ON %s FOR EACH ROW'
         ' EXECUTE FUNCTION @extschema@._ledger_insert_trigger(%L, %L, %L)',

@@ -60,7 +60,7 @@ is "$(q -c "SELECT bool_and(b.prev_hash = p.block_hash) FROM trace.ledger_blocks
 is "$(q -c "SELECT count(*) FROM trace.ledger_blocks a JOIN trace.ledger_blocks b
              ON a.ledger = b.ledger AND a.block_no < b.block_no AND a.members && b.members
              WHERE a.ledger = 'public.conc'")" "0" "no seq is sealed in two blocks"
-v=$(q -c "SELECT trace.verify()")
+v=$(q -c "SELECT trace.ledger_verify('public.conc')")
 is "$(q -c "SELECT '$v'::jsonb -> 'ok'")" "true" "verify is clean"
 is "$(q -c "SELECT '$v'::jsonb -> 'rows'")" "$rows" "verify counts exactly the rows inserted"
 is "$(q -c "SELECT '$v'::jsonb -> 'pending'")" "0" "nothing left pending"

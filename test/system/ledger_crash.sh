@@ -62,14 +62,14 @@ ok $([ "$acked" -gt 0 ] && [ "$rows" -ge "$acked" ] && echo 0 || echo 1) \
 is "$(q -c "SELECT count(*) FROM public.load l FULL JOIN public.acked a USING (client, k) WHERE l.client IS NULL OR a.client IS NULL")" "0" \
    "ledger rows and their same-transaction witnesses match one to one"
 q -c "SELECT trace.seal()" >/dev/null
-v=$(q -c "SELECT trace.verify()")
+v=$(q -c "SELECT trace.ledger_verify('public.load')")
 is "$(q -c "SELECT '$v'::jsonb -> 'ok'")" "true" "verify is clean after the crash"
 is "$(q -c "SELECT '$v'::jsonb -> 'rows'")" "$rows" "every surviving row is sealed and verified"
 is "$(q -c "SELECT count(*) = max(block_no) FROM trace.ledger_blocks WHERE ledger = 'public.load'")" "t" \
    "the block chain has no gap or fork after recovery"
 q -c "INSERT INTO public.load (client, k, note) VALUES (0, 0, 'after the crash')" >/dev/null
 q -c "SELECT trace.seal()" >/dev/null
-is "$(q -c "SELECT trace.verify() -> 'ok'")" "true" "the ledger keeps working after the crash"
+is "$(q -c "SELECT trace.verify() -> 'ok'")" "true" "every ledger of the database verifies clean and keeps working after the crash"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
