@@ -200,12 +200,14 @@ dict_find(const char *ai)
     return ai ? dict_find_n(ai, strnlen(ai, 5)) : NULL;
 }
 
+/* Is the AI in the compiled dictionary? */
 bool
 gs1_ai_known(const char *ai)
 {
     return dict_find(ai) != NULL;
 }
 
+/* The dictionary's title of an AI ("SERIAL"), NULL when unknown. */
 const char *
 gs1_ai_title(const char *ai)
 {
@@ -278,6 +280,7 @@ prefix_fixed_length(const char *p)
  * Check digits
  * ------------------------------------------------------------------------ */
 
+/* GS1 mod-10: weights 3,1,3,… from the rightmost data digit. */
 int
 gs1_check_digit(const char *s, size_t n)
 {
@@ -1174,6 +1177,7 @@ find_linter(const char *name, size_t n)
     return NULL;
 }
 
+/* Is a linter of that name in linters[]? (the tests walk the dictionary) */
 bool
 gs1_linter_known(const char *name)
 {
@@ -1342,6 +1346,7 @@ validate_value(gs1_parsed *out, const gs1_dict_entry *e, const char *v, size_t n
         add_problem(out, ai, "AI (%s): value too long: %zu characters, at most %zu", ai, n, pos);
 }
 
+/* Validate one value on its own; the first problem, if any, goes to msg. */
 bool
 gs1_validate_ai(const char *ai, const char *value, size_t len, char *msg, size_t msglen)
 {
@@ -1834,12 +1839,19 @@ parse_symbology(gs1_parsed *out, const char *p, size_t n, char alt)
     return not_gs1(out, "the symbology identifier does not announce GS1 data");
 }
 
+/* Any GS1 form, with GS as the only scanner separator. */
 bool
 gs1_parse(const char *in, size_t len, gs1_parsed *out)
 {
     return gs1_parse_sep(in, len, 0, out);
 }
 
+/*
+ * Any GS1 form; alt is a GS substitute or 0. The first characters decide the
+ * form: http(s):// a Digital Link, ']' an AIM identifier, '(' bracketed, '^'
+ * FNC1, 8/12/13/14 digits a GTIN, digits with GS scanner data without an
+ * identifier, other digits element strings that must parse cleanly.
+ */
 bool
 gs1_parse_sep(const char *in, size_t len, char alt, gs1_parsed *out)
 {
@@ -2133,7 +2145,7 @@ parse_dl_query(gs1_parsed *out, const char *p, const gs1_dict_entry *key,
                     klen;
         const char *param = q + pos;
         char        ai[5];
-        char        kbuf[8];
+        char        kbuf[32];
         size_t      kdec;
 
         while (pos + plen < n && q[pos + plen] != '&')
@@ -2144,8 +2156,15 @@ parse_dl_query(gs1_parsed *out, const char *p, const gs1_dict_entry *key,
         klen = 0;
         while (klen < plen && param[klen] != '=')
             klen++;
-        if (!pct_decode(param, klen, true, kbuf, sizeof(kbuf), &kdec) || kdec > sizeof(kbuf) ||
-            !all_digits(kbuf, kdec))
+        if (!pct_decode(param, klen, true, kbuf, sizeof(kbuf), &kdec))
+            continue;           /* not an AI: some other attribute */
+        if (kdec > sizeof(kbuf))
+        {
+            if (all_digits(param, klen))
+                add_problem(out, NULL, "unknown AI (%.20s…) in the query", param);
+            continue;
+        }
+        if (!all_digits(kbuf, kdec))
             continue;           /* not an AI: some other attribute */
         if (kdec < 2 || kdec > 4 || dict_find_n(kbuf, kdec) == NULL)
         {
@@ -2208,6 +2227,10 @@ find_dl_key(gs1_parsed *out, const char *p, const seg *segs, int nseg)
     return -1;
 }
 
+/*
+ * A Digital Link URI: scheme, host, path segments, the key and its
+ * qualifiers, then the query; the fragment is ignored.
+ */
 bool
 gs1_parse_digital_link(const char *in, size_t len, gs1_parsed *out)
 {
@@ -2420,6 +2443,10 @@ best_qualifiers(const gs1_dict_entry *key, const gs1_ai_value *ais, int nais, si
     return best;
 }
 
+/*
+ * The canonical URI: key (first primary key AI), qualifiers of the sequence
+ * covering most AIs in dictionary order, then the rest as query parameters.
+ */
 int
 gs1_build_digital_link(const gs1_ai_value *ais, int nais, const char *domain,
                        char *buf, size_t buflen, char *msg, size_t msglen)

@@ -623,6 +623,10 @@ test_dl_parse(void)
     parse_problem("https://id.gs1.org/01/09501101530003/21/", true, "AI (21): empty value");
     parse_problem("https://id.gs1.org/01/09501101530003?89=1", true, "unknown AI (89) in the query");
     parse_problem("https://id.gs1.org/01/09501101530003?12345=1", true, "unknown AI (12345) in the query");
+    parse_problem("https://id.gs1.org/01/09501101530003?1234567890123456789012345678901234567890=1", true,
+                  "unknown AI (12345678901234567890…) in the query");
+    parse_problem("https://id.gs1.org/01/09501101530003?%31%30=L", true,
+                  "AI (10): a path qualifier of key AI (01) must be in the path, not the query");
     parse_problem("https://id.gs1.org/01/09501101530003?7002=A+B", true,
                   "AI (7002): character 0x20 at position 2 is not in CSET 82");
     parse_problem("https://id.gs1.org/01/09501101530003/21/A%2", true, "AI (21): bad percent-encoding in the value");
