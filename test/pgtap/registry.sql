@@ -1,0 +1,205 @@
+-- Registry functions one by one: shapes, SQLSTATEs, validation, batches,
+-- documents, corrections, retention, privileges. (The per-field mandatory
+-- rules are in registry_fields.sql, generated from data/fields.csv.)
+-- Identifiers carry computed check digits:
+--   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
+--   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
+BEGIN;
+SELECT plan(68);
+SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
+SET LOCAL search_path = public, trace;
+
+-- ------------------------------------------------------------- catalogue
+SELECT is((SELECT count(*)::int FROM trace.field_catalog WHERE collect = 'b'), 4, 'four b fields in Table 1');
+SELECT results_eq($$SELECT category_flag FROM trace.field_catalog WHERE collect = 'b' ORDER BY ordinal$$,
+    $$VALUES ('warranty'::text), ('licence'), ('ccc'), ('manual')$$, 'each b field is switched by a category flag');
+SELECT is((SELECT name_zh FROM trace.field_catalog WHERE table_name = 'producer' AND field = 'production_date'), '生产日期',
+    'Chinese names come from fields.csv');
+SELECT ok((SELECT pg_catalog.array_agg(code) FROM trace.categories WHERE first_batch)
+          @> '{wire-cable,gas-hob,e-bike,cold-rolled-rebar}', 'first batch of key industrial products is seeded');
+
+-- ------------------------------------------------------------- categories
+SELECT lives_ok($$SELECT trace.add_category('{"code": "pressure-cooker", "name_zh": "压力锅", "name_en": "pressure cookers",
+    "licence_managed": false, "ccc_managed": false, "has_warranty": false, "needs_manual": true, "retention_years": 10}')$$,
+    'an administrator adds a category');
+SELECT throws_ok($$SELECT trace.add_category('{"code": "pressure-cooker", "name_zh": "x", "name_en": "x",
+    "licence_managed": false, "ccc_managed": false, "has_warranty": false, "needs_manual": false}')$$,
+    '23505', NULL, 'an existing category is changed only with a reason');
+SELECT lives_ok($$SELECT trace.add_category('{"code": "pressure-cooker", "name_zh": "压力锅", "name_en": "pressure cookers",
+    "licence_managed": false, "ccc_managed": false, "has_warranty": false, "needs_manual": false, "retention_years": 10,
+    "reason": "no manual needed"}')$$, 'an administrator supersedes a category with a reason');
+SELECT is((SELECT needs_manual FROM trace.categories WHERE code = 'pressure-cooker'), false, 'the category view shows the new flags');
+SELECT throws_ok($$SELECT trace.add_category('{"code": "x", "name_zh": "x", "name_en": "x", "licence_managed": "yes",
+    "ccc_managed": false, "has_warranty": false, "needs_manual": false}')$$,
+    '22023', 'record 1 (code "x"): field licence_managed: expected true or false, got "yes"', 'flags must be booleans');
+
+-- ------------------------------------------------------------- units
+SELECT lives_ok($$SELECT trace.register_unit('[
+    {"uscc": "91330100MA2H3K5L19", "roles": ["producer", "seller"], "unit_name": "P", "address": "A", "contact": "C",
+     "business_license": {"content_base64": "UA==", "media_type": "application/pdf"},
+     "system_certifications": "ISO 9001"},
+    {"uscc": "91440300MA5FQ7W81X", "roles": ["seller"], "unit_name": "S", "address": "A", "contact": "C",
+     "business_license": {"content_base64": "Uw==", "media_type": "application/pdf"}}]')$$, 'two units in one batch');
+SELECT is((SELECT system_certifications FROM trace.units WHERE uscc = '91330100MA2H3K5L19'), '["ISO 9001"]'::jsonb,
+    'a single certification is kept as a list');
+SELECT throws_ok($$SELECT trace.register_unit('{"uscc": "91330100MA2H3K5L19", "unit_name": "P", "address": "A",
+    "contact": "C", "business_license": {"content_base64": "UA==", "media_type": "application/pdf"}}')$$,
+    '23505', NULL, 'a unit registers once');
+SELECT throws_ok($$SELECT trace.register_unit('{"uscc": "91330100MA2H3K5L18", "unit_name": "P", "address": "A",
+    "contact": "C", "business_license": {"content_base64": "UA==", "media_type": "application/pdf"}}')$$,
+    '22P02', NULL, 'a USCC with a wrong check character is refused');
+SELECT throws_ok($$SELECT trace.register_unit('{"uscc": "91310000MA1K4LMN3W", "unit_name": 42, "address": "A",
+    "contact": "C", "business_license": {"content_base64": "UA==", "media_type": "application/pdf"}}')$$,
+    '22023', 'record 1 (uscc "91310000MA1K4LMN3W"): field unit_name: expected a string, got number', 'wrong json type named');
+SELECT throws_ok($$SELECT trace.register_unit('{"uscc": "91310000MA1K4LMN3W", "unit_nmae": "P", "address": "A",
+    "contact": "C", "business_license": {"content_base64": "UA==", "media_type": "application/pdf"}}')$$,
+    '22023', 'record 1 (uscc "91310000MA1K4LMN3W"): unknown fields: unit_nmae', 'a misspelt field is refused, not dropped');
+SELECT throws_ok($$SELECT trace.register_unit('{"uscc": "91310000MA1K4LMN3W"}')$$,
+    '23502', 'record 1 (uscc "91310000MA1K4LMN3W"): missing mandatory fields: unit_name, address, contact, business_license',
+    'every missing field is named at once');
+SELECT throws_ok($$SELECT trace.register_unit('"a string"')$$, '22023',
+    'trace.register_unit: expected a json object or an array of objects, got string', 'a scalar is not a record');
+SELECT throws_ok($$SELECT trace.register_unit('[]')$$, '22023', 'trace.register_unit: empty batch', 'an empty batch is refused');
+SELECT throws_ok($$SELECT trace.register_unit('[{"uscc": "x"}, 7]')$$, '22023',
+    'trace.register_unit: record 2 is not a json object', 'a batch element that is not an object is named');
+SELECT is((SELECT count(*)::int FROM trace.unit_record), 2, 'refused registrations wrote nothing');
+
+-- ------------------------------------------------------------- documents
+SELECT is(trace.attach_document('{"content_base64": "aGVsbG8=", "media_type": "text/plain", "file_name": "a.txt"}') ->> 'sha256',
+    '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', 'a document is identified by the SHA-256 of its content');
+SELECT lives_ok($$SELECT trace.attach_document('hello'::bytea, 'text/plain', 'b.txt')$$, 'the same content attached again (binary form)');
+SELECT is((SELECT count(*)::int FROM trace.document_content WHERE sha256 = pg_catalog.sha256('hello'::bytea)), 1,
+    'content is stored once');
+SELECT is((SELECT count(*)::int FROM trace.documents WHERE sha256 = '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'),
+    2, 'each attachment keeps its own record (file name, media type)');
+SELECT lives_ok($$SELECT trace.attach_document('{"uri": "https://example.com/report.pdf", "media_type": "application/pdf",
+    "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", "size": 5}')$$, 'an external document with its hash');
+SELECT throws_ok($$SELECT trace.attach_document('{"uri": "https://example.com/r.pdf", "media_type": "application/pdf"}')$$,
+    '23502', NULL, 'an external document needs its SHA-256');
+SELECT throws_ok($$SELECT trace.attach_document('{"content_base64": "***", "media_type": "text/plain"}')$$,
+    '22023', NULL, 'bad base64 is refused');
+SELECT throws_ok($$SELECT trace.attach_document('{"content_base64": "aGVsbG8=", "media_type": "text plain"}')$$,
+    '22023', NULL, 'a malformed media type is refused');
+
+-- ------------------------------------------------------------- products
+SELECT lives_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "wire-cable", "gtin": "6901234567892",
+    "product_name": "电线", "product_type": "电线电缆", "spec_model": "BV-2.5", "mandatory_standards": "GB/T 5023",
+    "production_licence_no": "XK06-001-00001", "ccc_certificate_no": "2026010105000001",
+    "manual_or_warning": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$,
+    'a product of a licence + CCC + manual category, GTIN-13 given, manual by SHA-256');
+SELECT is((SELECT gtin::text FROM trace.products WHERE spec_model = 'BV-2.5'), '06901234567892', 'the GTIN is held as 14 digits');
+SELECT throws_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "wire-cable",
+    "product_name": "电线", "product_type": "电线电缆", "spec_model": "BV-4", "mandatory_standards": "GB/T 5023"}')$$,
+    '23502', 'record 1 (product_name "电线"): missing mandatory fields: production_licence_no, ccc_certificate_no, manual_or_warning',
+    'the category''s flags make its b fields mandatory, all named');
+SELECT throws_ok($$SELECT trace.register_product('{"uscc": "91440300MA5FQ7W81X", "category": "cold-rolled-rebar",
+    "product_name": "钢筋", "product_type": "钢材", "spec_model": "CRB550", "mandatory_standards": "GB/T 13788",
+    "production_licence_no": "XK05-001-00001"}')$$, '22023', NULL, 'only a producer registers products');
+SELECT throws_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "no-such", "product_name": "x",
+    "product_type": "x", "spec_model": "x", "mandatory_standards": "x"}')$$, '23503', NULL, 'unknown category');
+SELECT throws_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "cold-rolled-rebar",
+    "gtin": "06901234567893", "product_name": "钢筋", "product_type": "钢材", "spec_model": "CRB550",
+    "mandatory_standards": "GB/T 13788", "production_licence_no": "XK05-001-00001"}')$$, '22P02', NULL,
+    'a GTIN with a bad check digit is refused');
+SELECT lives_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "pressure-cooker",
+    "gtin": "06901234567922", "product_name": "压力锅", "product_type": "炊具", "spec_model": "YL-22",
+    "mandatory_standards": "GB 15066", "service_life": 96}')$$, 'a product with a service life in months');
+
+-- ------------------------------------------------------------- commission
+SELECT is((trace.commission($$[
+    {"trace_code": "(01)06901234567892(21)W1", "production_date": "2026-06-01", "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
+    {"trace_code": "(01)06901234567892(21)W2", "production_date": "2026-06-01", "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+     "collection_method": "mixed"}]$$) ->> 'commissioned')::int, 2, 'two units commissioned');
+SELECT throws_ok($$SELECT trace.commission('[
+    {"trace_code": "(01)06901234567892(21)W3", "production_date": "2026-06-01", "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
+    {"trace_code": "(01)06901234567892(21)W4", "serial_or_batch": "L1"}]')$$,
+    '23502', 'record 2 (trace_code "(01)06901234567892(21)W4"): missing mandatory fields: production_date, inspection_report',
+    'the record and every missing field are named');
+SELECT is((SELECT count(*)::int FROM trace.item_record), 2, 'a refused batch writes nothing (all or nothing)');
+SELECT throws_ok($$SELECT trace.commission('[
+    {"trace_code": "(01)06901234567892(21)W5", "production_date": "2026-06-01", "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
+    {"trace_code": "(01)06901234567892(21)W5", "production_date": "2026-06-01", "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]')$$,
+    '23505', 'record 2 (trace_code "(01)06901234567892(21)W5"): trace code repeats record 1', 'a code twice in one batch');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "https://id.gs1.org/01/06901234567892/21/W1",
+    "production_date": "2026-06-01", "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$,
+    '23505', NULL, 'a code already commissioned (given as a Digital Link) is refused');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567893(21)W9", "production_date": "2026-06-01",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, '22P02', NULL, 'bad check digit in a trace code');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567915(21)W9", "production_date": "2026-06-01",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, '23503',
+    'record 1 (trace_code "(01)06901234567915(21)W9"): no registered product has the GTIN of this trace code', 'unknown GTIN');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-07-01",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, '22023',
+    'record 1 (trace_code "(01)06901234567892(21)W9"): field production_date: 2026-07-01 is in the future (today is 2026-06-30)',
+    'no production date after the reference time');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-02-30",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, '22007', NULL, 'an impossible date');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-06-01",
+    "serial_or_batch": "L1", "inspection_report": 999}')$$, '23503', NULL, 'an unknown document id');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-06-01",
+    "serial_or_batch": 17, "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, '22023', NULL, 'a number where a string belongs');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-06-01",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", "colour": "red"}')$$, '22023',
+    'record 1 (trace_code "(01)06901234567892(21)W9"): unknown fields: colour', 'unknown field in an item');
+SELECT lives_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567922(21)K1", "production_date": "2026-06-01",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, 'a unit of a category without b flags needs no b field');
+
+-- ------------------------------------------------------------- retention (clause 8.5)
+SELECT is((SELECT retain_until FROM trace.items WHERE trace_code = '(01)06901234567922(21)K1'), '2036-06-01'::date,
+    'industry rule of the category: 10 years');
+SELECT is(trace._reg_retain('2026-06-01', '2026-06-01', NULL, NULL, '8 years'), '2035-06-01'::date,
+    'else service life end + 1 year');
+SELECT is(trace._reg_retain('2026-06-01', '2026-06-01', NULL, '3 years', '8 years'), '2035-06-01'::date,
+    'the later of warranty and service life counts');
+SELECT is((SELECT retain_until FROM trace.items WHERE trace_code = '(01)06901234567892(21)W1'), '2028-06-01'::date,
+    'else two years');
+
+-- ------------------------------------------------------------- flows
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)W1",
+    "sale_time": "2026-06-05 10:00:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}')$$,
+    '22007', NULL, 'a time without its UTC offset is refused');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)W1",
+    "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c", "quantity": 2}')$$,
+    '22023', NULL, 'the quantity of one unit is 1');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)W1",
+    "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c", "quantity": -1}')$$,
+    '22023', NULL, 'a negative quantity is refused');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)ZZ",
+    "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}')$$,
+    '23503', NULL, 'a sale of an unknown code is refused');
+SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)W1",
+    "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c",
+    "buyer_uscc": "91440300MA5FQ7W81X"}')$$, 'a producer sale');
+SELECT is((SELECT kind || ':' || quantity FROM trace.flows WHERE trace_code = '(01)06901234567892(21)W1'), 'producer_sale:1',
+    'recorded as a producer sale of one unit');
+
+-- ------------------------------------------------------------- corrections
+SELECT throws_ok($$SELECT trace.correct('unit', (SELECT record_id FROM trace.units WHERE uscc = '91440300MA5FQ7W81X'),
+    '{"address": "B"}', NULL)$$, '23502', NULL, 'a correction needs a reason');
+SELECT lives_ok($$SELECT trace.correct('unit', (SELECT record_id FROM trace.units WHERE uscc = '91440300MA5FQ7W81X'),
+    '{"address": "新地址"}', 'moved')$$, 'a unit corrected with a reason');
+SELECT results_eq($$SELECT address, (SELECT count(*) FROM trace.unit_record r WHERE r.uscc = u.uscc)::int
+                    FROM trace.units u WHERE uscc = '91440300MA5FQ7W81X'$$, $$VALUES ('新地址'::text, 2)$$,
+    'the view shows the new address; the old row is kept');
+SELECT throws_ok($$SELECT trace.correct('unit', (SELECT min(id) FROM trace.unit_record WHERE uscc = '91440300MA5FQ7W81X'),
+    '{"address": "C"}', 'again')$$, '22023', NULL, 'a superseded record cannot be corrected again');
+SELECT throws_ok($$SELECT trace.correct('item', (SELECT record_id FROM trace.items WHERE trace_code = '(01)06901234567892(21)W2'),
+    '{"trace_code": "(01)06901234567892(21)W7"}', 'x')$$, '22023', NULL, 'a trace code is not corrected, it is withdrawn');
+SELECT lives_ok($$SELECT trace.correct('flow', (SELECT record_id FROM trace.flows WHERE trace_code = '(01)06901234567892(21)W1'),
+    '{"voided": true}', 'recorded for the wrong unit')$$, 'a flow withdrawn');
+SELECT is((SELECT count(*)::int FROM trace.flows), 0, 'a withdrawn flow leaves the current view');
+
+-- ------------------------------------------------------------- privileges
+SELECT ok(NOT has_table_privilege('trace_operator', 'trace.item_record', 'INSERT'), 'operators cannot insert directly');
+SELECT ok(has_function_privilege('trace_operator', 'trace.commission(jsonb)', 'EXECUTE')
+          AND NOT has_function_privilege('trace_operator', 'trace.add_category(jsonb)', 'EXECUTE')
+          AND NOT has_function_privilege('trace_public', 'trace.commission(jsonb)', 'EXECUTE'),
+    'write functions for admins and operators; categories for admins only');
+SELECT is((SELECT count(*)::int FROM pg_catalog.pg_proc p WHERE p.pronamespace = 'trace'::regnamespace AND p.prosecdef
+             AND p.proname IN ('register_unit', 'register_product', 'commission', 'pack', 'unpack', 'record_sale',
+                               'record_purchase', 'attach_document', 'correct', 'add_category')
+             AND p.proconfig @> '{"search_path=pg_catalog, pg_temp"}'), 11,
+    'every write function is SECURITY DEFINER with a pinned search_path');
+
+SELECT * FROM finish();
+ROLLBACK;
