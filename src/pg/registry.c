@@ -7,7 +7,14 @@
  */
 #include "pgtrace.h"
 
+#include "fmgr.h"
+#include "datatype/timestamp.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
+
+#include "registry.h"
 
 /*
  * pgtrace.reference_time: the "now" against which the registry checks that
@@ -28,4 +35,21 @@ pt_registry_init(void)
                                PGC_USERSET,
                                0,
                                NULL, NULL, NULL);
+}
+
+PG_FUNCTION_INFO_V1(pt_registry_date_or_null);
+/*
+ * trace._reg_date_or_null(text) -> date: the date written exactly YYYY-MM-DD,
+ * or NULL when the text is not such a date (no error: the registry names the
+ * record and field itself). Used on the bulk path of trace.commission.
+ */
+Datum
+pt_registry_date_or_null(PG_FUNCTION_ARGS)
+{
+    text       *t = PG_GETARG_TEXT_PP(0);
+    int         y, m, d;
+
+    if (!reg_parse_ymd(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &y, &m, &d))
+        PG_RETURN_NULL();
+    PG_RETURN_DATEADT(date2j(y, m, d) - POSTGRES_EPOCH_JDATE);
 }

@@ -18,6 +18,9 @@ CREATE FUNCTION @extschema@._reg_scan_fill(rec jsonb, today date) RETURNS jsonb
     FROM (SELECT coalesce(@extschema@.parse_scan(rec ->> 'trace_code', today) -> 'attributes', '{}') AS a) s
 $$;
 
+CREATE FUNCTION @extschema@._reg_date_or_null(text) RETURNS date
+    AS 'MODULE_PATHNAME', 'pt_registry_date_or_null' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE FUNCTION @extschema@._reg_commission(batch jsonb, old_id bigint, why text) RETURNS bigint
     LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -31,6 +34,7 @@ DECLARE
     model_fields text[];
     overrides constant text[] := '{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}';
     root_id bigint;
+    pmap jsonb;
 BEGIN
     IF pg_catalog.jsonb_typeof(batch) = 'object' THEN
         batch := pg_catalog.jsonb_build_array(batch);
@@ -47,16 +51,35 @@ BEGIN
 
     -- Documents named by the batch: resolved (or attached) once per distinct value.
     FOR v IN
-        SELECT DISTINCT ON (x.val) x.val, x.ord, x.rec, x.f
-        FROM (SELECT e.o::int AS ord, e.r AS rec, f.f, e.r -> f.f AS val
-              FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o),
-                   pg_catalog.unnest('{inspection_report,manual_or_warning}'::text[]) f(f)) x
-        WHERE NOT @extschema@._reg_empty(x.val)
-        ORDER BY x.val, x.ord
+        SELECT g.val, g.ord, g.f, batch -> (g.ord - 1) AS rec
+        FROM (SELECT x.val, x.f, pg_catalog.min(x.ord) AS ord
+              FROM (SELECT e.o::int AS ord, f.f, e.r -> f.f AS val
+                    FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o),
+                         pg_catalog.unnest('{inspection_report,manual_or_warning}'::text[]) f(f)) x
+              WHERE x.val IS NOT NULL
+              GROUP BY x.val, x.f) g
+        WHERE NOT @extschema@._reg_empty(g.val)
+        ORDER BY g.ord
     LOOP
         docs := docs || pg_catalog.jsonb_build_object(v.val::text,
             @extschema@._reg_doc(v.rec, v.f, @extschema@._reg_label(v.ord, v.rec, 'trace_code'), NULL));
     END LOOP;
+
+    -- Products by key ("id:<product_id>" and "g:<gtin>"): what an item needs
+    -- from its product, looked up per record without a join (keeps the batch
+    -- streaming in order, in bounded memory).
+    SELECT coalesce(pg_catalog.jsonb_object_agg(k.key, pg_catalog.jsonb_build_object(
+               'product_id', pr.product_id, 'uscc', pr.uscc::text, 'retention_years', c.retention_years,
+               'warranty_period', pr.warranty_period::text, 'service_life', pr.service_life::text,
+               -- true when the item must give more than the four item-only fields
+               'extra', EXISTS (SELECT 1 FROM pg_catalog.unnest(@extschema@._reg_missing('item', '{producer}',
+                                    pg_catalog.to_jsonb(pr), @extschema@._reg_flags(c))) f(f)
+                                WHERE f.f <> ALL ('{trace_code,production_date,serial_or_batch,inspection_report}'::text[])))), '{}')
+        INTO pmap
+        FROM @extschema@.products pr
+        JOIN @extschema@.categories c ON c.code = pr.category
+        CROSS JOIN LATERAL (VALUES ('id:' || pr.product_id), ('g:' || pr.gtin::text)) k(key)
+        WHERE k.key IS NOT NULL;
 
     BEGIN
         INSERT INTO @extschema@.item_record
@@ -64,85 +87,93 @@ BEGIN
              warranty_period, inspection_report, mandatory_standards, production_licence_no,
              ccc_certificate_no, manual_or_warning, materials_components, functions, performance,
              collection_method, retain_until, recorded_at, recorded_by)
-        SELECT root_id, old_id, why, c.code, c.product_id, c.uscc, c.pdate, c.rec ->> 'serial_or_batch',
+        SELECT root_id, old_id, why, c.code, c.product_id, (c.p ->> 'uscc')::@extschema@.uscc, c.pdate,
+               c.rec ->> 'serial_or_batch',
                c.warranty, (docs ->> (c.rec -> 'inspection_report')::text)::bigint,
                c.rec ->> 'mandatory_standards', c.rec ->> 'production_licence_no', c.rec ->> 'ccc_certificate_no',
                (docs ->> (c.rec -> 'manual_or_warning')::text)::bigint,
                c.rec ->> 'materials_components', c.rec ->> 'functions', c.rec ->> 'performance',
                coalesce(c.rec ->> 'collection_method',
                    CASE WHEN (c.rec ->> 'trace_code') LIKE ']%' THEN 'automatic' ELSE 'manual' END),
-               @extschema@._reg_retain(c.pdate, c.pdate, c.retention_years,
-                   coalesce(c.warranty, c.product_warranty), c.service_life),
+               @extschema@._reg_retain(c.pdate, c.pdate, (c.p ->> 'retention_years')::int,
+                   coalesce(c.warranty, (c.p ->> 'warranty_period')::interval), (c.p ->> 'service_life')::interval),
                now_ts, session_user
         FROM (
             SELECT b.*,
                 CASE
                 WHEN (b.rec - allowed) <> '{}'::jsonb THEN
-                    '22023' || b.label || ': unknown fields: '
+                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': unknown fields: '
                     || (SELECT pg_catalog.string_agg(k, ', ' ORDER BY k) FROM pg_catalog.jsonb_object_keys(b.rec - allowed) k)
                 WHEN @extschema@._reg_empty(b.rec -> 'trace_code') THEN
-                    '23502' || b.label || ': missing mandatory fields: '
+                    '23502' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': missing mandatory fields: '
                     || pg_catalog.array_to_string(@extschema@._reg_missing('item', '{producer}', b.rec, '{}', model_fields), ', ')
                 WHEN pg_catalog.jsonb_typeof(b.rec -> 'trace_code') <> 'string' THEN
-                    '22023' || b.label || ': field trace_code: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'trace_code')
+                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'trace_code')
                 WHEN b.code_problem IS NOT NULL THEN
-                    '22P02' || b.label || ': field trace_code: ' || b.code_problem
+                    '22P02' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: ' || b.code_problem
                 WHEN b.rec ? 'product' AND pg_catalog.jsonb_typeof(b.rec -> 'product') <> 'number' THEN
-                    '22023' || b.label || ': field product: expected a product_id (number)'
+                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field product: expected a product_id (number)'
                 WHEN b.product_id IS NULL THEN
-                    '23503' || b.label || CASE WHEN b.rec ? 'product' THEN ': no product ' || (b.rec ->> 'product')
+                    '23503' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || CASE WHEN b.rec ? 'product' THEN ': no product ' || (b.rec ->> 'product')
                                                ELSE ': no registered product has the GTIN of this trace code' END
-                WHEN b.rec ? 'uscc' AND (b.rec ->> 'uscc') IS DISTINCT FROM b.uscc::text THEN
-                    '22023' || b.label || ': field uscc: the product''s producer is ' || b.uscc::text
-                WHEN pg_catalog.cardinality(b.missing) > 0 THEN
-                    '23502' || b.label || ': missing mandatory fields: ' || pg_catalog.array_to_string(b.missing, ', ')
-                WHEN pg_catalog.jsonb_typeof(b.rec -> 'production_date') <> 'string'
-                     OR NOT @extschema@._reg_is_date(b.rec ->> 'production_date') THEN
-                    '22007' || b.label || ': field production_date: invalid date ' || (b.rec -> 'production_date')::text
+                WHEN b.rec ? 'uscc' AND (b.rec ->> 'uscc') IS DISTINCT FROM (b.p ->> 'uscc') THEN
+                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field uscc: the product''s producer is ' || (b.p ->> 'uscc')
+                WHEN NOT (b.rec ?& '{production_date,serial_or_batch,inspection_report}'::text[])
+                     OR (b.p -> 'extra')::boolean
+                     OR (b.rec ->> 'serial_or_batch') ~ '^\s*$' OR (b.rec ->> 'production_date') ~ '^\s*$'
+                     OR (b.rec -> 'inspection_report') IN ('null', '""', '[]', '{}')
+                     OR b.rec -> 'serial_or_batch' = 'null' OR b.rec -> 'production_date' = 'null' THEN
+                    -- the slow path: name exactly the fields that are missing, if any
+                    (SELECT CASE WHEN pg_catalog.cardinality(m.missing) > 0 THEN
+                                '23502' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': missing mandatory fields: '
+                                || pg_catalog.array_to_string(m.missing, ', ') END
+                     FROM (SELECT @extschema@._reg_missing('item', '{producer}', b.rec, @extschema@._reg_flags(ct),
+                                      ARRAY(SELECT j.key FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(pr)) j
+                                            WHERE NOT @extschema@._reg_empty(j.value))) AS missing
+                           FROM @extschema@.products pr JOIN @extschema@.categories ct ON ct.code = pr.category
+                           WHERE pr.product_id = b.product_id) m)
+                END AS problem1,
+                CASE
+                WHEN pg_catalog.jsonb_typeof(b.rec -> 'production_date') <> 'string' OR b.pdate IS NULL THEN
+                    '22007' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: invalid date ' || (b.rec -> 'production_date')::text
                 WHEN b.pdate > today THEN
-                    '22023' || b.label || ': field production_date: ' || b.pdate::text || ' is in the future (today is '
+                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: ' || b.pdate::text || ' is in the future (today is '
                     || today::text || ')'
                 WHEN pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch') <> 'string' THEN
-                    '22023' || b.label || ': field serial_or_batch: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch')
-                WHEN NOT @extschema@._reg_empty(b.rec -> 'warranty_period') AND NOT @extschema@._reg_period_ok(b.rec -> 'warranty_period') THEN
-                    '22023' || b.label || ': field warranty_period: invalid period ' || (b.rec -> 'warranty_period')::text
+                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field serial_or_batch: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch')
+                WHEN b.rec ? 'warranty_period' AND NOT @extschema@._reg_empty(b.rec -> 'warranty_period') AND b.warranty IS NULL THEN
+                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field warranty_period: invalid period ' || (b.rec -> 'warranty_period')::text
                 WHEN b.rec ?| overrides AND EXISTS (SELECT 1 FROM pg_catalog.unnest(overrides) o(f)
                         WHERE b.rec ? o.f AND pg_catalog.jsonb_typeof(b.rec -> o.f) NOT IN ('string', 'null')) THEN
-                    '22023' || b.label || ': fields ' || pg_catalog.array_to_string(overrides, ', ') || ' take strings'
+                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': fields ' || pg_catalog.array_to_string(overrides, ', ') || ' take strings'
                 WHEN b.rec ? 'collection_method' AND (b.rec ->> 'collection_method') NOT IN ('automatic', 'manual', 'mixed') THEN
-                    '22023' || b.label || ': field collection_method: expected automatic, manual or mixed'
-                END AS problem
+                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field collection_method: expected automatic, manual or mixed'
+                END AS problem2
             FROM (
-                SELECT a.ord, a.rec, a.label, a.code_problem, a.code, p.product_id, p.uscc, p.retention_years,
-                       p.warranty_period AS product_warranty, p.service_life,
-                       CASE WHEN @extschema@._reg_is_date(a.rec ->> 'production_date') THEN (a.rec ->> 'production_date')::date END AS pdate,
-                       CASE WHEN @extschema@._reg_period_ok(a.rec -> 'warranty_period') THEN @extschema@._reg_period_of(a.rec -> 'warranty_period') END AS warranty,
-                       CASE WHEN p.product_id IS NOT NULL THEN
-                           ARRAY(SELECT q.f FROM pg_catalog.unnest(p.req) WITH ORDINALITY q(f, o)
-                                 WHERE @extschema@._reg_empty(a.rec -> q.f) ORDER BY q.o) END AS missing
+                SELECT a.ord, a.rec, a.code_problem, a.code, a.p, (a.p ->> 'product_id')::bigint AS product_id,
+                       @extschema@._reg_date_or_null(a.rec ->> 'production_date') AS pdate,
+                       CASE WHEN a.rec ? 'warranty_period' AND @extschema@._reg_period_ok(a.rec -> 'warranty_period')
+                            THEN @extschema@._reg_period_of(a.rec -> 'warranty_period') END AS warranty
                 FROM (
-                    SELECT e.o::int AS ord, CASE WHEN x.problem IS NULL AND NOT (e.r ?& '{production_date,serial_or_batch}')
-                                                 THEN @extschema@._reg_scan_fill(e.r, today) ELSE e.r END AS rec,
-                           @extschema@._reg_label(e.o::int, e.r, 'trace_code') AS label,
-                           x.problem AS code_problem,
-                           CASE WHEN x.problem IS NULL THEN @extschema@._reg_to_code(e.r ->> 'trace_code') END AS code,
-                           CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'product') = 'number' THEN 'id:' || (e.r ->> 'product') END AS by_id
-                    FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o),
-                         LATERAL (SELECT CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
-                                              THEN @extschema@.validate('code', e.r ->> 'trace_code') END AS problem) x
+                    SELECT e.o::int AS ord, x.rec, x.problem AS code_problem, x.code,
+                           pmap -> coalesce(CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'product') = 'number' THEN 'id:' || (e.r ->> 'product') END,
+                                            'g:' || @extschema@.gtin(x.code)::text) AS p
+                    FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o)
+                    CROSS JOIN LATERAL (
+                        SELECT y.problem,
+                               CASE WHEN y.problem IS NULL THEN @extschema@._reg_to_code(e.r ->> 'trace_code') END AS code,
+                               CASE WHEN y.problem IS NULL AND NOT (e.r ?& '{production_date,serial_or_batch}'::text[])
+                                    THEN @extschema@._reg_scan_fill(e.r, today) ELSE e.r END AS rec
+                        FROM (SELECT CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
+                                          THEN @extschema@.validate('code', e.r ->> 'trace_code') END AS problem) y) x
+                    OFFSET 0        -- evaluate each record's columns once, not once per reference
                 ) a
-                LEFT JOIN (
-                    SELECT k.key, pr.product_id, pr.uscc, c.retention_years, pr.warranty_period, pr.service_life,
-                           @extschema@._reg_missing('item', '{producer}', pg_catalog.to_jsonb(pr), @extschema@._reg_flags(c)) AS req
-                    FROM @extschema@.products pr
-                    JOIN @extschema@.categories c ON c.code = pr.category
-                    CROSS JOIN LATERAL (VALUES ('id:' || pr.product_id), ('g:' || pr.gtin::text)) k(key)
-                    WHERE k.key IS NOT NULL
-                ) p ON p.key = coalesce(a.by_id, 'g:' || @extschema@.gtin(a.code::@extschema@.code)::text)
+                OFFSET 0
             ) b
         ) c
-        WHERE CASE WHEN c.problem IS NULL THEN true
-                   ELSE @extschema@._reg_fail(pg_catalog.left(c.problem, 5), pg_catalog.substr(c.problem, 6)) END;
+        WHERE CASE WHEN c.problem1 IS NULL AND c.problem2 IS NULL THEN true
+                   ELSE @extschema@._reg_fail(pg_catalog.left(coalesce(c.problem1, c.problem2), 5),
+                                              pg_catalog.substr(coalesce(c.problem1, c.problem2), 6)) END;
         GET DIAGNOSTICS n = ROW_COUNT;
     EXCEPTION WHEN unique_violation THEN
         SELECT d.ord, d.label, d.first_ord INTO v
