@@ -223,6 +223,76 @@ test_basics(void)
                "AI 01 is a DL key with qualifiers 22,10,21 or 235");
 }
 
+/*
+ * Every dictionary AI whose components have no linter: the shortest value
+ * made of characters of its sets is valid, one character more than the
+ * longest is "too long", one less than the shortest is "too short".
+ */
+static void
+test_all_lengths(void)
+{
+    int         i,
+                checked = 0,
+                bad = 0;
+
+    for (i = 0; i < gs1_dict_len; i++)
+    {
+        const gs1_dict_entry *e = &gs1_dict[i];
+        char        v[256],
+                    msg[GS1_MSG_LEN],
+                    want[GS1_MSG_LEN];
+        size_t      minlen = 0,
+                    maxlen = 0;
+        int         c;
+        bool        lint = false;
+
+        for (c = 0; c < e->ncomp; c++)
+        {
+            lint |= e->comp[c].linters[0] != '\0';
+            if (!e->comp[c].optional)
+                minlen += e->comp[c].min;
+            maxlen += e->comp[c].max;
+        }
+        if (lint)
+            continue;
+        /* each part gets a character of its own set (N3 X..9 and the like) */
+        {
+            size_t      at = 0;
+
+            for (c = 0; c < e->ncomp; c++)
+            {
+                memset(v + at, e->comp[c].cset == 'N' ? '7' : 'A', e->comp[c].max);
+                at += e->comp[c].max;
+            }
+            memset(v + at, e->comp[e->ncomp - 1].cset == 'N' ? '7' : 'A', sizeof(v) - at);
+        }
+        checked++;
+        if (!gs1_validate_ai(e->ai, v, minlen, msg, sizeof(msg)))
+        {
+            printf("# (%s) shortest value refused: %s\n", e->ai, msg);
+            bad++;
+        }
+        snprintf(want, sizeof(want), "AI (%s): value too long: %zu characters, %s %zu", e->ai,
+                 maxlen + 1, minlen == maxlen ? "expected" : "at most", maxlen);
+        if (gs1_validate_ai(e->ai, v, maxlen + 1, msg, sizeof(msg)) || strcmp(msg, want) != 0)
+        {
+            printf("# (%s) longest + 1: got %s\n", e->ai, msg);
+            bad++;
+        }
+        if (minlen > 1)
+        {
+            snprintf(want, sizeof(want), "AI (%s): value too short: %zu characters, %s %zu", e->ai,
+                     minlen - 1, minlen == maxlen ? "expected" : "at least", minlen);
+            if (gs1_validate_ai(e->ai, v, minlen - 1, msg, sizeof(msg)) || strcmp(msg, want) != 0)
+            {
+                printf("# (%s) shortest - 1: got %s\n", e->ai, msg);
+                bad++;
+            }
+        }
+    }
+    ok(checked > 300 && bad == 0, "lengths of all %d AIs without linters: shortest valid, one more than the longest and one less than the shortest refused", checked);
+}
+
 /* Character sets, lengths and every linter, through gs1_validate_ai. */
 static void
 test_values(void)
@@ -733,6 +803,7 @@ int
 main(void)
 {
     test_basics();
+    test_all_lengths();
     test_values();
     test_forms();
     test_malformed();
