@@ -84,7 +84,7 @@ demo: deps
 	$(MAKE)
 	scripts/demo.sh
 
-fuzz: deps
+fuzz: deps src/core/gs1_dict.c
 	test/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: deps
