@@ -43,8 +43,10 @@ ledger_md(ledger_alg alg)
         }
         return sm3;
     }
+    /* An explicitly fetched digest: EVP_sha256() would be looked up again on
+     * every EVP_DigestInit_ex, which costs more than hashing a row. */
     if (sha256 == NULL)
-        sha256 = EVP_sha256();
+        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     return sha256;
 }
 
@@ -56,6 +58,7 @@ ledger_hasher_init(ledger_hasher *h, ledger_alg alg)
 
     h->ctx = NULL;
     h->alg = alg;
+    h->buffered = 0;
     h->tee = NULL;
     h->tee_arg = NULL;
     if (md == NULL)
@@ -75,18 +78,37 @@ ledger_hasher_init(ledger_hasher *h, ledger_alg alg)
 void
 ledger_hasher_reset(ledger_hasher *h)
 {
-    EVP_DigestInit_ex((EVP_MD_CTX *) h->ctx, ledger_md(h->alg), NULL);
+    h->buffered = 0;
+    /* NULL type: reuse the context's digest, no lookup */
+    EVP_DigestInit_ex((EVP_MD_CTX *) h->ctx, NULL, NULL);
+}
+
+static void
+hasher_flush(ledger_hasher *h)
+{
+    if (h->buffered > 0)
+        EVP_DigestUpdate((EVP_MD_CTX *) h->ctx, h->buf, h->buffered);
+    h->buffered = 0;
 }
 
 void
 ledger_hasher_update(ledger_hasher *h, const void *data, size_t len)
 {
-    if (len > 0)
+    if (len == 0)
+        return;
+    if (h->tee)
+        h->tee(h->tee_arg, data, len);
+    if (h->buffered + len > LEDGER_HASHER_BUF)
     {
-        EVP_DigestUpdate((EVP_MD_CTX *) h->ctx, data, len);
-        if (h->tee)
-            h->tee(h->tee_arg, data, len);
+        hasher_flush(h);
+        if (len > LEDGER_HASHER_BUF / 2)
+        {
+            EVP_DigestUpdate((EVP_MD_CTX *) h->ctx, data, len);
+            return;
+        }
     }
+    memcpy(h->buf + h->buffered, data, len);
+    h->buffered += len;
 }
 
 /* Finish the digest and leave the hasher ready for the next one. */
@@ -95,6 +117,7 @@ ledger_hasher_final(ledger_hasher *h, uint8_t out[LEDGER_HASH_LEN])
 {
     unsigned int n = 0;
 
+    hasher_flush(h);
     EVP_DigestFinal_ex((EVP_MD_CTX *) h->ctx, out, &n);
     ledger_hasher_reset(h);
 }

@@ -68,10 +68,15 @@ extern bool ledger_alg_parse(const char *name, ledger_alg *out);
 extern const char *ledger_alg_name(ledger_alg alg);
 
 /* An incremental hash (OpenSSL EVP underneath). */
+#define LEDGER_HASHER_BUF 1024
+
 typedef struct ledger_hasher
 {
     void       *ctx;            /* EVP_MD_CTX * */
     ledger_alg  alg;
+    /* small writes are gathered here: one EVP call per row, not per field */
+    size_t      buffered;
+    uint8_t     buf[LEDGER_HASHER_BUF];
     /* When set, also receives every byte hashed (to show an encoding). */
     void        (*tee) (void *arg, const void *data, size_t len);
     void       *tee_arg;

@@ -212,6 +212,55 @@ check_alter_table(AlterTableStmt *stmt)
     }
 }
 
+/*
+ * pgtrace.break_glass (superuser only): a ledger table whose every row is past
+ * its retain-until date may be dropped. The drop is recorded in the ledger
+ * table trace.ledger_events (so the next checkpoint shows it) and the ledger
+ * is unregistered; its blocks stay.
+ */
+static void
+break_glass_drop(Oid relid)
+{
+    char       *qname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+                                                   get_rel_name(relid));
+    char       *q;
+    int64       live;
+    int64       total;
+    bool        isnull;
+    Oid         types[2] = {OIDOID, TEXTOID};
+    Datum       args[2];
+
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    q = psprintf("SELECT count(*) FILTER (WHERE ledger_retain_until IS NULL OR ledger_retain_until >= CURRENT_DATE),"
+                 " count(*) FROM %s", qname);
+    if (SPI_execute(q, true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "pgtrace ledger: counting rows failed");
+    live = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+    if (live > 0)
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("DROP TABLE on ledger table \"%s\" is not allowed", get_rel_name(relid)),
+                 errdetail(INT64_FORMAT " of its " INT64_FORMAT " rows are still within retention.", live, total),
+                 errhint("pgtrace.break_glass removes only ledgers whose every row is past ledger_retain_until.")));
+    args[0] = ObjectIdGetDatum(relid);
+    args[1] = CStringGetTextDatum(psprintf("{\"rows\": " INT64_FORMAT "}", total));
+    if (SPI_execute_with_args("INSERT INTO trace.ledger_events (event, ledger, detail)"
+                              " SELECT 'break_glass_drop', l.ledger_name, $2::jsonb"
+                              " FROM trace.ledger_tables l WHERE l.relid = $1",
+                              2, types, args, NULL, false, 0) != SPI_OK_INSERT
+        || SPI_execute_with_args("DELETE FROM trace.ledger_tables WHERE relid = $1",
+                                 1, types, args, NULL, false, 0) != SPI_OK_DELETE)
+        elog(ERROR, "pgtrace ledger: recording the break-glass drop failed");
+    PopActiveSnapshot();
+    SPI_finish();
+    ereport(WARNING,
+            (errmsg("pgtrace.break_glass: dropping ledger table \"%s\" (" INT64_FORMAT " rows past retention)",
+                    get_rel_name(relid), total),
+             errdetail("The drop is recorded in trace.ledger_events.")));
+}
+
 static void
 check_drop(DropStmt *stmt)
 {
@@ -225,8 +274,11 @@ check_drop(DropStmt *stmt)
                 {
                     Oid         relid = rangevar_relid(makeRangeVarFromNameList((List *) lfirst(lc)));
 
-                    if (is_ledger(relid) && (!pt_break_glass || get_rel_namespace(relid) == pt_ledger_extension_schema())
-                        && has_rows(relid))
+                    if (!is_ledger(relid) || !has_rows(relid))
+                        break;
+                    if (pt_break_glass && get_rel_namespace(relid) != pt_ledger_extension_schema())
+                        break_glass_drop(relid);
+                    else
                         refuse("DROP TABLE", get_rel_name(relid),
                                "A ledger table cannot be dropped while it holds rows.");
                     break;

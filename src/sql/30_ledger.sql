@@ -361,6 +361,43 @@ BEGIN
 END
 $fn$;
 
+CREATE FUNCTION @extschema@._ledger_purge(tbl pg_catalog.regclass, before date) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pt_ledger_purge_sql' LANGUAGE C VOLATILE STRICT;
+
+-- trace.purge(before, tbl): remove ledger rows whose retain-until date is
+-- before `before` (and before today), keeping their hashes as tombstones so
+-- that verification still passes. Only sealed rows whose hash recomputes
+-- equal are removed. Returns how many rows were removed.
+CREATE FUNCTION @extschema@.purge(before date, tbl pg_catalog.regclass DEFAULT NULL) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    l record;
+    total bigint := 0;
+BEGIN
+    IF before IS NULL THEN
+        RAISE EXCEPTION 'purge needs a date' USING ERRCODE = '22004';
+    END IF;
+    FOR l IN SELECT t.relid FROM @extschema@.ledger_tables t
+              WHERE tbl IS NULL OR t.relid = tbl ORDER BY t.ledger_name LOOP
+        total := total + @extschema@._ledger_purge(l.relid, before);
+    END LOOP;
+    RETURN total;
+END
+$fn$;
+
+-- Events about the ledgers themselves (break-glass drops), itself a ledger.
+CREATE TABLE @extschema@.ledger_events (
+    event   text NOT NULL,
+    ledger  text NOT NULL,
+    detail  jsonb
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ledger_events', '');
+SELECT @extschema@.ledger_enable('@extschema@.ledger_events');
+REVOKE ALL ON TABLE @extschema@.ledger_events FROM PUBLIC;
+GRANT SELECT ON TABLE @extschema@.ledger_events TO trace_admin, trace_regulator;
+
 -- Status for trace.status(): ledgers, pending rows, seal lag, hooks.
 CREATE FUNCTION @extschema@._status_ledger() RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -424,6 +461,9 @@ REVOKE ALL ON FUNCTION @extschema@._ledger_rehash(pg_catalog.regclass, bigint, t
     @extschema@.checkpoint(), @extschema@.verify(text),
     @extschema@.proof(pg_catalog.regclass, bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.checkpoint() TO trace_admin, trace_regulator;
+REVOKE ALL ON FUNCTION @extschema@._ledger_purge(pg_catalog.regclass, date),
+    @extschema@.purge(date, pg_catalog.regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.purge(date, pg_catalog.regclass) TO trace_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.verify(text),
     @extschema@.proof(pg_catalog.regclass, bigint, text) TO trace_admin, trace_regulator;
 GRANT EXECUTE ON FUNCTION @extschema@._ledger_is_registered(pg_catalog.regclass),
