@@ -112,4 +112,31 @@ err=$(psql -X -A -t -q -c "SELECT trace.jws_verify('$lib_bad')" 2>&1)
 echo "$err" | grep -qE 'does not verify|malformed'
 ok $? "the database rejects that token with its last character changed"
 
+# key changes reach a running session: a new file name after pg_reload_conf(),
+# and a key file rewritten in place (same name, new contents)
+mkdir -p "$work/keys"
+cp "$top/test/data/keys/rfc8037_ed25519.pem" "$work/keys/a.pem"
+cp "$top/test/data/keys/second_ed25519.pem" "$work/keys/b.pem"
+[ "$(id -u)" -eq 0 ] && chown -R postgres: "$work/keys"
+chmod 700 "$work/keys"; chmod 600 "$work/keys"/*.pem
+kids=$(psql -X -A -t -q -v ON_ERROR_STOP=1 <<SQL
+ALTER SYSTEM SET pgtrace.signing_key_file = '$work/keys/a.pem';
+SELECT pg_reload_conf();
+SELECT pg_sleep(1);
+SELECT trace.jws_verify_detail(trace.sign('{}')) -> 'header' ->> 'kid';
+ALTER SYSTEM SET pgtrace.signing_key_file = '$work/keys/b.pem';
+SELECT pg_reload_conf();
+SELECT pg_sleep(1);
+SELECT trace.jws_verify_detail(trace.sign('{}')) -> 'header' ->> 'kid';
+\! cat "$work/keys/a.pem" > "$work/keys/b.pem"
+SELECT trace.jws_verify_detail(trace.sign('{}')) -> 'header' ->> 'kid';
+SQL
+)
+kids=$(echo "$kids" | grep -E '^[A-Za-z0-9_-]{43}$' | tr '\n' ' ')
+set -- $kids
+[ "$#" -eq 3 ] && [ "$1" = kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k ] && [ "$2" != "$1" ]
+ok $? "a session signs with the new key after the setting changes and the server reloads"
+[ "$#" -eq 3 ] && [ "$3" = "$1" ]
+ok $? "a key file rewritten in place is read again at the next signature"
+
 echo "1..$n"
