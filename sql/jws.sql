@@ -118,3 +118,18 @@ SELECT trace.sign('{}');
 RESET ROLE;
 DROP ROLE pgtrace_jws_user;
 RESET pgtrace.signing_key_file;
+
+-- partner keys given as public JWKs
+SET pgtrace.signing_key_file = :'rfc_key';
+SELECT trace.sign('{"partner": "token"}') AS pt \gset
+SELECT trace.jwk_thumbprint('{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}');
+SELECT trace.jwk_thumbprint(trace.public_jwk() -> 'keys' -> 0);
+SELECT trace.jwk_thumbprint('{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}');
+SELECT trace.jwk_thumbprint('{"kty": "OKP", "crv": "Ed25519", "x": "11qY"}');
+SELECT trace.jwk_thumbprint('{"kty": "RSA", "n": "AQAB", "e": "AQAB"}');
+RESET pgtrace.signing_key_file;
+SELECT trace.jws_verify_jwk(:'pt', '{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}') -> 'payload' AS payload;
+SELECT trace.jws_verify_jwk(:'pt', '{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}') -> 'header' ->> 'kid' AS kid;
+SELECT trace.jws_verify_jwk(:'pt', '{"kty": "OKP", "crv": "Ed25519", "x": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}');
+SELECT trace.jws_verify_jwk(pg_catalog.left(:'pt', -1) || CASE pg_catalog.right(:'pt', 1) WHEN 'A' THEN 'E' ELSE 'A' END, '{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}');
+SELECT trace.jws_verify_jwk(NULL, '{}') IS NULL AS null_token;

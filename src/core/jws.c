@@ -20,6 +20,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -218,6 +219,138 @@ pt_jws_keys_free(pt_jws_key *keys, int nkeys)
         free(keys[i].thumbprint_input);
     }
     free(keys);
+}
+
+void
+pt_jws_key_release(pt_jws_key *key)
+{
+    EVP_PKEY_free(key->pkey);
+    free(key->thumbprint_input);
+    memset(key, 0, sizeof(*key));
+}
+
+/* A base64url JWK member of exactly n bytes. */
+static bool
+jwk_bytes(const jcs_value *jwk, const char *name, unsigned char *out, size_t n)
+{
+    const jcs_value *v = jcs_get(jwk, name);
+    unsigned char buf[64];
+    size_t      got = 0;
+
+    if (v == NULL || v->type != JCS_STRING || v->len != B64URL_ENCODED_LEN(n) || n > 48 ||
+        !b64url_decode(v->str, v->len, buf, &got) || got != n)
+        return false;
+    memcpy(out, buf, n);
+    return true;
+}
+
+static bool
+jwk_string_is(const jcs_value *jwk, const char *name, const char *want)
+{
+    const jcs_value *v = jcs_get(jwk, name);
+
+    return v != NULL && v->type == JCS_STRING && strlen(v->str) == v->len &&
+        strcmp(v->str, want) == 0;
+}
+
+pt_jws_status
+pt_jws_key_from_jwk(const char *json, size_t len, pt_jws_key *key, char *err, size_t errlen)
+{
+    jcs_value  *jwk = NULL;
+    char        jerr[128];
+    EVP_PKEY   *pkey = NULL;
+    pt_jws_alg  alg;
+    pt_jws_status st;
+
+    memset(key, 0, sizeof(*key));
+    if (jcs_parse(json, len, &jwk, jerr, sizeof(jerr)) != JCS_OK)
+        return fail(PT_JWS_ERR_MALFORMED, err, errlen, "JWK is not JSON: %s", jerr);
+    if (jwk->type != JCS_OBJECT)
+    {
+        jcs_free(jwk);
+        return fail(PT_JWS_ERR_MALFORMED, err, errlen, "JWK is not a JSON object");
+    }
+    if (jcs_get(jwk, "d") != NULL)
+    {
+        jcs_free(jwk);
+        return fail(PT_JWS_ERR_MALFORMED, err, errlen,
+                    "JWK holds a private key (member \"d\"); only public keys are accepted");
+    }
+    if (jwk_string_is(jwk, "kty", "OKP") && jwk_string_is(jwk, "crv", "Ed25519"))
+    {
+        unsigned char x[32];
+
+        alg = PT_JWS_EDDSA;
+        if (!jwk_bytes(jwk, "x", x, 32))
+        {
+            jcs_free(jwk);
+            return fail(PT_JWS_ERR_MALFORMED, err, errlen,
+                        "Ed25519 JWK needs \"x\": 32 bytes in unpadded base64url");
+        }
+        pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, sizeof(x));
+    }
+    else if (jwk_string_is(jwk, "kty", "EC") && jwk_string_is(jwk, "crv", "SM2"))
+    {
+        unsigned char pub[65];
+        OSSL_PARAM_BLD *bld;
+        OSSL_PARAM *params = NULL;
+        EVP_PKEY_CTX *ctx = NULL;
+
+        alg = PT_JWS_SM2SM3;
+        pub[0] = 0x04;
+        if (!jwk_bytes(jwk, "x", pub + 1, 32) || !jwk_bytes(jwk, "y", pub + 33, 32))
+        {
+            jcs_free(jwk);
+            return fail(PT_JWS_ERR_MALFORMED, err, errlen,
+                        "SM2 JWK needs \"x\" and \"y\": 32 bytes each in unpadded base64url");
+        }
+        bld = OSSL_PARAM_BLD_new();
+        if (bld != NULL &&
+            OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0) &&
+            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub)))
+            params = OSSL_PARAM_BLD_to_param(bld);
+        ctx = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL);
+        if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+            EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+            pkey = NULL;
+        EVP_PKEY_CTX_free(ctx);
+        OSSL_PARAM_free(params);
+        OSSL_PARAM_BLD_free(bld);
+        if (pkey != NULL)
+        {
+            /* the point must lie on the curve */
+            EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+
+            if (check == NULL || EVP_PKEY_public_check(check) != 1)
+            {
+                EVP_PKEY_free(pkey);
+                pkey = NULL;
+            }
+            EVP_PKEY_CTX_free(check);
+        }
+    }
+    else
+    {
+        jcs_free(jwk);
+        return fail(PT_JWS_ERR_UNSUPPORTED, err, errlen,
+                    "JWK type not supported (kty \"OKP\" with crv \"Ed25519\", or kty \"EC\" with crv \"SM2\")");
+    }
+    if ((jcs_get(jwk, "alg") != NULL && !jwk_string_is(jwk, "alg", pt_jws_alg_name(alg))) ||
+        (jcs_get(jwk, "use") != NULL && !jwk_string_is(jwk, "use", "sig")))
+    {
+        EVP_PKEY_free(pkey);
+        jcs_free(jwk);
+        return fail(PT_JWS_ERR_MALFORMED, err, errlen,
+                    "JWK \"alg\" must be \"%s\" and \"use\" must be \"sig\" when present",
+                    pt_jws_alg_name(alg));
+    }
+    jcs_free(jwk);
+    if (pkey == NULL)
+        return fail_ssl(PT_JWS_ERR_MALFORMED, err, errlen, "JWK is not a valid public key");
+    st = pt_jws_key_init(key, pkey, err, errlen);
+    if (st != PT_JWS_OK)
+        EVP_PKEY_free(pkey);
+    return st;
 }
 
 pt_jws_status
@@ -949,7 +1082,7 @@ pt_jws_verify(const pt_jws_parsed *p, const pt_jws_key *keys, int nkeys,
     }
     if (!tried)
         return p->kid[0] ?
-            fail(PT_JWS_ERR_UNKNOWN_KEY, err, errlen, "no configured key has kid \"%s\"", p->kid) :
-            fail(PT_JWS_ERR_UNKNOWN_KEY, err, errlen, "no configured %s key", p->alg_name);
+            fail(PT_JWS_ERR_UNKNOWN_KEY, err, errlen, "no key has kid \"%s\"", p->kid) :
+            fail(PT_JWS_ERR_UNKNOWN_KEY, err, errlen, "no %s key to verify with", p->alg_name);
     return fail(PT_JWS_ERR_BAD_SIGNATURE, err, errlen, "signature does not verify");
 }

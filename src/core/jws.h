@@ -65,6 +65,16 @@ pt_jws_status pt_jws_key_init(pt_jws_key *key, EVP_PKEY *pkey, char *err, size_t
 void        pt_jws_keys_free(pt_jws_key *keys, int nkeys);
 
 /*
+ * A public key from a JWK (RFC 7517): {"kty":"OKP","crv":"Ed25519","x"} or
+ * {"kty":"EC","crv":"SM2","x","y"}. A JWK holding a private member ("d") is
+ * refused; "alg" and "use", when present, must fit ("EdDSA"/"SM2SM3", "sig").
+ * Free the key with pt_jws_key_release.
+ */
+pt_jws_status pt_jws_key_from_jwk(const char *json, size_t len, pt_jws_key *key,
+                                  char *err, size_t errlen);
+void        pt_jws_key_release(pt_jws_key *key);
+
+/*
  * The public JWK of a key as canonical JSON, with "alg", "kid" and
  * "use":"sig" added to the thumbprint members. Never any private part.
  */

@@ -20,6 +20,7 @@
 #include "miscadmin.h"
 #include "port.h"
 #include "storage/fd.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -434,6 +435,49 @@ pt_sign_json_sql(PG_FUNCTION_ARGS)
 
 /* ------------------------------------------------------------ verifying */
 
+/* Raise the SQL error for a failed JWS parse or verification. */
+static void
+raise_jws_error(pt_jws_status st, const char *err, bool configured_keys)
+{
+    switch (st)
+    {
+        case PT_JWS_OK:
+            break;
+        case PT_JWS_ERR_MALFORMED:
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+                     errmsg("malformed JWS"),
+                     errdetail_internal("%s", sentence(err))));
+            break;
+        case PT_JWS_ERR_UNSUPPORTED:
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("unsupported JWS"),
+                     errdetail_internal("%s", sentence(err))));
+            break;
+        case PT_JWS_ERR_UNKNOWN_KEY:
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+                     errmsg("JWS signed by an unknown key"),
+                     errdetail_internal("%s", sentence(err)),
+                     configured_keys ?
+                     errhint("Retired keys that should still verify belong in pgtrace.verify_key_file.") : 0));
+            break;
+        case PT_JWS_ERR_BAD_SIGNATURE:
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+                     errmsg("JWS signature does not verify"),
+                     errdetail_internal("%s", sentence(err))));
+            break;
+        default:
+            ereport(ERROR,
+                    (errcode(ERRCODE_INTERNAL_ERROR),
+                     errmsg("JWS verification failed"),
+                     errdetail_internal("%s", sentence(err))));
+            break;
+    }
+}
+
 char *
 pt_jws_verify_token(const char *jws, size_t len, const char *detached, size_t dlen,
                     size_t *payload_len, char **header)
@@ -458,44 +502,10 @@ pt_jws_verify_token(const char *jws, size_t len, const char *detached, size_t dl
         }
         st = pt_jws_verify(&p, all_keys, n_all_keys, NULL, err, sizeof(err));
     }
-    switch (st)
+    if (st != PT_JWS_OK)
     {
-        case PT_JWS_OK:
-            break;
-        case PT_JWS_ERR_MALFORMED:
-            ereport(ERROR,
-                    (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                     errmsg("malformed JWS"),
-                     errdetail_internal("%s", sentence(err))));
-            break;
-        case PT_JWS_ERR_UNSUPPORTED:
-            ereport(ERROR,
-                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                     errmsg("unsupported JWS"),
-                     errdetail_internal("%s", sentence(err))));
-            break;
-        case PT_JWS_ERR_UNKNOWN_KEY:
-            pt_jws_parsed_free(&p);
-            ereport(ERROR,
-                    (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-                     errmsg("JWS signed by an unknown key"),
-                     errdetail_internal("%s", sentence(err)),
-                     errhint("Retired keys that should still verify belong in pgtrace.verify_key_file.")));
-            break;
-        case PT_JWS_ERR_BAD_SIGNATURE:
-            pt_jws_parsed_free(&p);
-            ereport(ERROR,
-                    (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-                     errmsg("JWS signature does not verify"),
-                     errdetail_internal("%s", sentence(err))));
-            break;
-        default:
-            pt_jws_parsed_free(&p);
-            ereport(ERROR,
-                    (errcode(ERRCODE_INTERNAL_ERROR),
-                     errmsg("JWS verification failed"),
-                     errdetail_internal("%s", sentence(err))));
-            break;
+        pt_jws_parsed_free(&p);
+        raise_jws_error(st, err, true);
     }
     res = palloc(p.payload_len + 1);
     memcpy(res, p.payload, p.payload_len + 1);
@@ -506,9 +516,78 @@ pt_jws_verify_token(const char *jws, size_t len, const char *detached, size_t dl
     return res;
 }
 
+/* A partner's public key from JWK text; 22023 when it is not a usable public JWK. */
+static void
+key_from_jwk(const char *jwk, size_t jwklen, pt_jws_key *key)
+{
+    char        err[256];
+    pt_jws_status st = pt_jws_key_from_jwk(jwk, jwklen, key, err, sizeof(err));
+
+    if (st == PT_JWS_ERR_NOMEM)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+    if (st != PT_JWS_OK)
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("invalid JWK"),
+                 errdetail_internal("%s", sentence(err))));
+}
+
+char *
+pt_jws_verify_with_jwk(const char *jws, size_t len, const char *jwk, size_t jwklen,
+                       const char *detached, size_t dlen, size_t *payload_len, char **header)
+{
+    pt_jws_key  key;
+    pt_jws_parsed p;
+    pt_jws_status st;
+    char        err[256];
+    char       *res;
+
+    key_from_jwk(jwk, jwklen, &key);
+    st = pt_jws_parse(jws, len, detached, dlen, &p, err, sizeof(err));
+    if (st == PT_JWS_OK)
+    {
+        st = pt_jws_verify(&p, &key, 1, NULL, err, sizeof(err));
+        if (st != PT_JWS_OK)
+            pt_jws_parsed_free(&p);
+    }
+    pt_jws_key_release(&key);
+    if (st != PT_JWS_OK)
+        raise_jws_error(st, err, false);
+    res = palloc(p.payload_len + 1);
+    memcpy(res, p.payload, p.payload_len + 1);
+    *payload_len = p.payload_len;
+    if (header)
+        *header = pnstrdup(p.header, p.header_len);
+    pt_jws_parsed_free(&p);
+    return res;
+}
+
+char *
+pt_jwk_thumbprint(const char *jwk, size_t jwklen)
+{
+    pt_jws_key  key;
+    char       *kid;
+
+    key_from_jwk(jwk, jwklen, &key);
+    kid = pstrdup(key.kid);
+    pt_jws_key_release(&key);
+    return kid;
+}
+
 /* UTF-8 JSON bytes from a JWS as jsonb in the server encoding; 22P02 if not JSON. */
+static void require_json(const char *bytes, size_t len, const char *what);
+
 static Datum
 json_bytes_to_jsonb(const char *bytes, size_t len, const char *what)
+{
+    require_json(bytes, len, what);
+    return DirectFunctionCall1(jsonb_in,
+                               CStringGetDatum(pg_any_to_server(bytes, (int) len, PG_UTF8)));
+}
+
+/* Refuse (22P02) JWS bytes that are not JSON. */
+static void
+require_json(const char *bytes, size_t len, const char *what)
 {
     jcs_value  *v;
     char        err[256];
@@ -519,63 +598,87 @@ json_bytes_to_jsonb(const char *bytes, size_t len, const char *what)
                  errmsg("the %s of the JWS is not JSON", what),
                  errdetail_internal("%s", sentence(err))));
     jcs_free(v);
-    return DirectFunctionCall1(jsonb_in,
-                               CStringGetDatum(pg_any_to_server(bytes, (int) len, PG_UTF8)));
 }
 
-/* Verify; returns the payload as jsonb, the header too if header_out. */
+/* {"header": ..., "payload": ...} from the verified header and payload bytes. */
+static Datum
+detail_jsonb(const char *header, const char *payload, size_t plen)
+{
+    StringInfoData buf;
+
+    require_json(header, strlen(header), "header");
+    require_json(payload, plen, "payload");
+    initStringInfo(&buf);
+    appendStringInfoString(&buf, "{\"header\":");
+    appendStringInfoString(&buf, header);
+    appendStringInfoString(&buf, ",\"payload\":");
+    appendBinaryStringInfo(&buf, payload, (int) plen);
+    appendStringInfoChar(&buf, '}');
+    return DirectFunctionCall1(jsonb_in,
+                               CStringGetDatum(pg_any_to_server(buf.data, buf.len, PG_UTF8)));
+}
+
+/* Verify with the configured keys; the payload, or the detail object. */
 static Datum
 verify_sql(FunctionCallInfo fcinfo, bool with_header)
 {
-    text       *jws = PG_GETARG_TEXT_PP(0);
+    text       *jws;
     char       *detached = NULL;
     size_t      dlen = 0,
                 plen;
     char       *payload,
                *header = NULL;
-    Datum       pj;
 
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    jws = PG_GETARG_TEXT_PP(0);
     if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
         detached = pt_canonical_jsonb(PG_GETARG_JSONB_P(1), &dlen);
     payload = pt_jws_verify_token(VARDATA_ANY(jws), VARSIZE_ANY_EXHDR(jws), detached, dlen,
                                   &plen, with_header ? &header : NULL);
-    pj = json_bytes_to_jsonb(payload, plen, "payload");
     if (with_header)
-    {
-        JsonbParseState *state = NULL;
-        JsonbValue  k;
-        JsonbValue *res;
-        Datum       hj = json_bytes_to_jsonb(header, strlen(header), "header");
+        return detail_jsonb(header, payload, plen);
+    return json_bytes_to_jsonb(payload, plen, "payload");
+}
 
-        /* {"header": ..., "payload": ...} */
-        pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-        k.type = jbvString;
-        k.val.string.val = "header";
-        k.val.string.len = 6;
-        pushJsonbValue(&state, WJB_KEY, &k);
-        {
-            JsonbValue  v;
+PG_FUNCTION_INFO_V1(pt_jws_verify_jwk_sql);
+/*
+ * trace.jws_verify_jwk(jws text, jwk jsonb [, payload jsonb]) → {"header",
+ * "payload"}: verify with one given public key (a partner's), not the
+ * configured ones.
+ */
+Datum
+pt_jws_verify_jwk_sql(PG_FUNCTION_ARGS)
+{
+    text       *jws;
+    char       *jwk,
+               *detached = NULL,
+               *payload,
+               *header = NULL;
+    size_t      jwklen,
+                dlen = 0,
+                plen;
 
-            v.type = jbvBinary;
-            v.val.binary.data = &DatumGetJsonbP(hj)->root;
-            v.val.binary.len = VARSIZE(DatumGetJsonbP(hj)) - VARHDRSZ;
-            pushJsonbValue(&state, WJB_VALUE, &v);
-        }
-        k.val.string.val = "payload";
-        k.val.string.len = 7;
-        pushJsonbValue(&state, WJB_KEY, &k);
-        {
-            JsonbValue  v;
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+        PG_RETURN_NULL();
+    jws = PG_GETARG_TEXT_PP(0);
+    jwk = pt_canonical_jsonb(PG_GETARG_JSONB_P(1), &jwklen);
+    if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+        detached = pt_canonical_jsonb(PG_GETARG_JSONB_P(2), &dlen);
+    payload = pt_jws_verify_with_jwk(VARDATA_ANY(jws), VARSIZE_ANY_EXHDR(jws), jwk, jwklen,
+                                     detached, dlen, &plen, &header);
+    return detail_jsonb(header, payload, plen);
+}
 
-            v.type = jbvBinary;
-            v.val.binary.data = &DatumGetJsonbP(pj)->root;
-            v.val.binary.len = VARSIZE(DatumGetJsonbP(pj)) - VARHDRSZ;
-            pushJsonbValue(&state, WJB_VALUE, &v);
-        }
-        res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-        PG_RETURN_JSONB_P(JsonbValueToJsonb(res));
-    }
-    PG_RETURN_DATUM(pj);
+PG_FUNCTION_INFO_V1(pt_jwk_thumbprint_sql);
+/* trace.jwk_thumbprint(jwk jsonb) → text: RFC 7638 thumbprint of a public JWK. */
+Datum
+pt_jwk_thumbprint_sql(PG_FUNCTION_ARGS)
+{
+    size_t      len;
+    char       *jwk = pt_canonical_jsonb(PG_GETARG_JSONB_P(0), &len);
+
+    PG_RETURN_TEXT_P(cstring_to_text(pt_jwk_thumbprint(jwk, len)));
 }
 
 PG_FUNCTION_INFO_V1(pt_jws_verify_sql);

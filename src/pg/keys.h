@@ -37,6 +37,19 @@ extern char *pt_jws_verify_token(const char *jws, size_t len,
                                  const char *detached, size_t dlen,
                                  size_t *payload_len, char **header);
 
+/*
+ * Verify with one given public JWK (a partner's key) instead of the
+ * configured keys; same results and errors, and 22023 for a JWK that is not
+ * a usable public Ed25519 or SM2 key (a JWK with a private part is refused).
+ */
+extern char *pt_jws_verify_with_jwk(const char *jws, size_t len,
+                                    const char *jwk, size_t jwklen,
+                                    const char *detached, size_t dlen,
+                                    size_t *payload_len, char **header);
+
+/* RFC 7638 thumbprint of a public JWK (22023 if unusable). */
+extern char *pt_jwk_thumbprint(const char *jwk, size_t jwklen);
+
 /* kid (RFC 7638 thumbprint) and JOSE alg of the current signing key, or NULL. */
 extern const char *pt_signing_kid(void);
 extern const char *pt_signing_alg(void);

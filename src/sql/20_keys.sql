@@ -74,3 +74,21 @@ GRANT EXECUTE ON FUNCTION
     TO trace_admin, trace_operator, trace_regulator, trace_public;
 GRANT EXECUTE ON FUNCTION @extschema@._status_keys()
     TO trace_admin, trace_operator, trace_regulator;
+
+-- Partner keys (public JWKs): thumbprint and verification with one given key.
+CREATE FUNCTION @extschema@.jwk_thumbprint(jwk jsonb) RETURNS text
+    AS 'MODULE_PATHNAME', 'pt_jwk_thumbprint_sql'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.jwk_thumbprint(jsonb) IS
+    'RFC 7638 thumbprint of a public Ed25519 or SM2 JWK (refuses private keys)';
+
+CREATE FUNCTION @extschema@.jws_verify_jwk(jws text, jwk jsonb, payload jsonb DEFAULT NULL) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pt_jws_verify_jwk_sql'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.jws_verify_jwk(text, jsonb, jsonb) IS
+    'verify a JWS with the given public JWK and return {"header": ..., "payload": ...}';
+
+REVOKE ALL ON FUNCTION @extschema@.jwk_thumbprint(jsonb), @extschema@.jws_verify_jwk(text, jsonb, jsonb)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.jwk_thumbprint(jsonb), @extschema@.jws_verify_jwk(text, jsonb, jsonb)
+    TO trace_admin, trace_operator, trace_regulator, trace_public;

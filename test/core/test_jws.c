@@ -596,6 +596,86 @@ test_key_files(void)
     free(pub);
 }
 
+/* Partner keys from JWKs: thumbprints, verification, refusals. */
+static void
+test_jwk(void)
+{
+    pt_jws_key  k,
+               *sm2 = NULL;
+    int         nsm2 = load("sm2.pem", true, &sm2);
+    const char  rfc_jwk[] = "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}";
+    pt_jws_parsed p;
+    char       *jwk = NULL,
+               *hdr = NULL,
+               *jws = NULL;
+    size_t      jlen,
+                hlen;
+
+    ok(pt_jws_key_from_jwk(rfc_jwk, strlen(rfc_jwk), &k, err, sizeof(err)) == PT_JWS_OK &&
+       strcmp(k.kid, "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k") == 0 && !k.has_private,
+       "JWK (RFC 8037 A.2): public key with the RFC 7638 thumbprint");
+    ok(pt_jws_parse(rfc_jws, strlen(rfc_jws), NULL, 0, &p, err, sizeof(err)) == PT_JWS_OK &&
+       pt_jws_verify(&p, &k, 1, NULL, err, sizeof(err)) == PT_JWS_OK,
+       "the RFC 8037 JWS verifies with the key read from the JWK");
+    pt_jws_parsed_free(&p);
+    pt_jws_key_release(&k);
+
+    if (nsm2 == 1 && pt_jws_public_jwk(&sm2[0], &jwk, &jlen) == PT_JWS_OK &&
+        pt_jws_key_from_jwk(jwk, jlen, &k, err, sizeof(err)) == PT_JWS_OK)
+    {
+        ok(strcmp(k.kid, sm2[0].kid) == 0 && k.alg == PT_JWS_SM2SM3,
+           "SM2 JWK from public_jwk reads back with the same kid");
+        ok(pt_jws_header(&sm2[0], 1, "j", "JOSE", &hdr, &hlen) == PT_JWS_OK &&
+           pt_jws_sign_compact(&sm2[0], hdr, hlen, "{}", 2, false, &jws, err, sizeof(err)) == PT_JWS_OK &&
+           check(jws, NULL, &k, 1) == PT_JWS_OK, "SM2 JWS verifies with the key read from the JWK");
+        pt_jws_key_release(&k);
+        {
+            /* y of another point: off the curve */
+            char       *y = strstr(jwk, "\"y\":\"") + 5;
+
+            y[3] = y[3] == 'A' ? 'B' : 'A';
+            ok(pt_jws_key_from_jwk(jwk, jlen, &k, err, sizeof(err)) == PT_JWS_ERR_MALFORMED,
+               "SM2 JWK with a point off the curve: refused");
+        }
+    }
+    else
+        ok(0, "SM2 JWK round trip");
+    free(jwk);
+    free(hdr);
+    free(jws);
+    pt_jws_keys_free(sm2, nsm2);
+
+    {
+        static const struct
+        {
+            const char *jwk;
+            pt_jws_status st;
+            const char *name;
+        }           bad[] = {
+            {"{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\",\"d\":\"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A\"}",
+             PT_JWS_ERR_MALFORMED, "JWK with a private member: refused"},
+            {"{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHUR\"}",
+             PT_JWS_ERR_MALFORMED, "JWK with a short x: refused"},
+            {"{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}", PT_JWS_ERR_UNSUPPORTED, "RSA JWK: unsupported"},
+            {"{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}",
+             PT_JWS_ERR_UNSUPPORTED, "X25519 JWK: unsupported"},
+            {"{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"alg\":\"SM2SM3\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}",
+             PT_JWS_ERR_MALFORMED, "JWK whose alg contradicts its type: refused"},
+            {"[1]", PT_JWS_ERR_MALFORMED, "JWK that is not an object: refused"},
+        };
+        size_t      i;
+
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        {
+            pt_jws_status st = pt_jws_key_from_jwk(bad[i].jwk, strlen(bad[i].jwk), &k, err, sizeof(err));
+
+            ok(st == bad[i].st, bad[i].name);
+            if (st == PT_JWS_OK)
+                pt_jws_key_release(&k);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -630,6 +710,7 @@ main(void)
        "GB/T 32918.2 Appendix A SM2 example verifies (test curve, ID ALICE123@YAHOO.COM, SM3 from the core)");
     test_sm2();
     test_key_files();
+    test_jwk();
 
     pt_jws_keys_free(k, nk);
     pt_jws_keys_free(other, no);

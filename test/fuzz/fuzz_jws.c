@@ -1,10 +1,10 @@
 /*
  * fuzz_jws.c — libFuzzer harness for the JWS parser (compact and JSON
- * serialisations, with and without a detached payload) and base64url.
- * Properties: no crash or sanitizer report; a parsed token has a 64-byte
- * signature and a known alg; verification against the RFC 8037 key returns a
- * status without crashing; base64url decoding accepts only what encoding
- * produces.
+ * serialisations, with and without a detached payload), the JWK reader and
+ * base64url. Properties: no crash or sanitizer report; a parsed token has a
+ * 64-byte signature and a known alg; verification against the RFC 8037 key
+ * returns a status without crashing; an accepted JWK is public and has a
+ * thumbprint; base64url decoding accepts only what encoding produces.
  */
 #include "b64url.h"
 #include "jws.h"
@@ -61,6 +61,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             (void) pt_jws_verify(&p, &key, 1, NULL, err, sizeof(err));
             pt_jws_parsed_free(&p);
+        }
+    }
+
+    /* JWK reader: a key it accepts has a thumbprint and no private part */
+    {
+        pt_jws_key  k;
+
+        if (pt_jws_key_from_jwk((const char *) data, size, &k, err, sizeof(err)) == PT_JWS_OK)
+        {
+            if (k.has_private || strlen(k.kid) != PT_JWS_KID_LEN)
+                abort();
+            pt_jws_key_release(&k);
         }
     }
 

@@ -4,7 +4,7 @@
 \getenv top PWD
 SELECT :'top' || '/test/data/keys/' AS keydir \gset
 BEGIN;
-SELECT plan(43);
+SELECT plan(49);
 
 -- functions exist with truthful labels
 SELECT has_function('trace', 'canonical_json', ARRAY['jsonb']);
@@ -15,6 +15,9 @@ SELECT has_function('trace', 'jws_verify', ARRAY['text']);
 SELECT has_function('trace', 'jws_verify', ARRAY['text', 'jsonb']);
 SELECT has_function('trace', 'jws_verify_detail', ARRAY['text', 'jsonb']);
 SELECT has_function('trace', 'public_jwk', ARRAY[]::text[]);
+SELECT has_function('trace', 'jwk_thumbprint', ARRAY['jsonb']);
+SELECT has_function('trace', 'jws_verify_jwk', ARRAY['text', 'jsonb', 'jsonb']);
+SELECT volatility_is('trace', 'jws_verify_jwk', ARRAY['text', 'jsonb', 'jsonb'], 'immutable');
 SELECT volatility_is('trace', 'canonical_json', ARRAY['jsonb'], 'immutable');
 SELECT volatility_is('trace', 'sign', ARRAY['jsonb'], 'volatile');
 SELECT volatility_is('trace', 'jws_verify', ARRAY['text'], 'stable');
@@ -38,6 +41,8 @@ SELECT throws_ok($$SELECT trace.sign('{}')$$, '55000', 'no signing key is config
 SELECT is(trace._status_keys() ->> 'configured', 'false', 'status: not configured');
 SELECT ok(pg_catalog.jsonb_array_length(trace._status_keys() -> 'missing_guarantees') = 1,
           'status: a missing guarantee when no key is configured');
+SELECT ok(trace.status() -> 'missing_guarantees' @> (trace._status_keys() -> 'missing_guarantees'),
+          'trace.status() lists the missing signing key among its missing guarantees');
 
 -- unusable files
 SET LOCAL pgtrace.signing_key_file = '/nonexistent/pgtrace.pem';
@@ -53,6 +58,9 @@ SELECT is(trace._status_keys() ->> 'kid', 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXB
 SELECT ok(NOT (trace._status_keys()::text ~ '(nWGxne|BEGIN|PRIVATE|/test/data)'),
           'status shows neither key material nor the file path');
 SELECT ok(NOT (trace.public_jwk()::text ~ '"d"'), 'public_jwk has no private member');
+SELECT is(trace.status() -> 'keys' ->> 'algorithm', 'EdDSA', 'trace.status() reports the signing algorithm');
+SELECT throws_ok($$SELECT trace.jwk_thumbprint('{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}')$$,
+                 '22023', 'invalid JWK', 'a JWK with a private part is refused: 22023');
 
 -- jti: 128-bit random, unique; iat: an integer number of seconds
 CREATE TEMP TABLE tokens ON COMMIT DROP AS
