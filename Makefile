@@ -90,3 +90,8 @@ fuzz: deps src/core/gs1_dict.c
 bench: deps
 	$(MAKE)
 	bench/run.sh
+
+# Standalone verifier of ledger proofs and checkpoints (OpenSSL + src/core only).
+EXTRA_CLEAN += tools/pgtrace-verify
+tools/pgtrace-verify: tools/pgtrace-verify.c $(CORE_SRCS) $(wildcard src/core/*.h)
+	$(CC) -std=gnu99 -O2 -Wall -Wextra $(EXTRA_CFLAGS) -Isrc/core -o $@ tools/pgtrace-verify.c $(CORE_SRCS) -lcrypto

@@ -649,6 +649,8 @@ pt_ledger_proof_sql(PG_FUNCTION_ARGS)
     bool        stored_ok = false;
     Portal      portal;
     char       *rowjson = NULL;
+    MemoryContext callcxt = CurrentMemoryContext;
+    MemoryContext spicxt;
 
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
@@ -739,7 +741,10 @@ pt_ledger_proof_sql(PG_FUNCTION_ARGS)
 
     plen = ledger_merkle_path(&lr->hasher, blk.leaves, (uint64) blk.nleaves, (uint64) pos, path);
 
+    /* the result must outlive SPI_finish */
+    spicxt = MemoryContextSwitchTo(callcxt);
     initStringInfo(&out);
+    MemoryContextSwitchTo(spicxt);
     appendStringInfoString(&out, "{\"typ\": \"pgtrace-ledger-proof\", \"version\": 1, \"ledger\": ");
     escape_json(&out, name);
     appendStringInfoString(&out, ", \"alg\": ");

@@ -1,0 +1,99 @@
+#!/bin/bash
+# Ledger proofs outside the database: tools/pgtrace-verify (OpenSSL and
+# src/core only) checks trace.proof output against a signed checkpoint and
+# the public key, and refuses every kind of altered proof.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+work=${PT_WORK:-$(mktemp -d /tmp/ledger-proof.XXXXXX)}
+mkdir -p "$work"
+chmod 755 "$work"
+export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+key="$top/test/data/keys/rfc8037_ed25519.pem"
+pub="$top/test/data/keys/rfc8037_ed25519.pub.pem"
+other_pub="$top/test/data/keys/second_ed25519.pub.pem"
+
+n=0
+failed=0
+ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+
+make -s tools/pgtrace-verify >"$work/build.log" 2>&1
+ok $? "tools/pgtrace-verify builds (OpenSSL + src/core only)"
+verify=tools/pgtrace-verify
+ok $(ldd "$verify" | grep -qi 'libpq\|postgres' && echo 1 || echo 0) "the verifier does not link PostgreSQL"
+
+eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.signing_key_file = '$key'")"
+trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
+export PGDATABASE=proofs
+createdb proofs
+q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
+q >/dev/null <<'SQL'
+CREATE EXTENSION pgtrace;
+CREATE TABLE public.lots (lot text, made date, qty numeric, doc jsonb);
+SELECT trace.ledger_enable('public.lots');
+CREATE TABLE public.lots_sm3 (lot text);
+SELECT trace.ledger_enable('public.lots_sm3', 'sm3');
+INSERT INTO public.lots SELECT 'L' || g, '2024-01-01'::date + g, g * 1.5, jsonb_build_object('g', g) FROM generate_series(1, 37) g;
+INSERT INTO public.lots_sm3 SELECT 'S' || g FROM generate_series(1, 5) g;
+SELECT trace.seal();
+INSERT INTO public.lots SELECT 'M' || g, NULL, NULL, NULL FROM generate_series(1, 10) g;
+SELECT trace.seal();
+INSERT INTO public.lots VALUES ('late', NULL, NULL, NULL);
+SQL
+q -c "SELECT trace.checkpoint()" >"$work/cp.jws"      # seals the late row into block 3
+q -c "SELECT trace.proof('public.lots', 5, \$\$$(cat "$work/cp.jws")\$\$)" >"$work/p5.json"
+q -c "SELECT trace.proof('public.lots', 37, \$\$$(cat "$work/cp.jws")\$\$)" >"$work/p37.json"
+q -c "SELECT trace.proof('public.lots', 48, \$\$$(cat "$work/cp.jws")\$\$)" >"$work/p48.json"
+q -c "SELECT trace.proof('public.lots_sm3', 2, \$\$$(cat "$work/cp.jws")\$\$)" >"$work/s2.json"
+q -c "SELECT trace.proof('public.lots', 5)" >"$work/p5-bare.json"
+
+"$verify" --key "$pub" --checkpoint "$work/cp.jws" >"$work/out" 2>&1
+ok $? "the checkpoint's signature verifies with the public key"
+"$verify" --key "$pub" "$work/p5.json" >"$work/out" 2>&1
+ok $? "proof of row 5 (block 1, chained through blocks 2 and 3) verifies: $(cat "$work/out")"
+"$verify" --key "$pub" "$work/p37.json" >/dev/null 2>&1; ok $? "proof of row 37 (last leaf of block 1) verifies"
+"$verify" --key "$pub" "$work/p48.json" >/dev/null 2>&1; ok $? "proof of row 48 (block 3 = the head) verifies"
+"$verify" --key "$pub" "$work/s2.json" >/dev/null 2>&1; ok $? "proof of a row of an SM3 ledger verifies"
+"$verify" --key "$pub" --checkpoint "$work/cp.jws" "$work/p5-bare.json" >/dev/null 2>&1
+ok $? "a proof without embedded checkpoint verifies against one given on the command line"
+
+refused() {   # refused NAME FILE [ARGS...]: the verifier must say FAILED and exit 1
+    local name=$1 file=$2
+    shift 2
+    out=$("$verify" "$@" "$file" 2>&1)
+    st=$?
+    [ "$st" -eq 1 ] && echo "$out" | grep -q '^FAILED'
+    ok $? "$name is refused (${out#FAILED: })"
+}
+alter() {     # alter SRC DST PYTHON-EXPRESSION-ON-p
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(p, open(sys.argv[2], 'w'))
+PY
+}
+alter "$work/p5.json" "$work/bad1.json" "e = bytearray.fromhex(p['row_encoding']); e[-1] ^= 1; p['row_encoding'] = e.hex()"
+refused "a proof whose row encoding was altered" "$work/bad1.json" --key "$pub"
+alter "$work/p5.json" "$work/bad2.json" "e = bytearray.fromhex(p['row_encoding']); e[-1] ^= 1; p['row_encoding'] = e.hex(); import hashlib; p['row_hash'] = hashlib.sha256(bytes(e)).hexdigest()"
+refused "a proof of altered values with a matching row hash" "$work/bad2.json" --key "$pub"
+alter "$work/p5.json" "$work/bad3.json" "p['leaf_index'] = 6"
+refused "a proof with another leaf index" "$work/bad3.json" --key "$pub"
+alter "$work/p5.json" "$work/bad4.json" "p['chain'] = p['chain'][:-1]"
+refused "a proof whose chain stops before the checkpoint's head" "$work/bad4.json" --key "$pub"
+alter "$work/p5.json" "$work/bad5.json" "p['block']['ranges'] = [[1, 37]]"
+refused "a proof with altered block members" "$work/bad5.json" --key "$pub"
+alter "$work/p5.json" "$work/bad6.json" "p['seq'] = 6"
+refused "a proof claiming another seq" "$work/bad6.json" --key "$pub"
+refused "a proof checked with another public key" "$work/p5.json" --key "$other_pub"
+alter "$work/p5.json" "$work/bad7.json" "h, pl, s = p['checkpoint'].split('.'); p['checkpoint'] = h + '.' + pl[:-4] + 'AAAA' + '.' + s"
+refused "a proof with an altered checkpoint" "$work/bad7.json" --key "$pub"
+# a checkpoint taken later does not end where the older proof's chain ends
+q -c "INSERT INTO public.lots VALUES ('later', NULL, NULL, NULL)" >/dev/null
+q -c "SELECT trace.checkpoint()" >"$work/cp2.jws"
+refused "an older proof against a newer checkpoint" "$work/p5-bare.json" --key "$pub" --checkpoint "$work/cp2.jws"
+q -c "SELECT trace.proof('public.lots', 5, \$\$$(cat "$work/cp2.jws")\$\$)" >"$work/p5-new.json"
+"$verify" --key "$pub" "$work/p5-new.json" >/dev/null 2>&1; ok $? "a fresh proof against the newer checkpoint verifies"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,203 @@
+/*
+ * pgtrace-verify — check pgtrace ledger proofs and checkpoints outside the
+ * database. Links only OpenSSL and src/core (no PostgreSQL).
+ *
+ *   pgtrace-verify --key PUBLIC.pem --checkpoint CHECKPOINT.jws
+ *       verify a checkpoint's signature and print its signed payload
+ *   pgtrace-verify --key PUBLIC.pem [--checkpoint CHECKPOINT.jws] PROOF.json
+ *       verify a proof (trace.proof) against a checkpoint: the one given, or
+ *       the one embedded in the proof
+ *
+ * The key file holds one or more PEM public keys (Ed25519 or SM2), e.g. the
+ * output of `openssl pkey -pubout`. Exit status 0 when everything verifies,
+ * 1 when something does not (the reason is printed), 2 on usage errors.
+ * Formats: docs/ledger.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jcs.h"
+#include "jws.h"
+#include "ledger.h"
+#include "ledger_proof.h"
+
+static char *
+read_file(const char *path, size_t *len)
+{
+    FILE       *f = fopen(path, "rb");
+    char       *buf = NULL;
+    size_t      cap = 0;
+    size_t      n = 0;
+    size_t      got;
+
+    if (f == NULL)
+        return NULL;
+    do
+    {
+        if (n + 4096 + 1 > cap)
+        {
+            char       *nb;
+
+            cap = cap ? cap * 2 : 65536;
+            nb = realloc(buf, cap);
+            if (nb == NULL)
+            {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+    } while (got > 0);
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Trim trailing whitespace (a JWS saved by psql ends with a newline). */
+static size_t
+trimmed(const char *s, size_t len)
+{
+    while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' || s[len - 1] == ' '))
+        len--;
+    return len;
+}
+
+static int
+usage(void)
+{
+    fprintf(stderr, "usage: pgtrace-verify --key PUBLIC.pem [--checkpoint CHECKPOINT.jws] [PROOF.json]\n");
+    return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *key_path = NULL;
+    const char *cp_path = NULL;
+    const char *proof_path = NULL;
+    char       *pem;
+    size_t      pem_len;
+    pt_jws_key *keys = NULL;
+    int         nkeys = 0;
+    char        err[512];
+    char       *cp_text = NULL;
+    size_t      cp_len = 0;
+    char       *proof = NULL;
+    size_t      proof_len = 0;
+    jcs_value  *proof_tree = NULL;
+    pt_jws_parsed parsed;
+    ledger_proof_info info;
+    int         i;
+    int         rc = 1;
+
+    for (i = 1; i < argc; i++)
+    {
+        if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+            key_path = argv[++i];
+        else if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc)
+            cp_path = argv[++i];
+        else if (argv[i][0] != '-' && proof_path == NULL)
+            proof_path = argv[i];
+        else
+            return usage();
+    }
+    if (key_path == NULL || (cp_path == NULL && proof_path == NULL))
+        return usage();
+
+    pem = read_file(key_path, &pem_len);
+    if (pem == NULL)
+    {
+        fprintf(stderr, "pgtrace-verify: cannot read %s\n", key_path);
+        return 2;
+    }
+    if (pt_jws_keys_from_pem(pem, pem_len, false, &keys, &nkeys, err, sizeof(err)) != PT_JWS_OK)
+    {
+        fprintf(stderr, "pgtrace-verify: %s: %s\n", key_path, err);
+        free(pem);
+        return 2;
+    }
+    free(pem);
+
+    if (proof_path)
+    {
+        proof = read_file(proof_path, &proof_len);
+        if (proof == NULL)
+        {
+            fprintf(stderr, "pgtrace-verify: cannot read %s\n", proof_path);
+            goto done;
+        }
+    }
+    if (cp_path)
+    {
+        cp_text = read_file(cp_path, &cp_len);
+        if (cp_text == NULL)
+        {
+            fprintf(stderr, "pgtrace-verify: cannot read %s\n", cp_path);
+            goto done;
+        }
+        cp_len = trimmed(cp_text, cp_len);
+    }
+    else
+    {
+        /* the checkpoint embedded in the proof */
+        const jcs_value *c;
+
+        if (jcs_parse(proof, proof_len, &proof_tree, err, sizeof(err)) != JCS_OK)
+        {
+            printf("FAILED: the proof is not JSON: %s\n", err);
+            goto done;
+        }
+        c = jcs_get(proof_tree, "checkpoint");
+        if (c == NULL || c->type != JCS_STRING)
+        {
+            printf("FAILED: the proof carries no checkpoint; pass --checkpoint\n");
+            goto done;
+        }
+        cp_text = malloc(c->len + 1);
+        if (cp_text == NULL)
+            goto done;
+        memcpy(cp_text, c->str, c->len + 1);
+        cp_len = c->len;
+    }
+
+    if (pt_jws_parse(cp_text, cp_len, NULL, 0, &parsed, err, sizeof(err)) != PT_JWS_OK)
+    {
+        printf("FAILED: the checkpoint is not a JWS: %s\n", err);
+        goto done;
+    }
+    if (pt_jws_verify(&parsed, keys, nkeys, NULL, err, sizeof(err)) != PT_JWS_OK)
+    {
+        printf("FAILED: the checkpoint's signature does not verify: %s\n", err);
+        pt_jws_parsed_free(&parsed);
+        goto done;
+    }
+    if (proof == NULL)
+    {
+        printf("ok: checkpoint signature verifies\n%s\n", (const char *) parsed.payload);
+        rc = 0;
+    }
+    else if (ledger_proof_check(proof, proof_len, (const char *) parsed.payload, parsed.payload_len,
+                                &info, err, sizeof(err)))
+    {
+        printf("ok: row %lld of ledger %s is in block %lld, chained to block %lld = the checkpoint's head %s\n",
+               (long long) info.seq, info.ledger, (long long) info.block_no,
+               (long long) info.head_block_no, info.head_hash);
+        rc = 0;
+    }
+    else
+        printf("FAILED: %s\n", err);
+    pt_jws_parsed_free(&parsed);
+
+done:
+    if (proof_tree)
+        jcs_free(proof_tree);
+    free(proof);
+    free(cp_text);
+    pt_jws_keys_free(keys, nkeys);
+    return rc;
+}
