@@ -63,13 +63,13 @@ echo "rows: $rows, average canonical payload: $msg_bytes bytes"
 printf '%-8s %14s %14s %14s %9s %16s %14s %9s\n' alg "raw signs/s" "trace.sign/s" "canonical/s" "sign/raw" "raw verifies/s" "jws_verify/s" "ver/raw"
 
 for alg in ed25519 sm2; do
-    read -r name raw_sign raw_verify < <("$work/raw_openssl" "$work/keys/$alg.pem" "$((msg_bytes + 200))" 2)
+    read -r name raw_sign raw_verify < <("$work/raw_openssl" "$work/keys/$alg.pem" "$((msg_bytes + 200))" 5)
     psql -X -q -c "ALTER SYSTEM SET pgtrace.signing_key_file = '$work/keys/$alg.pem'" -c "SELECT pg_reload_conf()" >/dev/null
     sleep 1
     n=$rows; [ "$alg" = sm2 ] && n=$((rows / 4))
     t_canon=$(best "SELECT count(trace.canonical_json(p)) FROM payloads")
     t_sign=$(best "SELECT count(trace.sign(p)) FROM (SELECT p FROM payloads LIMIT $n) s")
-    psql -X -q -v ON_ERROR_STOP=1 -c "DROP TABLE IF EXISTS tokens" \
+    psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS tokens" \
          -c "CREATE TABLE tokens AS SELECT trace.sign(p) AS t FROM (SELECT p FROM payloads LIMIT $n) s"
     t_verify=$(best "SELECT count(trace.jws_verify(t)) FROM tokens")
     awk -v alg="$name" -v rs="$raw_sign" -v rv="$raw_verify" -v n="$n" -v rows="$rows" \
@@ -78,4 +78,6 @@ for alg in ed25519 sm2; do
         printf "%-8s %14.0f %14.0f %14.0f %9.2f %16.0f %14.0f %9.2f\n", alg, rs, s, c, s / rs, rv, v, v / rv }'
 done
 echo "sign/raw and ver/raw: trace.sign / trace.jws_verify per second (one backend, whole query) over raw OpenSSL"
-echo "signatures / verifications per second on one core with the key decoded once (bench/exchange/raw_openssl.c)."
+echo "signatures / verifications per second on one core with the key decoded once (bench/exchange/raw_openssl.c,"
+echo "best of ten windows); the database side is the best of three whole queries. On a busy machine compare"
+echo "ratios from several runs: both sides are measured while other processes compete for the cores."

@@ -157,16 +157,10 @@ pt_jws_key_init(pt_jws_key *key, EVP_PKEY *pkey, char *err, size_t errlen)
         key->alg = PT_JWS_EDDSA;
     else if (EVP_PKEY_is_a(pkey, "SM2"))
         key->alg = PT_JWS_SM2SM3;
-    else if (EVP_PKEY_is_a(pkey, "EC"))
-    {
-        char        group[64];
-        size_t      glen = 0;
-
-        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
-                                           group, sizeof(group), &glen) == 1 &&
-            strcmp(group, "SM2") == 0)
-            key->alg = PT_JWS_SM2SM3;
-    }
+    /*
+     * An "EC" key is refused even on the SM2 curve: EVP would sign it with
+     * ECDSA, not SM2. OpenSSL 3 decodes SM2-curve keys from files as "SM2".
+     */
     if (key->alg == PT_JWS_ALG_UNKNOWN)
         return fail(PT_JWS_ERR_UNSUPPORTED, err, errlen,
                     "key type %s is not supported (use Ed25519 or SM2)",

@@ -594,6 +594,20 @@ test_key_files(void)
     ok(pub && pt_jws_keys_from_pem(pub, len, true, &keys, &n, err, sizeof(err)) == PT_JWS_ERR_KEY,
        "a public key in the signing key file: refused");
     free(pub);
+    {
+        /* ECDSA keys, also on the SM2 curve as plain "EC", are not ours */
+        EVP_PKEY   *p256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        EVP_PKEY   *ecsm2 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "SM2");
+        pt_jws_key  k;
+
+        ok(p256 && pt_jws_key_init(&k, p256, err, sizeof(err)) == PT_JWS_ERR_UNSUPPORTED,
+           "a P-256 key: unsupported");
+        ok(ecsm2 == NULL || !EVP_PKEY_is_a(ecsm2, "EC") ||
+           pt_jws_key_init(&k, ecsm2, err, sizeof(err)) == PT_JWS_ERR_UNSUPPORTED,
+           "an EC (ECDSA) key on the SM2 curve: unsupported");
+        EVP_PKEY_free(p256);
+        EVP_PKEY_free(ecsm2);
+    }
 }
 
 /* Partner keys from JWKs: thumbprints, verification, refusals. */
