@@ -112,6 +112,35 @@ err=$(psql -X -A -t -q -c "SELECT trace.jws_verify('$lib_bad')" 2>&1)
 echo "$err" | grep -qE 'does not verify|malformed'
 ok $? "the database rejects that token with its last character changed"
 
+# SM2SM3: the openssl command line verifies the database's r||s signature
+# (converted to DER) over the signing input with SM3 and the standard ID
+sm2tok=$(psql -X -A -t -q -v ON_ERROR_STOP=1 \
+         -c "SET pgtrace.signing_key_file = '$top/test/data/keys/sm2.pem'" \
+         -c "SELECT trace.sign('$payload')")
+h=${sm2tok%%.*}; rest=${sm2tok#*.}; p=${rest%%.*}; s=${rest#*.}
+printf '%s.%s' "$h" "$p" >"$work/sm2.input"
+$PY - "$s" "$work/sm2.der" <<'PY'
+import sys, base64
+sig = base64.urlsafe_b64decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 4))
+assert len(sig) == 64
+def der_int(x):
+    b = x.to_bytes((x.bit_length() + 8) // 8, "big")
+    return bytes([2, len(b)]) + b
+body = der_int(int.from_bytes(sig[:32], "big")) + der_int(int.from_bytes(sig[32:], "big"))
+open(sys.argv[2], "wb").write(bytes([0x30, len(body)]) + body)
+PY
+sm2verify() {
+    openssl pkeyutl -verify -pubin -inkey "$top/test/data/keys/sm2.pub.pem" -rawin \
+        -in "$1" -sigfile "$work/sm2.der" -digest sm3 "${@:2}" >/dev/null 2>&1
+}
+sm2verify "$work/sm2.input" -pkeyopt distid:1234567812345678
+ok $? "openssl verifies an SM2SM3 signature made in the database (SM3, ID 1234567812345678, r||s)"
+! sm2verify "$work/sm2.input"
+ok $? "the same signature does not verify with OpenSSL's default empty ID"
+printf '%s.%s' "$h" "$tp" >"$work/sm2.tampered"
+! sm2verify "$work/sm2.tampered" -pkeyopt distid:1234567812345678
+ok $? "openssl rejects the SM2 signature over a changed payload"
+
 # key changes reach a running session: a new file name after pg_reload_conf(),
 # and a key file rewritten in place (same name, new contents)
 mkdir -p "$work/keys"
