@@ -1,0 +1,257 @@
+/*
+ * access.c — access control and the access log (issue 5): the settings
+ * pgtrace.access_log and pgtrace.tls_writers, the facts the SQL layer
+ * (src/sql/50_access.sql) cannot see for itself, and the executor hook that
+ * records what regulator roles read.
+ *
+ * The SQL layer does the deciding; this file reports facts:
+ *   - the acting role: the role in effect outside every SECURITY DEFINER
+ *     function (GetOuterUserId), so a registry write made through a definer
+ *     function is still checked against the role that called it;
+ *   - which listed role of pgtrace.tls_writers a role belongs to.
+ * Whether the connection is encrypted comes from pg_stat_get_activity (the
+ * server's libpq-be.h needs GSSAPI headers that a build host may lack).
+ */
+#include "pgtrace.h"
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/varlena.h"
+
+void        pt_access_init(void);
+
+static bool access_log_on = true;
+static char *tls_writers = NULL;
+static bool in_access_log = false;
+static ExecutorStart_hook_type prev_executor_start = NULL;
+
+/* Check hook of pgtrace.tls_writers: a comma-separated list of role names. */
+static bool
+check_tls_writers(char **newval, void **extra, GucSource source)
+{
+    char       *copy = pstrdup(*newval ? *newval : "");
+    List       *names = NIL;
+    bool        ok = SplitIdentifierString(copy, ',', &names);
+
+    list_free(names);
+    pfree(copy);
+    if (!ok)
+        GUC_check_errdetail("Role names must be separated by commas.");
+    return ok;
+}
+
+/*
+ * The relations of the extension's schema that a plan reads, as a
+ * comma-separated list of schema-qualified names (NULL when none).
+ */
+static char *
+trace_relations_read(PlannedStmt *stmt, Oid nsp)
+{
+    StringInfoData buf;
+    List       *seen = NIL;
+    ListCell   *lc;
+
+    initStringInfo(&buf);
+    foreach(lc, stmt->rtable)
+    {
+        RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+        char       *name;
+
+        if (rte->rtekind != RTE_RELATION || list_member_oid(seen, rte->relid))
+            continue;
+        if (get_rel_namespace(rte->relid) != nsp)
+            continue;
+        name = get_rel_name(rte->relid);
+        if (name == NULL)
+            continue;
+        seen = lappend_oid(seen, rte->relid);
+        if (buf.len > 0)
+            appendStringInfoString(&buf, ", ");
+        appendStringInfo(&buf, "%s.%s", get_namespace_name(nsp), quote_identifier(name));
+    }
+    list_free(seen);
+    return buf.len > 0 ? buf.data : NULL;
+}
+
+/*
+ * Append one regulator read to the access log, as the owner of the log
+ * table (the regulator itself may not write it). In a read-only transaction
+ * or on a standby the row cannot be written: the read goes to the server
+ * log instead, with the same fields.
+ */
+static void
+log_regulator_read(const char *objects)
+{
+    Oid         logrel;
+    Oid         owner;
+    Oid         save_user;
+    int         save_sec;
+    HeapTuple   tp;
+
+    if (XactReadOnly || RecoveryInProgress())
+    {
+        ereport(LOG,
+                (errmsg("pgtrace access: regulator read by \"%s\" of %s (not in trace.access_log: read-only transaction)",
+                        GetUserNameFromId(GetOuterUserId(), false), objects),
+                 errhidestmt(true)));
+        return;
+    }
+    logrel = get_relname_relid("access_log_record", get_namespace_oid("trace", false));
+    if (!OidIsValid(logrel))
+        return;
+    tp = SearchSysCache1(RELOID, ObjectIdGetDatum(logrel));
+    if (!HeapTupleIsValid(tp))
+        return;
+    owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+    ReleaseSysCache(tp);
+
+    GetUserIdAndSecContext(&save_user, &save_sec);
+    in_access_log = true;
+    PG_TRY();
+    {
+        Oid         argtypes[2] = {TEXTOID, TEXTOID};
+        Datum       values[2];
+
+        SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+        values[0] = CStringGetTextDatum("read");
+        values[1] = CStringGetTextDatum(objects);
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        if (SPI_execute_with_args("SELECT trace._acc_log($1, $2, NULL)", 2, argtypes, values,
+                                  NULL, false, 0) != SPI_OK_SELECT)
+            elog(ERROR, "could not append to the access log");
+        SPI_finish();
+    }
+    PG_FINALLY();
+    {
+        in_access_log = false;
+        SetUserIdAndSecContext(save_user, save_sec);
+    }
+    PG_END_TRY();
+}
+
+/*
+ * Executor hook: a query run by a member of trace_regulator (not a
+ * superuser) that reads relations of the trace schema is recorded. Reads
+ * made inside SECURITY DEFINER functions run as the function's owner and are
+ * not recorded here; the function itself records what it discloses.
+ */
+static void
+access_executor_start(QueryDesc *queryDesc, int eflags)
+{
+    if (prev_executor_start)
+        prev_executor_start(queryDesc, eflags);
+    else
+        standard_ExecutorStart(queryDesc, eflags);
+
+    if (!access_log_on || in_access_log || IsParallelWorker()
+        || (eflags & EXEC_FLAG_EXPLAIN_ONLY) || queryDesc->operation != CMD_SELECT
+        || !IsTransactionState())
+        return;
+    {
+        Oid         user = GetUserId();
+        Oid         regulator;
+        Oid         nsp;
+        char       *objects;
+
+        if (superuser_arg(user))
+            return;
+        regulator = get_role_oid("trace_regulator", true);
+        if (!OidIsValid(regulator) || !has_privs_of_role(user, regulator))
+            return;
+        nsp = get_namespace_oid("trace", true);
+        if (!OidIsValid(nsp))
+            return;
+        objects = trace_relations_read(queryDesc->plannedstmt, nsp);
+        if (objects != NULL)
+            log_regulator_read(objects);
+    }
+}
+
+/*
+ * Settings of the access part. Both are superuser-only: a role must not be
+ * able to switch off the log of its own reads or its own transport rule.
+ */
+void
+pt_access_init(void)
+{
+    DefineCustomBoolVariable("pgtrace.access_log",
+                             "Record public lookups, regulator reads and exports in trace.access_log.",
+                             NULL,
+                             &access_log_on, true,
+                             PGC_SUSET, 0,
+                             NULL, NULL, NULL);
+    DefineCustomStringVariable("pgtrace.tls_writers",
+                               "Roles that may write registry records only over a TLS-encrypted connection.",
+                               "A comma-separated list of role names; members of a listed role are included.",
+                               &tls_writers, "",
+                               PGC_SUSET, GUC_LIST_INPUT,
+                               check_tls_writers, NULL, NULL);
+
+    prev_executor_start = ExecutorStart_hook;
+    ExecutorStart_hook = access_executor_start;
+}
+
+PG_FUNCTION_INFO_V1(pt_access_acting_role);
+/*
+ * trace._acc_acting_role(): the role in effect outside any SECURITY DEFINER
+ * function — the session user or the role of SET ROLE.
+ */
+Datum
+pt_access_acting_role(PG_FUNCTION_ARGS)
+{
+    PG_RETURN_OID(GetOuterUserId());
+}
+
+PG_FUNCTION_INFO_V1(pt_access_tls_writer_of);
+/*
+ * trace._acc_tls_writer_of(role oid): the listed role of pgtrace.tls_writers
+ * that `role` has the privileges of (NULL when none).
+ */
+Datum
+pt_access_tls_writer_of(PG_FUNCTION_ARGS)
+{
+    Oid         role = PG_GETARG_OID(0);
+    char       *copy;
+    List       *names = NIL;
+    ListCell   *lc;
+
+    if (tls_writers == NULL || tls_writers[0] == '\0')
+        PG_RETURN_NULL();
+    copy = pstrdup(tls_writers);
+    if (!SplitIdentifierString(copy, ',', &names))
+        PG_RETURN_NULL();
+    foreach(lc, names)
+    {
+        const char *name = (const char *) lfirst(lc);
+        Oid         listed = get_role_oid(name, true);
+
+        if (OidIsValid(listed) && has_privs_of_role(role, listed) && !superuser_arg(role))
+            PG_RETURN_TEXT_P(cstring_to_text(name));
+    }
+    PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(pt_access_log_enabled);
+/* trace._acc_log_enabled(): the value of pgtrace.access_log. */
+Datum
+pt_access_log_enabled(PG_FUNCTION_ARGS)
+{
+    PG_RETURN_BOOL(access_log_on);
+}

@@ -1,0 +1,352 @@
+-- Public disclosure (clause 5.3, Table 3): trace.lookup and the trace.public_*
+-- views. What is public comes from the field catalogue (trace.field_catalog,
+-- generated from data/fields.csv): `c` fields always, `d` fields when the
+-- product's category makes them apply, never an `n` field.
+
+-- An interval as an ISO 8601 period ("P3Y", "P1Y6M", "P90D"), independent of
+-- IntervalStyle.
+CREATE FUNCTION @extschema@._acc_iso_period(i interval) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN y = 0 AND m = 0 AND d = 0 THEN 'P0D'
+                ELSE 'P' || CASE WHEN y <> 0 THEN y || 'Y' ELSE '' END
+                         || CASE WHEN m <> 0 THEN m || 'M' ELSE '' END
+                         || CASE WHEN d <> 0 THEN d || 'D' ELSE '' END END
+    FROM (SELECT pg_catalog.date_part('year', i)::int AS y, pg_catalog.date_part('month', i)::int AS m,
+                 pg_catalog.date_part('day', i)::int AS d) p
+$$;
+
+-- The public fields of one part of Table 3, from the catalogue:
+--   producer = Table 1 basic group, product = Table 1 product group,
+--   seller = Table 2 basic group; flags = the category's applicable flags.
+CREATE FUNCTION @extschema@._acc_public_fields(part text, flags text[]) RETURNS text[]
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(pg_catalog.array_agg(f.field ORDER BY f.ordinal), '{}')
+    FROM @extschema@.field_catalog f
+    WHERE (f.table_name, f.field_group) = (CASE part WHEN 'seller' THEN 'seller' ELSE 'producer' END,
+                                           CASE part WHEN 'product' THEN 'product' ELSE 'basic' END)
+      AND (f.public = 'c' OR (f.public = 'd' AND f.category_flag = ANY (flags)))
+$$;
+
+-- A document as disclosed: its current version's digest, type, name and URI.
+-- NULL when the document was withdrawn.
+CREATE FUNCTION @extschema@._acc_doc(document_id bigint) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE chain AS (
+        SELECT d.* FROM @extschema@.document_record d WHERE d.id = document_id
+        UNION ALL
+        SELECT n.* FROM @extschema@.document_record n JOIN chain ON n.supersedes = chain.id
+    )
+    SELECT CASE WHEN NOT c.voided THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+               'sha256', pg_catalog.encode(c.sha256, 'hex'), 'media_type', c.media_type,
+               'file_name', c.file_name, 'uri', c.uri)) END
+    FROM chain c ORDER BY c.id DESC LIMIT 1
+$$;
+
+-- Pick the public fields of `part` out of a record: the key set is exactly
+-- the catalogue's public fields; documents are disclosed by _acc_doc.
+CREATE FUNCTION @extschema@._acc_pick(src jsonb, part text, flags text[]) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT pg_catalog.jsonb_object_agg(f.field,
+               CASE WHEN f.value_kind = 'document' AND pg_catalog.jsonb_typeof(src -> f.field) = 'number'
+                    THEN @extschema@._acc_doc((src ->> f.field)::bigint)
+                    ELSE coalesce(src -> f.field, 'null') END)
+    FROM @extschema@.field_catalog f
+    WHERE (f.table_name, f.field_group) = (CASE part WHEN 'seller' THEN 'seller' ELSE 'producer' END,
+                                           CASE part WHEN 'product' THEN 'product' ELSE 'basic' END)
+      AND (f.public = 'c' OR (f.public = 'd' AND f.category_flag = ANY (flags)))
+$$;
+
+-- The current record of a unit (NULL when unknown or withdrawn).
+CREATE FUNCTION @extschema@._acc_unit(u @extschema@.uscc) RETURNS jsonb
+    LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN NOT x.voided THEN pg_catalog.jsonb_build_object(
+               'unit_name', x.unit_name, 'uscc', x.uscc::text, 'address', x.address, 'contact', x.contact,
+               'business_license', x.business_license, 'roles', x.roles) END
+    FROM @extschema@.unit_record x
+    WHERE x.uscc OPERATOR(@extschema@.=) u
+    ORDER BY x.id DESC LIMIT 1
+$$;
+
+-- The seller that sold the unit `c` to its end customer: the latest current
+-- seller_sale of the unit or of a package holding it at the time of the sale,
+-- whose buyer is not itself a registered seller. NULL when not sold yet.
+CREATE FUNCTION @extschema@._acc_end_seller(c @extschema@.code) RETURNS @extschema@.uscc
+    LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE up(code, depth) AS (
+        SELECT c, 0
+        UNION
+        SELECT e.package_code, up.depth + 1
+        FROM up JOIN @extschema@.package_event e
+          ON e.content_code OPERATOR(@extschema@.=) up.code AND e.action = 'pack' AND NOT e.voided
+        WHERE up.depth < 16
+    )
+    SELECT f.uscc
+    FROM @extschema@.flow_record f
+    WHERE f.trace_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT up.code FROM up))
+      AND f.kind = 'seller_sale' AND NOT f.voided
+      AND NOT EXISTS (SELECT 1 FROM @extschema@.flow_record n WHERE n.supersedes = f.id)
+      AND (f.buyer_uscc IS NULL
+           OR NOT EXISTS (SELECT 1 FROM @extschema@.units s
+                          WHERE s.uscc OPERATOR(@extschema@.=) f.buyer_uscc AND 'seller' = ANY (s.roles)))
+      AND (f.trace_code OPERATOR(@extschema@.=) c
+           OR c OPERATOR(@extschema@.=) ANY (ARRAY(SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w)))
+    ORDER BY f.event_time DESC, f.id DESC
+    LIMIT 1
+$$;
+
+-- The Table 3 record of one trace code, without logging (see trace.lookup).
+CREATE FUNCTION @extschema@._acc_lookup(c @extschema@.code) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    it @extschema@.item_record;
+    prod @extschema@.product_record;
+    cat @extschema@.categories;
+    flags text[];
+    seller @extschema@.uscc;
+    seller_rec jsonb;
+BEGIN
+    -- the original row (unique while supersedes IS NULL) and its corrections
+    SELECT x.* INTO it FROM (
+        SELECT i.* FROM @extschema@.item_record i
+         WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NULL
+        UNION ALL
+        SELECT i.* FROM @extschema@.item_record i
+         WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NOT NULL) x
+    ORDER BY x.id DESC LIMIT 1;
+    IF NOT FOUND OR it.voided
+       OR EXISTS (SELECT 1 FROM @extschema@.item_record n WHERE n.supersedes = it.id) THEN
+        RETURN NULL;
+    END IF;
+    SELECT p.* INTO prod FROM @extschema@.product_record p
+     WHERE p.id = it.product_id OR p.root = it.product_id
+     ORDER BY p.id DESC LIMIT 1;
+    SELECT k.* INTO cat FROM @extschema@.categories k WHERE k.code = prod.category;
+    flags := @extschema@._reg_flags(cat);
+    seller := @extschema@._acc_end_seller(c);
+    seller_rec := CASE WHEN seller IS NOT NULL THEN @extschema@._acc_unit(seller) END;
+    RETURN pg_catalog.jsonb_build_object(
+        'producer', @extschema@._acc_pick(@extschema@._acc_unit(it.uscc), 'producer', flags),
+        'product', @extschema@._acc_pick(pg_catalog.jsonb_build_object(
+            'trace_code', c::text,
+            'product_name', prod.product_name,
+            'product_type', prod.product_type,
+            'spec_model', prod.spec_model,
+            'production_date', it.production_date,
+            'warranty_period', @extschema@._acc_iso_period(coalesce(it.warranty_period, prod.warranty_period)),
+            'serial_or_batch', it.serial_or_batch,
+            'mandatory_standards', coalesce(it.mandatory_standards, prod.mandatory_standards),
+            'production_licence_no', coalesce(it.production_licence_no, prod.production_licence_no),
+            'ccc_certificate_no', coalesce(it.ccc_certificate_no, prod.ccc_certificate_no),
+            'inspection_report', it.inspection_report,
+            'manual_or_warning', coalesce(it.manual_or_warning, prod.manual_or_warning),
+            'materials_components', coalesce(it.materials_components, prod.materials_components),
+            'functions', coalesce(it.functions, prod.functions),
+            'performance', coalesce(it.performance, prod.performance)), 'product', flags),
+        'seller', CASE WHEN seller_rec IS NOT NULL THEN @extschema@._acc_pick(seller_rec, 'seller', flags) END);
+END
+$$;
+
+-- trace.lookup(code text) → jsonb (contract): exactly the Table 3 fields of
+-- the product with this trace code (any form trace.code accepts, raw scans
+-- included), of its producer and of the seller that sold it to its end
+-- customer. NULL when no current item has this code. Every call is recorded
+-- in the access log.
+CREATE FUNCTION @extschema@.lookup(code text) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c @extschema@.code := @extschema@._reg_to_code(code);
+    result jsonb := @extschema@._acc_lookup(c);
+BEGIN
+    PERFORM @extschema@._acc_log('lookup', c::text, pg_catalog.jsonb_build_object('found', result IS NOT NULL));
+    RETURN result;
+END
+$$;
+
+-- --------------------------------------------------------------------------
+-- Public views for trace_public. Each reads with the caller's rights
+-- (security_invoker): trace_public holds SELECT only on the public columns
+-- (and the keys that join them) of the registry tables, and its row policies
+-- pass only current, public rows. So nothing the views hide can be read
+-- around them, and they hide nothing the policies and grants would show.
+-- --------------------------------------------------------------------------
+
+-- Row tests of the trace_public policies (definer rights: they see the
+-- records they judge, not the caller's view of them).
+CREATE FUNCTION @extschema@._acc_current(tbl text, record_id bigint) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN CASE tbl
+        WHEN 'unit_record' THEN NOT EXISTS (SELECT 1 FROM @extschema@.unit_record n WHERE n.supersedes = record_id)
+        WHEN 'product_record' THEN NOT EXISTS (SELECT 1 FROM @extschema@.product_record n WHERE n.supersedes = record_id)
+        WHEN 'item_record' THEN NOT EXISTS (SELECT 1 FROM @extschema@.item_record n WHERE n.supersedes = record_id)
+        WHEN 'document_record' THEN NOT EXISTS (SELECT 1 FROM @extschema@.document_record n WHERE n.supersedes = record_id)
+        ELSE false END;
+END
+$$;
+
+-- A document is public when it is the business licence of a current unit or
+-- the instructions/warnings of a current product or item.
+CREATE FUNCTION @extschema@._acc_public_document(sha bytea) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM @extschema@.document_record d
+        WHERE d.sha256 = sha AND NOT d.voided
+          AND (coalesce(d.root, d.id) IN (SELECT u.business_license FROM @extschema@.units u)
+               OR coalesce(d.root, d.id) IN (SELECT p.manual_or_warning FROM @extschema@.products p
+                                             JOIN @extschema@.categories c ON c.code = p.category
+                                             WHERE c.needs_manual)
+               OR coalesce(d.root, d.id) IN (SELECT i.manual_or_warning FROM @extschema@.item_record i
+                                             WHERE i.manual_or_warning IS NOT NULL)))
+$$;
+
+-- A flow row is public when it is the current sale of a seller to an end
+-- customer: only which seller sold which code is disclosed.
+CREATE FUNCTION @extschema@._acc_public_sale(record_id bigint) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM @extschema@.flow_record f
+        WHERE f.id = record_id AND f.kind = 'seller_sale' AND NOT f.voided
+          AND NOT EXISTS (SELECT 1 FROM @extschema@.flow_record n WHERE n.supersedes = f.id)
+          AND (f.buyer_uscc IS NULL
+               OR NOT EXISTS (SELECT 1 FROM @extschema@.units s
+                              WHERE s.uscc OPERATOR(@extschema@.=) f.buyer_uscc AND 'seller' = ANY (s.roles))))
+$$;
+
+CREATE POLICY public_current ON @extschema@.unit_record FOR SELECT TO trace_public
+    USING (NOT voided AND @extschema@._acc_current('unit_record', id));
+CREATE POLICY public_current ON @extschema@.product_record FOR SELECT TO trace_public
+    USING (NOT voided AND @extschema@._acc_current('product_record', id));
+CREATE POLICY public_current ON @extschema@.item_record FOR SELECT TO trace_public
+    USING (NOT voided AND @extschema@._acc_current('item_record', id));
+CREATE POLICY public_document ON @extschema@.document_record FOR SELECT TO trace_public
+    USING (NOT voided AND @extschema@._acc_current('document_record', id) AND @extschema@._acc_public_document(sha256));
+CREATE POLICY public_document ON @extschema@.document_content FOR SELECT TO trace_public
+    USING (@extschema@._acc_public_document(sha256));
+CREATE POLICY public_sale ON @extschema@.flow_record FOR SELECT TO trace_public
+    USING (@extschema@._acc_public_sale(id));
+
+-- The columns trace_public may read: Table 3 public fields and join keys.
+GRANT SELECT (uscc, unit_name, address, contact, business_license) ON @extschema@.unit_record TO trace_public;
+GRANT SELECT (id, root, uscc, category, gtin, product_name, product_type, spec_model, mandatory_standards,
+              production_licence_no, ccc_certificate_no, manual_or_warning, warranty_period)
+    ON @extschema@.product_record TO trace_public;
+GRANT SELECT (trace_code, product_id, uscc, production_date, serial_or_batch, warranty_period, mandatory_standards,
+              production_licence_no, ccc_certificate_no, manual_or_warning)
+    ON @extschema@.item_record TO trace_public;
+GRANT SELECT (id, root, sha256, media_type, file_name, uri, size) ON @extschema@.document_record TO trace_public;
+GRANT SELECT (sha256, content) ON @extschema@.document_content TO trace_public;
+GRANT SELECT (trace_code, uscc) ON @extschema@.flow_record TO trace_public;
+
+-- Producers and sellers: Table 3 basic fields (business_license = SHA-256 of
+-- the licence document, fetched from trace.public_documents).
+CREATE VIEW @extschema@.public_units WITH (security_invoker = true) AS
+    SELECT u.uscc, u.unit_name, u.address, u.contact,
+           (SELECT pg_catalog.encode(d.sha256, 'hex') FROM @extschema@.document_record d
+             WHERE d.id = u.business_license OR d.root = u.business_license
+             ORDER BY d.id DESC LIMIT 1) AS business_license
+    FROM @extschema@.unit_record u;
+
+-- Products (model level): Table 3 product fields that hold for every unit of
+-- the model; d fields only where the category makes them apply.
+CREATE VIEW @extschema@.public_products WITH (security_invoker = true) AS
+    SELECT p.uscc, p.gtin, p.product_name, p.product_type, p.spec_model, p.mandatory_standards,
+           CASE WHEN c.licence_managed THEN p.production_licence_no END AS production_licence_no,
+           CASE WHEN c.ccc_managed THEN p.ccc_certificate_no END AS ccc_certificate_no,
+           CASE WHEN c.needs_manual THEN
+               (SELECT pg_catalog.encode(d.sha256, 'hex') FROM @extschema@.document_record d
+                 WHERE d.id = p.manual_or_warning OR d.root = p.manual_or_warning
+                 ORDER BY d.id DESC LIMIT 1) END AS manual_or_warning,
+           CASE WHEN c.has_warranty THEN @extschema@._acc_iso_period(p.warranty_period) END AS warranty_period
+    FROM @extschema@.product_record p
+    JOIN @extschema@.categories c ON c.code = p.category;
+
+-- Items: the Table 3 product record of each trace code (uscc = producer).
+CREATE VIEW @extschema@.public_items WITH (security_invoker = true) AS
+    SELECT i.trace_code, i.uscc, p.product_name, p.product_type, p.spec_model, i.production_date,
+           CASE WHEN c.has_warranty THEN @extschema@._acc_iso_period(coalesce(i.warranty_period, p.warranty_period)) END
+               AS warranty_period,
+           i.serial_or_batch,
+           coalesce(i.mandatory_standards, p.mandatory_standards) AS mandatory_standards,
+           CASE WHEN c.licence_managed THEN coalesce(i.production_licence_no, p.production_licence_no) END
+               AS production_licence_no,
+           CASE WHEN c.ccc_managed THEN coalesce(i.ccc_certificate_no, p.ccc_certificate_no) END AS ccc_certificate_no,
+           CASE WHEN c.needs_manual THEN
+               (SELECT pg_catalog.encode(d.sha256, 'hex') FROM @extschema@.document_record d
+                 WHERE d.id = coalesce(i.manual_or_warning, p.manual_or_warning)
+                    OR d.root = coalesce(i.manual_or_warning, p.manual_or_warning)
+                 ORDER BY d.id DESC LIMIT 1) END AS manual_or_warning
+    FROM @extschema@.item_record i
+    JOIN @extschema@.product_record p ON p.id = i.product_id OR p.root = i.product_id
+    JOIN @extschema@.categories c ON c.code = p.category;
+
+-- Public documents (business licences, instructions and warnings).
+CREATE VIEW @extschema@.public_documents WITH (security_invoker = true) AS
+    SELECT pg_catalog.encode(d.sha256, 'hex') AS sha256, d.media_type, d.file_name, d.uri, d.size,
+           (SELECT x.content FROM @extschema@.document_content x WHERE x.sha256 = d.sha256) AS content
+    FROM @extschema@.document_record d;
+
+-- Sales to end customers: which seller sold which trace code (a unit or a
+-- package); nothing else of the flow.
+CREATE VIEW @extschema@.public_sales WITH (security_invoker = true) AS
+    SELECT f.trace_code, f.uscc AS seller_uscc
+    FROM @extschema@.flow_record f;
+
+-- --------------------------------------------------------------------------
+-- Privileges and status
+-- --------------------------------------------------------------------------
+REVOKE ALL ON @extschema@.public_units, @extschema@.public_products, @extschema@.public_items,
+    @extschema@.public_documents, @extschema@.public_sales FROM PUBLIC;
+GRANT SELECT ON @extschema@.public_units, @extschema@.public_products, @extschema@.public_items,
+    @extschema@.public_documents, @extschema@.public_sales
+    TO trace_public, trace_admin, trace_regulator, trace_operator;
+
+REVOKE ALL ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_public_fields(text, text[]),
+    @extschema@._acc_doc(bigint), @extschema@._acc_pick(jsonb, text, text[]), @extschema@._acc_unit(@extschema@.uscc),
+    @extschema@._acc_end_seller(@extschema@.code), @extschema@._acc_lookup(@extschema@.code),
+    @extschema@.lookup(text), @extschema@._acc_current(text, bigint), @extschema@._acc_public_document(bytea),
+    @extschema@._acc_public_sale(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.lookup(text) TO trace_public, trace_admin, trace_operator, trace_regulator;
+-- evaluated with the caller's rights inside the views and policies
+GRANT EXECUTE ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_current(text, bigint),
+    @extschema@._acc_public_document(bytea), @extschema@._acc_public_sale(bigint)
+    TO trace_public, trace_admin, trace_operator, trace_regulator;
+
+-- trace.status() report of access control.
+CREATE FUNCTION @extschema@._status_access() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    missing jsonb := '[]';
+    log_on boolean := @extschema@._acc_log_enabled();
+    tls text := pg_catalog.current_setting('pgtrace.tls_writers', true);
+BEGIN
+    IF NOT log_on THEN
+        missing := missing || pg_catalog.to_jsonb('access: pgtrace.access_log is off, so lookups, regulator reads '
+            'and exports are not recorded'::text);
+    END IF;
+    IF NOT @extschema@._preloaded() THEN
+        missing := missing || pg_catalog.to_jsonb('access: without shared_preload_libraries a regulator''s reads are '
+            'recorded only once the session has loaded pgtrace'::text);
+    END IF;
+    IF coalesce(tls, '') <> '' AND pg_catalog.current_setting('ssl') <> 'on' THEN
+        missing := missing || pg_catalog.to_jsonb(pg_catalog.format('access: pgtrace.tls_writers lists %s but ssl is off, '
+            'so those roles cannot write at all', tls));
+    END IF;
+    RETURN pg_catalog.jsonb_build_object(
+        'access_log', log_on,
+        'access_log_rows', (SELECT pg_catalog.count(*) FROM @extschema@.access_log_record),
+        'tls_writers', coalesce(tls, ''),
+        'ssl', pg_catalog.current_setting('ssl') = 'on',
+        'operator_bindings', (SELECT pg_catalog.count(*) FROM @extschema@.operator_bindings),
+        'row_security_tables', (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class r
+                                WHERE r.relnamespace = '@extschema@'::regnamespace AND r.relrowsecurity),
+        'missing_guarantees', missing);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@._status_access() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._status_access() TO trace_admin, trace_operator, trace_regulator;
