@@ -225,18 +225,19 @@ CREATE FUNCTION @extschema@.unbind_operator(operator_role regrole, uscc text) RE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     rname name := pg_catalog.pg_get_userbyid(operator_role::oid);
-    problem text := @extschema@.validate('uscc', uscc);
+    problem text := @extschema@.validate('uscc', unbind_operator.uscc);
 BEGIN
     IF problem IS NOT NULL THEN
         RAISE EXCEPTION 'trace.unbind_operator: uscc: %', problem USING ERRCODE = '22P02';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM @extschema@.operator_bindings b
-                   WHERE b.role_name = rname AND b.uscc OPERATOR(@extschema@.=) uscc::@extschema@.uscc) THEN
-        RAISE EXCEPTION 'trace.unbind_operator: role "%" is not bound to unit %', rname, uscc USING ERRCODE = '42704';
+                   WHERE b.role_name = rname AND b.uscc OPERATOR(@extschema@.=) unbind_operator.uscc::@extschema@.uscc) THEN
+        RAISE EXCEPTION 'trace.unbind_operator: role "%" is not bound to unit %', rname, unbind_operator.uscc
+            USING ERRCODE = '42704';
     END IF;
     INSERT INTO @extschema@.operator_binding (role_name, uscc, bound, recorded_at, recorded_by)
-    VALUES (rname, uscc::@extschema@.uscc, false, @extschema@._reg_now(), SESSION_USER);
-    RETURN pg_catalog.jsonb_build_object('role', rname, 'uscc', uscc, 'bound', false);
+    VALUES (rname, unbind_operator.uscc::@extschema@.uscc, false, @extschema@._reg_now(), SESSION_USER);
+    RETURN pg_catalog.jsonb_build_object('role', rname, 'uscc', unbind_operator.uscc, 'bound', false);
 END
 $$;
 
