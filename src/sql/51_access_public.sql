@@ -15,137 +15,180 @@ CREATE FUNCTION @extschema@._acc_iso_period(i interval) RETURNS text
                  pg_catalog.date_part('day', i)::int AS d) p
 $$;
 
--- The public fields of one part of Table 3, from the catalogue:
---   producer = Table 1 basic group, product = Table 1 product group,
---   seller = Table 2 basic group; flags = the category's applicable flags.
-CREATE FUNCTION @extschema@._acc_public_fields(part text, flags text[]) RETURNS text[]
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(pg_catalog.array_agg(f.field ORDER BY f.ordinal), '{}')
-    FROM @extschema@.field_catalog f
-    WHERE (f.table_name, f.field_group) = (CASE part WHEN 'seller' THEN 'seller' ELSE 'producer' END,
-                                           CASE part WHEN 'product' THEN 'product' ELSE 'basic' END)
-      AND (f.public = 'c' OR (f.public = 'd' AND f.category_flag = ANY (flags)))
-$$;
-
 -- A document as disclosed: its current version's digest, type, name and URI.
 -- NULL when the document was withdrawn.
 CREATE FUNCTION @extschema@._acc_doc(document_id bigint) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
-    WITH RECURSIVE chain AS (
-        SELECT d.* FROM @extschema@.document_record d WHERE d.id = document_id
-        UNION ALL
-        SELECT n.* FROM @extschema@.document_record n JOIN chain ON n.supersedes = chain.id
-    )
-    SELECT CASE WHEN NOT c.voided THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-               'sha256', pg_catalog.encode(c.sha256, 'hex'), 'media_type', c.media_type,
-               'file_name', c.file_name, 'uri', c.uri)) END
-    FROM chain c ORDER BY c.id DESC LIMIT 1
-$$;
-
--- Pick the public fields of `part` out of a record: the key set is exactly
--- the catalogue's public fields; documents are disclosed by _acc_doc.
-CREATE FUNCTION @extschema@._acc_pick(src jsonb, part text, flags text[]) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
-    SELECT pg_catalog.jsonb_object_agg(f.field,
-               CASE WHEN f.value_kind = 'document' AND pg_catalog.jsonb_typeof(src -> f.field) = 'number'
-                    THEN @extschema@._acc_doc((src ->> f.field)::bigint)
-                    ELSE coalesce(src -> f.field, 'null') END)
-    FROM @extschema@.field_catalog f
-    WHERE (f.table_name, f.field_group) = (CASE part WHEN 'seller' THEN 'seller' ELSE 'producer' END,
-                                           CASE part WHEN 'product' THEN 'product' ELSE 'basic' END)
-      AND (f.public = 'c' OR (f.public = 'd' AND f.category_flag = ANY (flags)))
-$$;
-
--- The current record of a unit (NULL when unknown or withdrawn).
-CREATE FUNCTION @extschema@._acc_unit(u @extschema@.uscc) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN NOT x.voided THEN pg_catalog.jsonb_build_object(
-               'unit_name', x.unit_name, 'uscc', x.uscc::text, 'address', x.address, 'contact', x.contact,
-               'business_license', x.business_license, 'roles', x.roles) END
-    FROM @extschema@.unit_record x
-    WHERE x.uscc OPERATOR(@extschema@.=) u
-    ORDER BY x.id DESC LIMIT 1
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (WITH RECURSIVE chain AS (
+                SELECT d.* FROM @extschema@.document_record d WHERE d.id = document_id
+                UNION ALL
+                SELECT n.* FROM @extschema@.document_record n JOIN chain ON n.supersedes = chain.id
+            )
+            SELECT CASE WHEN NOT c.voided THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                       'sha256', pg_catalog.encode(c.sha256, 'hex'), 'media_type', c.media_type,
+                       'file_name', c.file_name, 'uri', c.uri)) END
+            FROM chain c ORDER BY c.id DESC LIMIT 1);
+END
 $$;
 
 -- The seller that sold the unit `c` to its end customer: the latest current
 -- seller_sale of the unit or of a package holding it at the time of the sale,
 -- whose buyer is not itself a registered seller. NULL when not sold yet.
 CREATE FUNCTION @extschema@._acc_end_seller(c @extschema@.code) RETURNS @extschema@.uscc
-    LANGUAGE sql STABLE AS $$
-    WITH RECURSIVE up(code, depth) AS (
-        SELECT c, 0
-        UNION
-        SELECT e.package_code, up.depth + 1
-        FROM up JOIN @extschema@.package_event e
-          ON e.content_code OPERATOR(@extschema@.=) up.code AND e.action = 'pack' AND NOT e.voided
-        WHERE up.depth < 16
-    )
-    SELECT f.uscc
-    FROM @extschema@.flow_record f
-    WHERE f.trace_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT up.code FROM up))
-      AND f.kind = 'seller_sale' AND NOT f.voided
-      AND NOT EXISTS (SELECT 1 FROM @extschema@.flow_record n WHERE n.supersedes = f.id)
-      AND (f.buyer_uscc IS NULL
-           OR NOT EXISTS (SELECT 1 FROM @extschema@.units s
-                          WHERE s.uscc OPERATOR(@extschema@.=) f.buyer_uscc AND 'seller' = ANY (s.roles)))
-      AND (f.trace_code OPERATOR(@extschema@.=) c
-           OR c OPERATOR(@extschema@.=) ANY (ARRAY(SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w)))
-    ORDER BY f.event_time DESC, f.id DESC
-    LIMIT 1
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- a unit never packed: its own sales only (the usual case, two index probes)
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.package_event e WHERE e.content_code OPERATOR(@extschema@.=) c) THEN
+        RETURN (SELECT f.uscc
+                FROM @extschema@.flow_record f
+                WHERE f.trace_code OPERATOR(@extschema@.=) c AND f.kind = 'seller_sale' AND NOT f.voided
+                  AND NOT EXISTS (SELECT 1 FROM @extschema@.flow_record n WHERE n.supersedes = f.id)
+                  AND (f.buyer_uscc IS NULL
+                       OR NOT EXISTS (SELECT 1 FROM @extschema@.units s
+                                      WHERE s.uscc OPERATOR(@extschema@.=) f.buyer_uscc AND 'seller' = ANY (s.roles)))
+                ORDER BY f.event_time DESC, f.id DESC
+                LIMIT 1);
+    END IF;
+    RETURN (
+        WITH RECURSIVE up(code, depth) AS (
+            SELECT c, 0
+            UNION
+            SELECT e.package_code, up.depth + 1
+            FROM up JOIN @extschema@.package_event e
+              ON e.content_code OPERATOR(@extschema@.=) up.code AND e.action = 'pack' AND NOT e.voided
+            WHERE up.depth < 16
+        )
+        SELECT f.uscc
+        FROM @extschema@.flow_record f
+        WHERE f.trace_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT up.code FROM up))
+          AND f.kind = 'seller_sale' AND NOT f.voided
+          AND NOT EXISTS (SELECT 1 FROM @extschema@.flow_record n WHERE n.supersedes = f.id)
+          AND (f.buyer_uscc IS NULL
+               OR NOT EXISTS (SELECT 1 FROM @extschema@.units s
+                              WHERE s.uscc OPERATOR(@extschema@.=) f.buyer_uscc AND 'seller' = ANY (s.roles)))
+          AND (f.trace_code OPERATOR(@extschema@.=) c
+               OR c OPERATOR(@extschema@.=) ANY (ARRAY(SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w)))
+        ORDER BY f.event_time DESC, f.id DESC
+        LIMIT 1);
+END
 $$;
 
 -- The Table 3 record of one trace code, without logging (see trace.lookup).
-CREATE FUNCTION @extschema@._acc_lookup(c @extschema@.code) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp AS $$
+-- The function is generated here from the field catalogue: for each part
+-- (producer = Table 1 basic group, product = Table 1 product group, seller =
+-- Table 2 basic group) it emits exactly the catalogue's public fields, the
+-- `c` fields always and each `d` field under its category flag. `sources`
+-- says where each field's value is read; a public field without a source
+-- stops the installation, and a private field is never emitted whatever the
+-- sources hold. One statement, so its plan is cached per session.
+DO $gen$
 DECLARE
-    it @extschema@.item_record;
-    prod @extschema@.product_record;
-    cat @extschema@.categories;
-    flags text[];
-    seller @extschema@.uscc;
-    seller_rec jsonb;
+    sources constant jsonb := $src${
+      "producer": {"unit_name": "pu.unit_name", "uscc": "pu.uscc::text", "address": "pu.address",
+                   "contact": "pu.contact", "business_license": "DOC(pu.business_license)"},
+      "seller":   {"unit_name": "su.unit_name", "uscc": "su.uscc::text", "address": "su.address",
+                   "contact": "su.contact", "business_license": "DOC(su.business_license)"},
+      "product":  {"trace_code": "c::text", "product_name": "prod.product_name", "product_type": "prod.product_type",
+                   "spec_model": "prod.spec_model", "production_date": "pg_catalog.to_char(it.production_date, 'YYYY-MM-DD')",
+                   "warranty_period": "@extschema@._acc_iso_period(coalesce(it.warranty_period, prod.warranty_period))",
+                   "serial_or_batch": "it.serial_or_batch",
+                   "mandatory_standards": "coalesce(it.mandatory_standards, prod.mandatory_standards)",
+                   "production_licence_no": "coalesce(it.production_licence_no, prod.production_licence_no)",
+                   "ccc_certificate_no": "coalesce(it.ccc_certificate_no, prod.ccc_certificate_no)",
+                   "manual_or_warning": "DOC(coalesce(it.manual_or_warning, prod.manual_or_warning))"}
+    }$src$;
+    -- a document in one probe when it was never corrected (the usual case)
+    doc_expr constant text := $d$(CASE WHEN %1$s IS NULL THEN NULL
+        WHEN NOT EXISTS (SELECT 1 FROM @extschema@.document_record n WHERE n.supersedes = %1$s)
+        THEN (SELECT CASE WHEN NOT d.voided THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                  'sha256', pg_catalog.encode(d.sha256, 'hex'), 'media_type', d.media_type,
+                  'file_name', d.file_name, 'uri', d.uri)) END
+              FROM @extschema@.document_record d WHERE d.id = %1$s)
+        ELSE @extschema@._acc_doc(%1$s) END)$d$;
+    part text;
+    f record;
+    c_args text;
+    d_parts text;
+    e text;
+    obj jsonb := '{}';
 BEGIN
-    -- the original row (unique while supersedes IS NULL) and its corrections
-    SELECT x.* INTO it FROM (
-        SELECT i.* FROM @extschema@.item_record i
-         WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NULL
-        UNION ALL
-        SELECT i.* FROM @extschema@.item_record i
-         WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NOT NULL) x
-    ORDER BY x.id DESC LIMIT 1;
-    IF NOT FOUND OR it.voided
-       OR EXISTS (SELECT 1 FROM @extschema@.item_record n WHERE n.supersedes = it.id) THEN
-        RETURN NULL;
-    END IF;
-    SELECT p.* INTO prod FROM @extschema@.product_record p
-     WHERE p.id = it.product_id OR p.root = it.product_id
-     ORDER BY p.id DESC LIMIT 1;
-    SELECT k.* INTO cat FROM @extschema@.categories k WHERE k.code = prod.category;
-    flags := @extschema@._reg_flags(cat);
-    seller := @extschema@._acc_end_seller(c);
-    seller_rec := CASE WHEN seller IS NOT NULL THEN @extschema@._acc_unit(seller) END;
-    RETURN pg_catalog.jsonb_build_object(
-        'producer', @extschema@._acc_pick(@extschema@._acc_unit(it.uscc), 'producer', flags),
-        'product', @extschema@._acc_pick(pg_catalog.jsonb_build_object(
-            'trace_code', c::text,
-            'product_name', prod.product_name,
-            'product_type', prod.product_type,
-            'spec_model', prod.spec_model,
-            'production_date', it.production_date,
-            'warranty_period', @extschema@._acc_iso_period(coalesce(it.warranty_period, prod.warranty_period)),
-            'serial_or_batch', it.serial_or_batch,
-            'mandatory_standards', coalesce(it.mandatory_standards, prod.mandatory_standards),
-            'production_licence_no', coalesce(it.production_licence_no, prod.production_licence_no),
-            'ccc_certificate_no', coalesce(it.ccc_certificate_no, prod.ccc_certificate_no),
-            'inspection_report', it.inspection_report,
-            'manual_or_warning', coalesce(it.manual_or_warning, prod.manual_or_warning),
-            'materials_components', coalesce(it.materials_components, prod.materials_components),
-            'functions', coalesce(it.functions, prod.functions),
-            'performance', coalesce(it.performance, prod.performance)), 'product', flags),
-        'seller', CASE WHEN seller_rec IS NOT NULL THEN @extschema@._acc_pick(seller_rec, 'seller', flags) END);
+    FOREACH part IN ARRAY ARRAY['producer', 'product', 'seller'] LOOP
+        c_args := '';
+        d_parts := '';
+        FOR f IN
+            SELECT k.field, k.public, k.category_flag FROM @extschema@.field_catalog k
+            WHERE (k.table_name, k.field_group) = (CASE part WHEN 'seller' THEN 'seller' ELSE 'producer' END,
+                                                   CASE part WHEN 'product' THEN 'product' ELSE 'basic' END)
+              AND k.public IN ('c', 'd')
+            ORDER BY k.ordinal
+        LOOP
+            e := sources -> part ->> f.field;
+            IF e IS NULL THEN
+                RAISE EXCEPTION 'trace.lookup: public field %.% of the catalogue has no source', part, f.field;
+            END IF;
+            IF e LIKE 'DOC(%)' THEN
+                e := pg_catalog.format(doc_expr, pg_catalog.substr(e, 5, pg_catalog.length(e) - 5));
+            END IF;
+            IF f.public = 'c' THEN
+                c_args := c_args || CASE WHEN c_args = '' THEN '' ELSE ', ' END || pg_catalog.format('%L, %s', f.field, e);
+            ELSE
+                d_parts := d_parts || pg_catalog.format(
+                    ' || CASE WHEN %L = ANY (cat.flags) THEN pg_catalog.jsonb_build_object(%L, %s) ELSE ''{}''::jsonb END',
+                    f.category_flag, f.field, e);
+            END IF;
+        END LOOP;
+        obj := obj || pg_catalog.jsonb_build_object(part, 'pg_catalog.jsonb_build_object(' || c_args || ')' || d_parts);
+    END LOOP;
+
+    EXECUTE pg_catalog.format($fn$
+CREATE FUNCTION @extschema@._acc_lookup(c @extschema@.code) RETURNS jsonb
+    LANGUAGE plpgsql STABLE AS $body$
+DECLARE
+    result jsonb;
+BEGIN
+    SELECT pg_catalog.jsonb_build_object(
+               'producer', CASE WHEN pu.uscc IS NOT NULL THEN %s END,
+               'product', %s,
+               'seller', CASE WHEN su.uscc IS NOT NULL THEN %s END)
+      INTO result
+      FROM (SELECT x.* FROM (
+                SELECT i.* FROM @extschema@.item_record i
+                 WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NULL
+                UNION ALL
+                SELECT i.* FROM @extschema@.item_record i
+                 WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NOT NULL) x
+            ORDER BY x.id DESC LIMIT 1) it
+      CROSS JOIN LATERAL (
+            SELECT p.* FROM @extschema@.product_record p
+             WHERE p.id = it.product_id OR p.root = it.product_id
+             ORDER BY p.id DESC LIMIT 1) prod
+      CROSS JOIN LATERAL (
+            SELECT y.flags FROM (
+                SELECT pg_catalog.array_remove(ARRAY[
+                           CASE WHEN k.licence_managed THEN 'licence' END, CASE WHEN k.ccc_managed THEN 'ccc' END,
+                           CASE WHEN k.has_warranty THEN 'warranty' END, CASE WHEN k.needs_manual THEN 'manual' END],
+                           NULL) AS flags, 1 AS o
+                  FROM @extschema@.categories k WHERE k.code = prod.category
+                UNION ALL SELECT '{}'::text[], 2) y
+            ORDER BY y.o LIMIT 1) cat
+      LEFT JOIN LATERAL (
+            SELECT u.* FROM @extschema@.unit_record u
+             WHERE u.uscc OPERATOR(@extschema@.=) it.uscc ORDER BY u.id DESC LIMIT 1) pu0 ON true
+      LEFT JOIN LATERAL (SELECT pu0.* WHERE NOT pu0.voided) pu ON true
+      LEFT JOIN LATERAL (
+            SELECT u.* FROM @extschema@.unit_record u
+             WHERE u.uscc OPERATOR(@extschema@.=) (SELECT @extschema@._acc_end_seller(c))
+             ORDER BY u.id DESC LIMIT 1) su0 ON true
+      LEFT JOIN LATERAL (SELECT su0.* WHERE NOT su0.voided) su ON true
+     WHERE NOT it.voided
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.item_record n WHERE n.supersedes = it.id);
+    RETURN result;
 END
-$$;
+$body$
+$fn$, obj ->> 'producer', obj ->> 'product', obj ->> 'seller');
+END
+$gen$;
 
 -- trace.lookup(code text) → jsonb (contract): exactly the Table 3 fields of
 -- the product with this trace code (any form trace.code accepts, raw scans
@@ -305,8 +348,7 @@ GRANT SELECT ON @extschema@.public_units, @extschema@.public_products, @extschem
     @extschema@.public_documents, @extschema@.public_sales
     TO trace_public, trace_admin, trace_regulator, trace_operator;
 
-REVOKE ALL ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_public_fields(text, text[]),
-    @extschema@._acc_doc(bigint), @extschema@._acc_pick(jsonb, text, text[]), @extschema@._acc_unit(@extschema@.uscc),
+REVOKE ALL ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_doc(bigint),
     @extschema@._acc_end_seller(@extschema@.code), @extschema@._acc_lookup(@extschema@.code),
     @extschema@.lookup(text), @extschema@._acc_current(text, bigint), @extschema@._acc_public_document(bytea),
     @extschema@._acc_public_sale(bigint) FROM PUBLIC;
