@@ -37,6 +37,7 @@ INSERT INTO rel_expect VALUES
     ('ledger_blocks',       '*', '-', '*', '-'),
     ('ledger_tables',       '*', '-', '*', '-'),
     ('ledger_tombstones',   '*', '-', '*', '-'),
+    ('ledger_events',       '*', '-', '*', '-'),
     ('public_documents',    '*', '*', '*', '*'),
     ('public_items',        '*', '*', '*', '*'),
     ('public_products',     '*', '*', '*', '*'),
@@ -82,8 +83,8 @@ SELECT is((SELECT pg_catalog.array_agg(c.relname::text ORDER BY 1) FROM pg_catal
 -- row security on every registry table
 SELECT is((SELECT pg_catalog.array_agg(c.relname::text ORDER BY 1) FROM pg_catalog.pg_class c
            WHERE c.relnamespace = 'trace'::regnamespace AND c.relkind = 'r' AND NOT c.relrowsecurity
-             AND c.relname NOT IN ('field_catalog', 'ledger_tables', 'ledger_blocks', 'ledger_tombstones')),
-    NULL, 'row-level security is enabled on every registry, binding and log table');
+             AND c.relname NOT IN ('field_catalog', 'ledger_tables', 'ledger_blocks', 'ledger_tombstones', 'ledger_events')),
+    NULL, 'row-level security is enabled on every registry, binding and log table (the ledger''s own bookkeeping tables are read by admin and regulator only)');
 
 -- functions: PUBLIC executes only the documented public functions (type
 -- support and the code functions of docs/codes.md); trigger functions cannot
@@ -132,6 +133,9 @@ INSERT INTO fn_expect VALUES
     ('trace.jws_verify(text,jsonb)', 'aorp'),
     ('trace.jws_verify_detail(text,jsonb)', 'aorp'),
     ('trace.public_jwk()', 'aorp'),
+    ('trace.jwk_thumbprint(jsonb)', 'aorp'),
+    ('trace.jws_verify_jwk(text,jsonb,jsonb)', 'aorp'),
+    ('trace.purge(date,regclass)', 'a'),
     ('trace.sign(jsonb)', 'a'),
     ('trace.sign(jsonb,boolean)', 'a'),
     ('trace.sign_json(jsonb,boolean)', 'a'),
