@@ -26,7 +26,7 @@ SQL_PARTS := $(sort $(SQL_PARTS) src/sql/41_registry_fields.sql)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg
 PG_CFLAGS  = -std=gnu99 $(EXTRA_CFLAGS)
-SHLIB_LINK = -lcrypto
+SHLIB_LINK = -lcrypto -lqrencode
 
 # pg_regress suites: every sql/*.sql except the generated install script.
 REGRESS      = $(sort $(filter-out $(EXTENSION)--%,$(notdir $(basename $(wildcard sql/*.sql)))))

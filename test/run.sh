@@ -64,7 +64,7 @@ core)
         [ -e "$t" ] || continue
         name=$(basename "$t" .c)
         if cc -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter -g -Isrc/core \
-              -o "$work/$name" "$t" src/core/*.c -lcrypto >"$work/$name.log" 2>&1; then
+              -o "$work/$name" "$t" src/core/*.c -lcrypto -lqrencode >"$work/$name.log" 2>&1; then
             "$work/$name" >"$work/$name.log" 2>&1
             st=$?
         else

@@ -24,7 +24,7 @@ for h in test/fuzz/fuzz_*.c; do
     seeds=()
     [ -d "test/fuzz/corpus/$name" ] && seeds=("test/fuzz/corpus/$name")
     if ! $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-            -Isrc/core "$h" src/core/*.c -lcrypto -o "$bin" >"$bin.build.log" 2>&1; then
+            -Isrc/core "$h" src/core/*.c -lcrypto -lqrencode -o "$bin" >"$bin.build.log" 2>&1; then
         echo "not ok $n - $name builds"
         sed 's/^/# /' "$bin.build.log" | head -20
         continue
