@@ -347,7 +347,7 @@ BEGIN
                 verification := pg_catalog.jsonb_build_object(
                     'present', true, 'valid', true, 'kid', kid,
                     'signed_at', @extschema@._lbl_iso(pg_catalog.to_timestamp((element ->> 'iat')::bigint)));
-                SELECT li.jti, li.iat INTO issued FROM @extschema@.label_issue li
+                SELECT li.jti, li.ledger_seq INTO issued FROM @extschema@.label_issue li
                  WHERE li.jti = (element ->> 'jti');
                 IF NOT FOUND THEN
                     v_flags := v_flags || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
@@ -355,7 +355,7 @@ BEGIN
                         'detail', 'the signature is valid but no label with this element was issued by this database'));
                 ELSIF EXISTS (SELECT 1 FROM @extschema@.label_issue li
                                WHERE li.code OPERATOR(@extschema@.=) c
-                                 AND li.iat > issued.iat) THEN
+                                 AND li.ledger_seq > issued.ledger_seq) THEN
                     v_flags := v_flags || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
                         'flag', 'superseded_label',
                         'detail', 'a newer label was issued for this code; this one is an old print'));
