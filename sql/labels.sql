@@ -111,7 +111,8 @@ SELECT trace.label('(01)06901234567892(21)SCAN01') ->> 'digital_link' AS dl \gse
 SELECT pg_temp.scan(:'dl', '{"time": "2026-11-26T08:00:00Z", "lat": 31.23, "lon": 121.47, "place": "Shanghai"}');
 SELECT pg_temp.scan(:'dl', '{"time": "2026-11-26T09:00:00+00:00", "lat": 31.30, "lon": 121.50}');
 SELECT pg_temp.scan(:'dl', '{"time": "2026-11-26T18:00:00+08:00", "lat": 43.83, "lon": 87.62, "place": "Urumqi"}');
-SELECT r -> 'flags' -> 0 ->> 'detail' FROM trace.verify_scan(:'dl', '{"time": "2026-11-26T10:30:00Z", "lat": 43.83, "lon": 87.62}') r;
+SELECT f ->> 'detail' FROM trace.verify_scan(:'dl', '{"time": "2026-11-26T10:30:00Z", "lat": 43.83, "lon": 87.62}') r,
+       pg_catalog.jsonb_array_elements(r -> 'flags') f WHERE f ->> 'flag' = 'far_apart';
 -- two days later, far away: outside the window
 SELECT pg_temp.scan(:'dl', '{"time": "2026-11-28T12:00:00Z", "lat": 23.13, "lon": 113.26}');
 -- the scan as recorded

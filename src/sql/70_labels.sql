@@ -375,7 +375,8 @@ BEGIN
                 'detail', 'the scan carries no verification element, so it proves nothing about the label'));
         END IF;
 
-        -- commissioning and sale, from the registry when it is installed
+        -- commissioning, and the sale to an end customer (a seller's sale
+        -- without a buyer USCC), from the registry when it is installed
         IF registry THEN
             EXECUTE 'SELECT EXISTS (SELECT 1 FROM @extschema@.items i WHERE i.trace_code OPERATOR(@extschema@.=) $1)
                          OR EXISTS (SELECT 1 FROM @extschema@.package_events e WHERE e.package_code OPERATOR(@extschema@.=) $1)'
@@ -387,6 +388,7 @@ BEGIN
             END IF;
             EXECUTE 'SELECT pg_catalog.min(COALESCE(f.sold_time, f.event_time)) FROM @extschema@.flows f
                       WHERE f.trace_code OPERATOR(@extschema@.=) $1 AND f.kind = ''seller_sale''
+                        AND f.buyer_uscc IS NULL
                         AND COALESCE(f.sold_time, f.event_time) < $2'
                INTO sold_at USING c, t;
             IF sold_at IS NOT NULL THEN
