@@ -6,7 +6,18 @@
 
 #include <string.h>
 
+/*
+ * SHA-256 goes through the low-level SHA256_* calls: re-initialising an EVP
+ * context frees and reallocates its provider state, which cost more than
+ * hashing a typical row. They are deprecated in OpenSSL 3 but present.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/evp.h>
+#include <openssl/sha.h>
+
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(((ledger_hasher *) 0)->sha),
+               "ledger_hasher.sha too small for SHA256_CTX");
+#define SHA_CTX_OF(h) ((SHA256_CTX *) (h)->sha)
 
 bool
 ledger_alg_parse(const char *name, ledger_alg *out)
@@ -61,6 +72,8 @@ ledger_hasher_init(ledger_hasher *h, ledger_alg alg)
     h->buffered = 0;
     h->tee = NULL;
     h->tee_arg = NULL;
+    if (alg == LEDGER_ALG_SHA256)
+        return SHA256_Init(SHA_CTX_OF(h)) == 1;
     if (md == NULL)
         return false;
     ctx = EVP_MD_CTX_new();
@@ -79,15 +92,26 @@ void
 ledger_hasher_reset(ledger_hasher *h)
 {
     h->buffered = 0;
-    /* NULL type: reuse the context's digest, no lookup */
-    EVP_DigestInit_ex((EVP_MD_CTX *) h->ctx, NULL, NULL);
+    if (h->alg == LEDGER_ALG_SHA256)
+        SHA256_Init(SHA_CTX_OF(h));
+    else
+        EVP_DigestInit_ex((EVP_MD_CTX *) h->ctx, NULL, NULL);   /* reuse its digest */
+}
+
+static void
+raw_update(ledger_hasher *h, const void *data, size_t len)
+{
+    if (h->alg == LEDGER_ALG_SHA256)
+        SHA256_Update(SHA_CTX_OF(h), data, len);
+    else
+        EVP_DigestUpdate((EVP_MD_CTX *) h->ctx, data, len);
 }
 
 static void
 hasher_flush(ledger_hasher *h)
 {
     if (h->buffered > 0)
-        EVP_DigestUpdate((EVP_MD_CTX *) h->ctx, h->buf, h->buffered);
+        raw_update(h, h->buf, h->buffered);
     h->buffered = 0;
 }
 
@@ -103,7 +127,7 @@ ledger_hasher_update(ledger_hasher *h, const void *data, size_t len)
         hasher_flush(h);
         if (len > LEDGER_HASHER_BUF / 2)
         {
-            EVP_DigestUpdate((EVP_MD_CTX *) h->ctx, data, len);
+            raw_update(h, data, len);
             return;
         }
     }
@@ -118,7 +142,10 @@ ledger_hasher_final(ledger_hasher *h, uint8_t out[LEDGER_HASH_LEN])
     unsigned int n = 0;
 
     hasher_flush(h);
-    EVP_DigestFinal_ex((EVP_MD_CTX *) h->ctx, out, &n);
+    if (h->alg == LEDGER_ALG_SHA256)
+        SHA256_Final(out, SHA_CTX_OF(h));
+    else
+        EVP_DigestFinal_ex((EVP_MD_CTX *) h->ctx, out, &n);
     ledger_hasher_reset(h);
 }
 

@@ -72,7 +72,8 @@ extern const char *ledger_alg_name(ledger_alg alg);
 
 typedef struct ledger_hasher
 {
-    void       *ctx;            /* EVP_MD_CTX * */
+    void       *ctx;            /* EVP_MD_CTX * (SM3) */
+    uint64_t    sha[16];        /* SHA256_CTX (SHA-256: no EVP context churn per row) */
     ledger_alg  alg;
     /* small writes are gathered here: one EVP call per row, not per field */
     size_t      buffered;
