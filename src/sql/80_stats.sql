@@ -1,0 +1,495 @@
+-- Statistics and anomalies (issue 8, clause 10.2): views for BI tools and
+-- regulators. See docs/stats.md.
+--
+-- Two kinds of view:
+--   * live views (security_invoker) straight over the registry: inspection
+--     coverage, retention. Row-level security on the registry tables applies
+--     to whoever reads them.
+--   * views over materialised aggregates (volumes, flows between units,
+--     completeness, anomalies), refreshed by trace.stats_refresh(). A
+--     materialised view cannot carry row-level security, so the materialised
+--     relations (_stats_*_mv) are readable by nobody but their owner; the
+--     trace.stats_* / trace.anomaly_* views over them show every row to
+--     trace_regulator and trace_admin, and to anybody else only the rows of
+--     the units whose registration row (trace.unit_record) that reader can
+--     see under row-level security, i.e. an operator's own unit(s).
+
+-- --------------------------------------------------------------------------
+-- Helpers
+-- --------------------------------------------------------------------------
+
+-- Does the reader see every statistic? Superusers, roles that bypass
+-- row-level security, and members of trace_regulator or trace_admin.
+CREATE FUNCTION @extschema@._stats_all() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT r.rolsuper OR r.rolbypassrls FROM pg_catalog.pg_roles r
+                     WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER), false)
+        OR pg_catalog.pg_has_role(CURRENT_USER, 'trace_regulator', 'USAGE')
+        OR pg_catalog.pg_has_role(CURRENT_USER, 'trace_admin', 'USAGE')
+$$;
+
+-- The units whose registration the reader can see. Deliberately SECURITY
+-- INVOKER: it reads trace.unit_record as the reader, so row-level security
+-- on the registry (issue 5) narrows it to an operator's own unit(s).
+CREATE FUNCTION @extschema@._stats_visible_units() RETURNS SETOF @extschema@.uscc
+    LANGUAGE sql STABLE AS $$
+    SELECT DISTINCT u.uscc FROM @extschema@.unit_record u
+$$;
+
+-- The calendar day of a time in China (UTC+8, no daylight saving), as the
+-- registry dates its events; independent of the session's TimeZone.
+CREATE FUNCTION @extschema@._stats_day(t timestamptz) RETURNS date
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT ((t AT TIME ZONE 'UTC') + interval '8 hours')::date
+$$;
+
+-- The reference day in China: the date of pgtrace.reference_time if set,
+-- else of the transaction start (as the registry's own checks use).
+CREATE FUNCTION @extschema@._stats_today() RETURNS date
+    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT @extschema@._stats_day(coalesce(
+        nullif(pg_catalog.current_setting('pgtrace.reference_time', true), '')::timestamptz, pg_catalog.now()))
+$$;
+
+-- GB/T 2260 administrative division of a unit, from positions 3-8 of its USCC.
+CREATE FUNCTION @extschema@._stats_region(u @extschema@.uscc) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT @extschema@.uscc_info(u) ->> 'region_code'
+$$;
+
+-- The province of a GB/T 2260 code: its first two digits followed by 0000.
+CREATE FUNCTION @extschema@._stats_province(region text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT pg_catalog.left(region, 2) || '0000'
+$$;
+
+-- Thresholds of the trend-change anomaly (see docs/stats.md).
+CREATE FUNCTION @extschema@._stats_trend_weeks() RETURNS int
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT 4';
+CREATE FUNCTION @extschema@._stats_trend_factor() RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT 3.0';
+CREATE FUNCTION @extschema@._stats_trend_min_baseline() RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT 10.0';
+
+-- When the materialised statistics were refreshed.
+CREATE TABLE @extschema@._stats_refresh_log (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    refreshed_at    timestamptz NOT NULL,
+    reference_date  date NOT NULL,
+    seconds         numeric NOT NULL,
+    refreshed_by    name NOT NULL
+);
+
+-- --------------------------------------------------------------------------
+-- Materialised base: every flow record expanded to the units (items) it
+-- covered at its time (a package sale covers the units inside the package).
+-- --------------------------------------------------------------------------
+CREATE MATERIALIZED VIEW @extschema@._stats_flow_units_mv AS
+    WITH f AS (
+        SELECT f.flow_id, f.kind, f.uscc, f.trace_code, f.event_time, f.buyer_uscc, f.supplier_uscc
+        FROM @extschema@.flows f),
+    covered AS (
+        SELECT f.flow_id, i.trace_code AS unit_code
+        FROM f JOIN @extschema@.item_record i
+          ON i.trace_code OPERATOR(@extschema@.=) f.trace_code AND i.supersedes IS NULL
+        UNION ALL
+        SELECT f.flow_id, w.trace_code
+        FROM f CROSS JOIN LATERAL @extschema@._reg_units_in(f.trace_code, f.event_time) w
+        WHERE NOT EXISTS (SELECT 1 FROM @extschema@.item_record i
+                          WHERE i.trace_code OPERATOR(@extschema@.=) f.trace_code AND i.supersedes IS NULL))
+    SELECT f.flow_id, f.kind, f.uscc, f.buyer_uscc, f.supplier_uscc, f.event_time,
+           @extschema@._stats_day(f.event_time) AS day,
+           (f.trace_code OPERATOR(@extschema@.<>) c.unit_code) AS via_package,
+           c.unit_code, i.product_id, i.category, i.uscc AS producer_uscc, i.production_date,
+           (i.production_date + i.warranty_period)::date AS warranty_end,
+           (i.production_date + p.service_life)::date AS life_end
+    FROM f
+    JOIN covered c ON c.flow_id = f.flow_id
+    JOIN @extschema@.items i ON i.trace_code OPERATOR(@extschema@.=) c.unit_code
+    JOIN @extschema@.products p ON p.product_id = i.product_id
+    WITH DATA;
+
+-- --------------------------------------------------------------------------
+-- Volumes: production (items commissioned, by production date) and flows
+-- (units covered, by the China day of the event), by unit, product,
+-- category, region and day.
+-- --------------------------------------------------------------------------
+CREATE MATERIALIZED VIEW @extschema@._stats_volume_mv AS
+    SELECT v.day, v.uscc, @extschema@._stats_region(v.uscc) AS region_code, v.category, v.product_id, v.kind,
+           v.records, v.quantity
+    FROM (
+        SELECT i.production_date AS day, i.uscc, i.category, i.product_id, 'production'::text AS kind,
+               pg_catalog.count(*) AS records, pg_catalog.count(*)::numeric AS quantity
+        FROM @extschema@.items i
+        GROUP BY i.production_date, i.uscc, i.category, i.product_id
+        UNION ALL
+        SELECT u.day, u.uscc, u.category, u.product_id, u.kind,
+               pg_catalog.count(DISTINCT u.flow_id), pg_catalog.count(*)::numeric
+        FROM @extschema@._stats_flow_units_mv u
+        GROUP BY u.day, u.uscc, u.category, u.product_id, u.kind) v
+    WITH DATA;
+CREATE INDEX _stats_volume_mv_day ON @extschema@._stats_volume_mv (day);
+CREATE INDEX _stats_volume_mv_uscc ON @extschema@._stats_volume_mv (uscc);
+
+-- Flows between units, per day: a sale goes from the seller (uscc) to the
+-- buyer (buyer_uscc, NULL for a buyer without a USCC such as a consumer); a
+-- purchase from the supplier (supplier_uscc) to the buyer (uscc). A sale and
+-- the matching purchase are both listed, each under its own kind.
+CREATE MATERIALIZED VIEW @extschema@._stats_flow_mv AS
+    SELECT u.day, u.kind,
+           CASE WHEN u.kind = 'seller_purchase' THEN u.supplier_uscc ELSE u.uscc END AS from_uscc,
+           CASE WHEN u.kind = 'seller_purchase' THEN u.uscc ELSE u.buyer_uscc END AS to_uscc,
+           pg_catalog.count(DISTINCT u.flow_id) AS records, pg_catalog.count(*)::numeric AS quantity
+    FROM @extschema@._stats_flow_units_mv u
+    GROUP BY 1, 2, 3, 4
+    WITH DATA;
+
+-- Completeness against Tables 1-2 (trace.completeness) of every unit, in
+-- each of its roles.
+CREATE MATERIALIZED VIEW @extschema@._stats_completeness_mv AS
+    SELECT u.uscc, r.role, (x.c -> r.part ->> 'records')::bigint AS records,
+           (x.c -> r.part ->> 'complete')::bigint AS complete,
+           (x.c -> r.part ->> 'share')::numeric AS share,
+           x.c -> r.part -> 'missing_fields' AS missing_fields
+    FROM @extschema@.units u
+    CROSS JOIN LATERAL (SELECT @extschema@.completeness(u.uscc::text) AS c) x
+    CROSS JOIN LATERAL (VALUES ('producer', 'as_producer'), ('seller', 'as_seller')) r(role, part)
+    WHERE r.role = ANY (u.roles) AND x.c -> r.part IS NOT NULL AND x.c -> r.part <> 'null'::jsonb
+    WITH DATA;
+
+-- --------------------------------------------------------------------------
+-- Anomalies, one row each: kind, the unit concerned, what (subject), when
+-- (day), category and the evidence (detail).
+-- --------------------------------------------------------------------------
+CREATE MATERIALIZED VIEW @extschema@._stats_anomaly_mv AS
+    -- quantity mismatch: a unit sold a trace unit more often than it got it
+    -- (commissioned it, or bought it, directly or inside a package)
+    WITH moves AS (
+        SELECT u.uscc, u.unit_code, u.category,
+               pg_catalog.count(*) FILTER (WHERE u.kind IN ('producer_sale', 'seller_sale')) AS sold,
+               pg_catalog.count(*) FILTER (WHERE u.kind = 'seller_purchase') AS bought,
+               pg_catalog.max(u.day) FILTER (WHERE u.kind IN ('producer_sale', 'seller_sale')) AS last_sale
+        FROM @extschema@._stats_flow_units_mv u
+        GROUP BY u.uscc, u.unit_code, u.category),
+    weekly AS (
+        SELECT 'unit'::text AS scope, v.uscc::text AS subject, v.uscc, v.kind,
+               pg_catalog.date_trunc('week', v.day)::date AS week, pg_catalog.sum(v.quantity) AS q
+        FROM @extschema@._stats_volume_mv v GROUP BY 1, 2, 3, 4, 5
+        UNION ALL
+        SELECT 'category', v.category, NULL::@extschema@.uscc, v.kind, pg_catalog.date_trunc('week', v.day)::date, pg_catalog.sum(v.quantity)
+        FROM @extschema@._stats_volume_mv v GROUP BY 1, 2, 3, 4, 5),
+    -- weeks from each series' first week up to the last week that ended
+    -- before the reference day of the refresh; weeks without volume count 0
+    series AS (
+        SELECT s.scope, s.subject, s.uscc, s.kind, g.week::date AS week
+        FROM (SELECT w.scope, w.subject, w.uscc, w.kind, pg_catalog.min(w.week) AS first_week
+              FROM weekly w GROUP BY 1, 2, 3, 4) s
+        CROSS JOIN LATERAL pg_catalog.generate_series(s.first_week::timestamp,
+            (pg_catalog.date_trunc('week', @extschema@._stats_today()::timestamp) - interval '1 week'),
+            interval '1 week') g(week)),
+    dense AS (
+        SELECT s.scope, s.subject, s.uscc, s.kind, s.week, coalesce(w.q, 0) AS q,
+               pg_catalog.avg(coalesce(w.q, 0)) OVER prior AS baseline,
+               pg_catalog.count(*) OVER prior AS prior_weeks
+        FROM series s
+        LEFT JOIN weekly w ON w.scope = s.scope AND w.subject = s.subject AND w.kind = s.kind AND w.week = s.week
+        WINDOW prior AS (PARTITION BY s.scope, s.subject, s.kind ORDER BY s.week
+                         ROWS BETWEEN 4 PRECEDING AND 1 PRECEDING))
+    SELECT 'quantity_mismatch'::text AS kind, m.uscc, m.unit_code::text AS subject, m.category, m.last_sale AS day,
+           pg_catalog.jsonb_build_object('sold', m.sold,
+               'commissioned', (SELECT pg_catalog.count(*) FROM @extschema@.item_record i
+                                WHERE i.trace_code OPERATOR(@extschema@.=) m.unit_code AND i.supersedes IS NULL
+                                  AND i.uscc OPERATOR(@extschema@.=) m.uscc),
+               'purchased', m.bought) AS detail
+    FROM moves m
+    WHERE m.sold > m.bought + (SELECT pg_catalog.count(*) FROM @extschema@.item_record i
+                               WHERE i.trace_code OPERATOR(@extschema@.=) m.unit_code AND i.supersedes IS NULL
+                                 AND i.uscc OPERATOR(@extschema@.=) m.uscc)
+    UNION ALL
+    -- a sale after the end of the unit's service life (expired) or warranty
+    SELECT 'sale_after_expiry', u.uscc, u.unit_code::text, u.category, u.day,
+           pg_catalog.jsonb_build_object('reason', CASE WHEN u.day > u.life_end THEN 'expired' ELSE 'warranty_ended' END,
+               'flow_id', u.flow_id, 'sale_kind', u.kind, 'production_date', u.production_date,
+               'warranty_end', u.warranty_end, 'life_end', u.life_end)
+    FROM @extschema@._stats_flow_units_mv u
+    WHERE u.kind IN ('producer_sale', 'seller_sale') AND (u.day > u.life_end OR u.day > u.warranty_end)
+    UNION ALL
+    -- a unit whose records lack mandatory fields of Tables 1-2 other than
+    -- the flow fields of units not sold yet (those come with the sale)
+    SELECT 'missing_fields', c.uscc, c.uscc::text, NULL::text, NULL::date,
+           pg_catalog.jsonb_build_object('role', c.role, 'records', c.records, 'complete', c.complete,
+               'share', c.share, 'missing_fields', g.gaps)
+    FROM @extschema@._stats_completeness_mv c
+    CROSS JOIN LATERAL (
+        SELECT pg_catalog.jsonb_agg(m.e ORDER BY m.o) AS gaps
+        FROM pg_catalog.jsonb_array_elements(c.missing_fields) WITH ORDINALITY m(e, o)
+        WHERE NOT EXISTS (SELECT 1 FROM @extschema@.field_catalog f
+                          WHERE f.table_name = CASE c.role WHEN 'producer' THEN 'producer' ELSE 'seller' END
+                            AND f.field_group = 'flow' AND f.field = m.e ->> 'field')) g
+    WHERE g.gaps IS NOT NULL
+    UNION ALL
+    -- a week whose volume is at least 3 times, or at most a third of, the
+    -- mean of the 4 weeks before it (when that mean is at least 10)
+    SELECT 'trend_change', d.uscc, d.subject,
+           CASE WHEN d.scope = 'category' THEN d.subject END, d.week,
+           pg_catalog.jsonb_build_object('scope', d.scope, 'volume_kind', d.kind, 'week', d.week,
+               'volume', d.q, 'baseline', pg_catalog.round(d.baseline, 2),
+               'direction', CASE WHEN d.q > d.baseline THEN 'rise' ELSE 'drop' END)
+    FROM dense d
+    WHERE d.prior_weeks = @extschema@._stats_trend_weeks()
+      AND d.baseline >= @extschema@._stats_trend_min_baseline()
+      AND (d.q >= d.baseline * @extschema@._stats_trend_factor()
+           OR d.q * @extschema@._stats_trend_factor() <= d.baseline)
+    WITH DATA;
+CREATE INDEX _stats_anomaly_mv_kind ON @extschema@._stats_anomaly_mv (kind, day);
+
+-- --------------------------------------------------------------------------
+-- The views readers use.
+-- --------------------------------------------------------------------------
+
+-- Volumes per day, unit, region, category, product and kind (production,
+-- producer_sale, seller_purchase, seller_sale). records: registry records
+-- (items, or flow records); quantity: trace units.
+CREATE VIEW @extschema@.stats_volume_daily WITH (security_barrier) AS
+    SELECT v.day, v.uscc, v.region_code, @extschema@._stats_province(v.region_code) AS province_code,
+           v.category, v.product_id, v.kind, v.records, v.quantity
+    FROM @extschema@._stats_volume_mv v
+    WHERE (SELECT @extschema@._stats_all())
+       OR v.uscc OPERATOR(@extschema@.=) ANY (ARRAY(SELECT @extschema@._stats_visible_units()));
+
+CREATE VIEW @extschema@.stats_volume_by_unit WITH (security_invoker) AS
+    SELECT v.uscc, u.unit_name, v.region_code, v.kind, pg_catalog.sum(v.records) AS records,
+           pg_catalog.sum(v.quantity) AS quantity, pg_catalog.min(v.day) AS first_day, pg_catalog.max(v.day) AS last_day
+    FROM @extschema@.stats_volume_daily v
+    LEFT JOIN @extschema@.units u ON u.uscc OPERATOR(@extschema@.=) v.uscc
+    GROUP BY v.uscc, u.unit_name, v.region_code, v.kind;
+
+CREATE VIEW @extschema@.stats_volume_by_product WITH (security_invoker) AS
+    SELECT v.product_id, v.uscc, v.category, v.kind, pg_catalog.sum(v.records) AS records,
+           pg_catalog.sum(v.quantity) AS quantity, pg_catalog.min(v.day) AS first_day, pg_catalog.max(v.day) AS last_day
+    FROM @extschema@.stats_volume_daily v
+    GROUP BY v.product_id, v.uscc, v.category, v.kind;
+
+CREATE VIEW @extschema@.stats_volume_by_category WITH (security_invoker) AS
+    SELECT v.category, c.name_zh, c.name_en, v.kind, pg_catalog.sum(v.records) AS records,
+           pg_catalog.sum(v.quantity) AS quantity, pg_catalog.count(DISTINCT v.uscc) AS units,
+           pg_catalog.min(v.day) AS first_day, pg_catalog.max(v.day) AS last_day
+    FROM @extschema@.stats_volume_daily v
+    LEFT JOIN @extschema@.categories c ON c.code = v.category
+    GROUP BY v.category, c.name_zh, c.name_en, v.kind;
+
+CREATE VIEW @extschema@.stats_volume_by_region WITH (security_invoker) AS
+    SELECT v.region_code, v.province_code, v.kind, pg_catalog.sum(v.records) AS records,
+           pg_catalog.sum(v.quantity) AS quantity, pg_catalog.count(DISTINCT v.uscc) AS units,
+           pg_catalog.min(v.day) AS first_day, pg_catalog.max(v.day) AS last_day
+    FROM @extschema@.stats_volume_daily v
+    GROUP BY v.region_code, v.province_code, v.kind;
+
+-- Flows between units per day; a reader other than a regulator or admin
+-- sees the flows in which one of its units is a party.
+CREATE VIEW @extschema@.stats_flows WITH (security_barrier) AS
+    SELECT f.day, f.kind, f.from_uscc, f.to_uscc, f.records, f.quantity
+    FROM @extschema@._stats_flow_mv f
+    WHERE (SELECT @extschema@._stats_all())
+       OR f.from_uscc OPERATOR(@extschema@.=) ANY (ARRAY(SELECT @extschema@._stats_visible_units()))
+       OR f.to_uscc OPERATOR(@extschema@.=) ANY (ARRAY(SELECT @extschema@._stats_visible_units()));
+
+-- Completeness per unit and role (producer: Table 1; seller: Table 2).
+CREATE VIEW @extschema@.stats_completeness WITH (security_barrier) AS
+    SELECT c.uscc, c.role, c.records, c.complete, c.share, c.missing_fields
+    FROM @extschema@._stats_completeness_mv c
+    WHERE (SELECT @extschema@._stats_all())
+       OR c.uscc OPERATOR(@extschema@.=) ANY (ARRAY(SELECT @extschema@._stats_visible_units()));
+
+-- Every anomaly, and one view per kind.
+CREATE VIEW @extschema@.stats_anomalies WITH (security_barrier) AS
+    SELECT a.kind, a.uscc, a.subject, a.category, a.day, a.detail
+    FROM @extschema@._stats_anomaly_mv a
+    WHERE (SELECT @extschema@._stats_all())
+       OR a.uscc OPERATOR(@extschema@.=) ANY (ARRAY(SELECT @extschema@._stats_visible_units()));
+
+CREATE VIEW @extschema@.anomaly_quantity_mismatch WITH (security_invoker) AS
+    SELECT a.uscc, a.subject::@extschema@.code AS trace_code, a.category, a.day AS last_sale_day,
+           (a.detail ->> 'sold')::bigint AS sold, (a.detail ->> 'commissioned')::bigint AS commissioned,
+           (a.detail ->> 'purchased')::bigint AS purchased
+    FROM @extschema@.stats_anomalies a WHERE a.kind = 'quantity_mismatch';
+
+CREATE VIEW @extschema@.anomaly_sale_after_expiry WITH (security_invoker) AS
+    SELECT a.uscc, a.subject::@extschema@.code AS trace_code, a.category, a.day AS sale_day,
+           a.detail ->> 'reason' AS reason, (a.detail ->> 'flow_id')::bigint AS flow_id,
+           a.detail ->> 'sale_kind' AS sale_kind, (a.detail ->> 'production_date')::date AS production_date,
+           (a.detail ->> 'warranty_end')::date AS warranty_end, (a.detail ->> 'life_end')::date AS life_end
+    FROM @extschema@.stats_anomalies a WHERE a.kind = 'sale_after_expiry';
+
+CREATE VIEW @extschema@.anomaly_missing_fields WITH (security_invoker) AS
+    SELECT a.uscc, a.detail ->> 'role' AS role, (a.detail ->> 'records')::bigint AS records,
+           (a.detail ->> 'complete')::bigint AS complete, (a.detail ->> 'share')::numeric AS share,
+           a.detail -> 'missing_fields' AS missing_fields
+    FROM @extschema@.stats_anomalies a WHERE a.kind = 'missing_fields';
+
+CREATE VIEW @extschema@.anomaly_trend_change WITH (security_invoker) AS
+    SELECT a.detail ->> 'scope' AS scope, a.subject, a.uscc, a.category, a.day AS week,
+           a.detail ->> 'volume_kind' AS volume_kind, (a.detail ->> 'volume')::numeric AS volume,
+           (a.detail ->> 'baseline')::numeric AS baseline, a.detail ->> 'direction' AS direction
+    FROM @extschema@.stats_anomalies a WHERE a.kind = 'trend_change';
+
+-- Inspection-report coverage (live): per unit, product and category, the
+-- items whose inspection report is a current document, and of those the
+-- reports stored in the database (rather than referenced by URI).
+CREATE VIEW @extschema@.stats_inspection_coverage WITH (security_invoker) AS
+    SELECT i.uscc, i.product_id, i.category, pg_catalog.count(*) AS items,
+           pg_catalog.count(d.document_id) AS items_with_report,
+           pg_catalog.count(d.document_id) FILTER (WHERE d.stored) AS items_with_stored_report,
+           pg_catalog.count(DISTINCT d.document_id) AS reports,
+           pg_catalog.round(pg_catalog.count(d.document_id)::numeric / pg_catalog.count(*), 4) AS share
+    FROM @extschema@.items i
+    LEFT JOIN @extschema@.documents d ON d.document_id = i.inspection_report
+    GROUP BY i.uscc, i.product_id, i.category;
+
+-- Retention status (live, clause 8.5): per kind of record and unit, how many
+-- records are past their retain-until date, due within 90 days, or kept
+-- longer, at the reference day (pgtrace.reference_time, else today).
+CREATE VIEW @extschema@.stats_retention WITH (security_invoker) AS
+    SELECT r.kind, r.uscc, pg_catalog.count(*) AS records,
+           pg_catalog.count(*) FILTER (WHERE r.retain_until < @extschema@._stats_today()) AS expired,
+           pg_catalog.count(*) FILTER (WHERE r.retain_until >= @extschema@._stats_today()
+                                         AND r.retain_until < @extschema@._stats_today() + 90) AS due_90_days,
+           pg_catalog.count(*) FILTER (WHERE r.retain_until >= @extschema@._stats_today() + 90) AS kept,
+           pg_catalog.min(r.retain_until) AS earliest_retain_until
+    FROM @extschema@.retention r
+    GROUP BY r.kind, r.uscc;
+
+-- Ledger health: per ledger its rows, blocks, the last sealed block, the
+-- rows not yet sealed and the seal lag (age of the oldest of them, by the
+-- clock: this is an operational view). Checkpoints are kept outside the database; the last
+-- sealed block is the newest state a checkpoint can cover.
+CREATE FUNCTION @extschema@._stats_ledger()
+    RETURNS TABLE (ledger text, table_name pg_catalog.regclass, hash_algorithm text, blocks bigint,
+                   sealed_rows numeric, last_block_no bigint, last_sealed_at timestamptz,
+                   pending_rows bigint, oldest_pending_at timestamptz, seal_lag interval)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    l record;
+    n bigint;
+    oldest timestamptz;
+BEGIN
+    FOR l IN SELECT t.relid, t.ledger_name, t.hash_algorithm, t.seal_floor FROM @extschema@.ledger_tables t
+             ORDER BY t.ledger_name LOOP
+        EXECUTE pg_catalog.format(
+            'SELECT count(*), min(x.ledger_recorded_at) FROM %s x WHERE x.ledger_seq > $1'
+            ' AND NOT (x.ledger_seq <@ COALESCE((SELECT pg_catalog.range_agg(r)'
+            ' FROM @extschema@.ledger_blocks b, pg_catalog.unnest(b.members) r'
+            ' WHERE b.ledger = $2 AND b.max_seq > $1), ''{}''::pg_catalog.int8multirange))',
+            l.relid) INTO n, oldest USING l.seal_floor, l.ledger_name;
+        ledger := l.ledger_name;
+        table_name := l.relid;
+        hash_algorithm := l.hash_algorithm;
+        SELECT pg_catalog.count(*), pg_catalog.sum(b.row_count), pg_catalog.max(b.block_no), pg_catalog.max(b.sealed_at)
+            INTO blocks, sealed_rows, last_block_no, last_sealed_at
+            FROM @extschema@.ledger_blocks b WHERE b.ledger = l.ledger_name;
+        sealed_rows := coalesce(sealed_rows, 0);
+        pending_rows := n;
+        oldest_pending_at := oldest;
+        seal_lag := CASE WHEN oldest IS NULL THEN interval '0' ELSE greatest(pg_catalog.now() - oldest, interval '0') END;
+        RETURN NEXT;
+    END LOOP;
+END
+$fn$;
+
+CREATE VIEW @extschema@.stats_ledger AS
+    SELECT l.* FROM @extschema@._stats_ledger() l;
+
+-- --------------------------------------------------------------------------
+-- Refresh
+-- --------------------------------------------------------------------------
+
+-- trace.stats_refresh() -> jsonb: recompute every materialised statistic
+-- (in dependency order) and log when. Readers of the stats views wait while
+-- it runs. The trend anomaly looks at weeks that ended before the reference
+-- day (pgtrace.reference_time, else today).
+CREATE FUNCTION @extschema@.stats_refresh() RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    started timestamptz := pg_catalog.clock_timestamp();
+    secs numeric;
+BEGIN
+    REFRESH MATERIALIZED VIEW @extschema@._stats_flow_units_mv;
+    REFRESH MATERIALIZED VIEW @extschema@._stats_volume_mv;
+    REFRESH MATERIALIZED VIEW @extschema@._stats_flow_mv;
+    REFRESH MATERIALIZED VIEW @extschema@._stats_completeness_mv;
+    REFRESH MATERIALIZED VIEW @extschema@._stats_anomaly_mv;
+    ANALYZE @extschema@._stats_volume_mv;
+    ANALYZE @extschema@._stats_anomaly_mv;
+    secs := pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() - started)::numeric, 3);
+    INSERT INTO @extschema@._stats_refresh_log (refreshed_at, reference_date, seconds, refreshed_by)
+        VALUES (started, @extschema@._stats_today(), secs, SESSION_USER);
+    RETURN pg_catalog.jsonb_build_object(
+        'refreshed_at', @extschema@._reg_iso(started),
+        'reference_date', @extschema@._stats_today(),
+        'seconds', secs,
+        'volume_rows', (SELECT pg_catalog.count(*) FROM @extschema@._stats_volume_mv),
+        'flow_rows', (SELECT pg_catalog.count(*) FROM @extschema@._stats_flow_mv),
+        'completeness_rows', (SELECT pg_catalog.count(*) FROM @extschema@._stats_completeness_mv),
+        'anomalies', (SELECT pg_catalog.count(*) FROM @extschema@._stats_anomaly_mv));
+END
+$fn$;
+
+-- The last refresh, for trace.status() and the report.
+CREATE VIEW @extschema@.stats_refreshed AS
+    SELECT l.refreshed_at, l.reference_date, l.seconds, l.refreshed_by
+    FROM @extschema@._stats_refresh_log l
+    ORDER BY l.id DESC LIMIT 1;
+
+CREATE FUNCTION @extschema@._status_stats() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT pg_catalog.jsonb_build_object(
+        'last_refresh', (SELECT @extschema@._reg_iso(r.refreshed_at) FROM @extschema@.stats_refreshed r),
+        'refresh_seconds', (SELECT r.seconds FROM @extschema@.stats_refreshed r),
+        'reference_date', (SELECT r.reference_date FROM @extschema@.stats_refreshed r),
+        'anomalies', (SELECT pg_catalog.count(*) FROM @extschema@._stats_anomaly_mv),
+        'missing_guarantees', CASE WHEN NOT EXISTS (SELECT 1 FROM @extschema@._stats_refresh_log)
+            THEN pg_catalog.jsonb_build_array('stats: the materialised statistics have never been refreshed; '
+                                              'call trace.stats_refresh() (e.g. from a scheduler)')
+            ELSE '[]'::jsonb END)
+$fn$;
+
+-- --------------------------------------------------------------------------
+-- Privileges: materialised relations and helpers for nobody; the views for
+-- trace_regulator and trace_admin, and (filtered) for trace_operator.
+-- --------------------------------------------------------------------------
+REVOKE ALL ON @extschema@._stats_refresh_log, @extschema@._stats_flow_units_mv, @extschema@._stats_volume_mv,
+    @extschema@._stats_flow_mv, @extschema@._stats_completeness_mv, @extschema@._stats_anomaly_mv FROM PUBLIC;
+REVOKE ALL ON @extschema@.stats_volume_daily, @extschema@.stats_volume_by_unit, @extschema@.stats_volume_by_product,
+    @extschema@.stats_volume_by_category, @extschema@.stats_volume_by_region, @extschema@.stats_flows,
+    @extschema@.stats_completeness, @extschema@.stats_anomalies, @extschema@.anomaly_quantity_mismatch,
+    @extschema@.anomaly_sale_after_expiry, @extschema@.anomaly_missing_fields, @extschema@.anomaly_trend_change,
+    @extschema@.stats_inspection_coverage, @extschema@.stats_retention, @extschema@.stats_ledger,
+    @extschema@.stats_refreshed FROM PUBLIC;
+GRANT SELECT ON @extschema@.stats_volume_daily, @extschema@.stats_volume_by_unit, @extschema@.stats_volume_by_product,
+    @extschema@.stats_volume_by_category, @extschema@.stats_volume_by_region, @extschema@.stats_flows,
+    @extschema@.stats_completeness, @extschema@.stats_anomalies, @extschema@.anomaly_quantity_mismatch,
+    @extschema@.anomaly_sale_after_expiry, @extschema@.anomaly_missing_fields, @extschema@.anomaly_trend_change,
+    @extschema@.stats_inspection_coverage, @extschema@.stats_retention, @extschema@.stats_refreshed
+    TO trace_admin, trace_regulator, trace_operator;
+GRANT SELECT ON @extschema@.stats_ledger TO trace_admin, trace_regulator;
+
+DO $priv$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+             WHERE p.pronamespace = '@extschema@'::regnamespace
+               AND (p.proname LIKE '\_stats\_%' OR p.proname = 'stats_refresh' OR p.proname = '_status_stats')
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END
+$priv$;
+-- Helpers the views call as the reader.
+GRANT EXECUTE ON FUNCTION @extschema@._stats_all(), @extschema@._stats_visible_units(),
+    @extschema@._stats_province(text), @extschema@._stats_today(), @extschema@._stats_day(timestamptz) TO trace_admin, trace_regulator, trace_operator;
+GRANT EXECUTE ON FUNCTION @extschema@._stats_ledger() TO trace_admin, trace_regulator;
+GRANT EXECUTE ON FUNCTION @extschema@.stats_refresh() TO trace_admin;
