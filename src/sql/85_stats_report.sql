@@ -78,7 +78,7 @@ $$;
 CREATE FUNCTION @extschema@._stats_axis_max(m numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN m IS NULL OR m <= 0 THEN 1
-        ELSE (SELECT min(c * p) FROM (SELECT pg_catalog.power(10::numeric, pg_catalog.floor(pg_catalog.log(m))) AS p) x,
+        ELSE (SELECT pg_catalog.trim_scale(pg_catalog.min(c * p)) FROM (SELECT pg_catalog.power(10::numeric, pg_catalog.floor(pg_catalog.log(m))) AS p) x,
                   (VALUES (1), (2), (5), (10)) s(c) WHERE c * p >= m) END
 $$;
 
@@ -229,16 +229,18 @@ DECLARE
     cat_rows text;
     reg_rows text;
     overall numeric;
+    fd text := pg_catalog.to_char(from_date, 'YYYY-MM-DD');
+    td text := pg_catalog.to_char(to_date, 'YYYY-MM-DD');
 BEGIN
     IF from_date IS NULL OR to_date IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'trace.report: from_date and to_date are required',
             DETAIL = 'The report covers the days from from_date to to_date inclusive; it never assumes today.';
     ELSIF from_date > to_date THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
-            MESSAGE = pg_catalog.format('trace.report: from_date %s is after to_date %s', from_date, to_date);
+            MESSAGE = pg_catalog.format('trace.report: from_date %s is after to_date %s', fd, td);
     ELSIF to_date - from_date > 3660 THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
-            MESSAGE = pg_catalog.format('trace.report: the period %s to %s is longer than ten years', from_date, to_date);
+            MESSAGE = pg_catalog.format('trace.report: the period %s to %s is longer than ten years', fd, td);
     ELSIF lang IS NULL OR lang NOT IN ('zh', 'en') THEN
         RAISE EXCEPTION USING ERRCODE = '22023',
             MESSAGE = pg_catalog.format('trace.report: unknown language %s', coalesce(pg_catalog.quote_literal(lang), 'NULL')),
@@ -301,7 +303,7 @@ BEGIN
     SELECT coalesce(pg_catalog.string_agg(pg_catalog.format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
                @extschema@._stats_html(@extschema@._stats_t(x.kind, lang)),
                @extschema@._stats_html(coalesce(u.unit_name, x.uscc::text, '')),
-               @extschema@._stats_html(x.subject), coalesce(x.day::text, ''),
+               @extschema@._stats_html(x.subject), coalesce(pg_catalog.to_char(x.day, 'YYYY-MM-DD'), ''),
                @extschema@._stats_html(x.detail::text)), '' ORDER BY x.o, x.day DESC NULLS LAST, x.subject), '')
         INTO top_rows
         FROM (SELECT a.*, CASE a.kind WHEN 'counterfeit' THEN 0 WHEN 'quantity_mismatch' THEN 1 WHEN 'sale_after_expiry' THEN 2
@@ -339,7 +341,7 @@ BEGIN
     html := '<!DOCTYPE html>' || E'\n'
         || pg_catalog.format('<html lang="%s"><head><meta charset="utf-8">', CASE lang WHEN 'zh' THEN 'zh-CN' ELSE 'en' END)
         || '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        || pg_catalog.format('<title>%s %s – %s</title>', @extschema@._stats_html(@extschema@._stats_t('title', lang)), from_date, to_date)
+        || pg_catalog.format('<title>%s %s – %s</title>', @extschema@._stats_html(@extschema@._stats_t('title', lang)), fd, td)
         || '<style>'
         || 'body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:24px;color:#222;max-width:820px}'
         || 'h1{font-size:22px}h2{font-size:17px;margin-top:28px}table{border-collapse:collapse;width:100%;font-size:13px}'
@@ -351,7 +353,7 @@ BEGIN
         || '</style></head><body>'
         || pg_catalog.format('<h1>%s</h1>', @extschema@._stats_html(@extschema@._stats_t('title', lang)))
         || pg_catalog.format('<p>%s: <b id="period">%s – %s</b> · %s: %s · %s: %s</p>',
-               @extschema@._stats_t('period', lang), from_date, to_date,
+               @extschema@._stats_t('period', lang), fd, td,
                @extschema@._stats_t('as_of', lang), coalesce(refreshed, @extschema@._stats_t('never', lang)),
                @extschema@._stats_t('scope', lang), @extschema@._stats_html(scope))
         || '<div class="kpi">'

@@ -3,7 +3,7 @@
 -- statistic equals an aggregate computed here from the registry directly,
 -- and every anomaly view finds exactly the planted anomalies.
 BEGIN;
-SELECT plan(41);
+SELECT plan(42);
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
 \o /dev/null
@@ -172,6 +172,14 @@ SELECT is((SELECT count(*)::int FROM regexp_matches(trace.report('2026-05-01', '
     'report: four charts');
 SELECT is(trace.report('2026-05-01', '2026-06-30', 'zh'), trace.report('2026-05-01', '2026-06-30', 'zh'),
     'report: the same dates give the same page');
+CREATE TEMP TABLE page ON COMMIT DROP AS SELECT trace.report('2024-01-01', '2026-06-30', 'zh') AS html;
+SET LOCAL DateStyle = 'SQL, DMY';
+SET LOCAL TimeZone = 'America/Los_Angeles';
+SET LOCAL lc_numeric = 'C';
+SELECT is(trace.report('2024-01-01', '2026-06-30', 'zh'), (SELECT html FROM page),
+    'report: the same page under another DateStyle and TimeZone');
+RESET DateStyle;
+RESET TimeZone;
 SELECT doesnt_match(trace.report('2026-05-01', '2026-06-30'), '(<script|src=|href=|@import|url\()',
     'report: no script and nothing fetched from anywhere');
 
