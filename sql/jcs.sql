@@ -44,6 +44,10 @@ SELECT trace.canonical_json('{"literals": [null, true, false], "numbers": [33333
 SELECT '{"bb": 1, "a": 4.50}'::jsonb::text AS jsonb_text,
        trace.canonical_json('{"bb": 1, "a": 4.50}') AS canonical;
 
+-- nesting: 128 levels are canonicalised, 129 are refused
+SELECT pg_catalog.length(trace.canonical_json((pg_catalog.repeat('[', 128) || pg_catalog.repeat(']', 128))::jsonb)) AS depth_128;
+SELECT trace.canonical_json((pg_catalog.repeat('[', 129) || pg_catalog.repeat(']', 129))::jsonb);
+
 -- NULL in, NULL out (STRICT)
 SELECT trace.canonical_json(NULL) IS NULL AS is_null;
 

@@ -1024,9 +1024,15 @@ pt_jws_parse(const char *jws, size_t len, const char *detached, size_t dlen,
     size_t      i = 0;
 
     memset(out, 0, sizeof(*out));
+    /* blanks around a token (a trailing newline from a file) are ignored */
     while (i < len && (jws[i] == ' ' || jws[i] == '\t' || jws[i] == '\n' || jws[i] == '\r'))
         i++;
-    if (i < len && jws[i] == '{')
+    while (len > i && (jws[len - 1] == ' ' || jws[len - 1] == '\t' ||
+                       jws[len - 1] == '\n' || jws[len - 1] == '\r'))
+        len--;
+    jws += i;
+    len -= i;
+    if (len > 0 && jws[0] == '{')
         return parse_json_form(jws, len, detached, dlen, out, err, errlen);
 
     d1 = memchr(jws, '.', len);

@@ -294,6 +294,9 @@ jcs_error(jcs_status st, const char *what, const char *err)
         case JCS_ERR_NOMEM:
             code = ERRCODE_OUT_OF_MEMORY;
             break;
+        case JCS_ERR_DEPTH:
+            code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+            break;
         default:
             code = ERRCODE_INVALID_TEXT_REPRESENTATION;
             break;

@@ -403,6 +403,8 @@ test_rejections(pt_jws_key *k, pt_jws_key *other)
     buf[dot2 - rfc_jws] = '\0';
     ok(check(buf, NULL, k, 1) == PT_JWS_ERR_MALFORMED, "two parts only: malformed");
     ok(check("", NULL, k, 1) == PT_JWS_ERR_MALFORMED, "empty string: malformed");
+    snprintf(buf, sizeof(buf), " %s\r\n", rfc_jws);
+    ok(check(buf, NULL, k, 1) == PT_JWS_OK, "blanks around a token are ignored");
     ok(check("a.b.c.d", NULL, k, 1) == PT_JWS_ERR_MALFORMED, "four parts: malformed");
 
     /* bad base64url */

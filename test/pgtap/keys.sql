@@ -4,7 +4,7 @@
 \getenv top PWD
 SELECT :'top' || '/test/data/keys/' AS keydir \gset
 BEGIN;
-SELECT plan(49);
+SELECT plan(50);
 
 -- functions exist with truthful labels
 SELECT has_function('trace', 'canonical_json', ARRAY['jsonb']);
@@ -90,6 +90,8 @@ SELECT throws_ok(pg_catalog.format('SELECT trace.jws_verify(%L)',
                  'eyJhbGciOiJub25lIn0.e30.' || pg_catalog.split_part(:'tok', '.', 3)),
                  '22023', 'unsupported JWS', 'alg none: 22023');
 SELECT throws_ok($$SELECT trace.sign('{"n": 1e400}')$$, '22003', NULL, 'number beyond double: 22003');
+SELECT throws_ok($$SELECT trace.canonical_json((pg_catalog.repeat('[', 129) || pg_catalog.repeat(']', 129))::jsonb)$$,
+                 '54000', NULL, 'nesting beyond 128: 54000');
 SELECT pg_catalog.set_config('pgtrace.signing_key_file', :'keydir' || 'second_ed25519.pem', true) AS _ \gset
 SELECT throws_ok(pg_catalog.format('SELECT trace.jws_verify(%L)', :'tok'), '28000',
                  'JWS signed by an unknown key', 'unknown kid: 28000');
