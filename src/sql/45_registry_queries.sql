@@ -20,7 +20,9 @@ $$;
 -- every correction of those records.
 CREATE FUNCTION @extschema@.history(code text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                                   -- index lookups only: compiling would cost more than running
+    AS $$
 DECLARE
     c @extschema@.code;
     problem text := @extschema@.validate('code', code);
@@ -65,8 +67,9 @@ BEGIN
                || CASE WHEN e.supersedes IS NOT NULL THEN pg_catalog.jsonb_build_object('withdrawn', true, 'reason', e.reason)
                        ELSE '{}' END
         FROM @extschema@.package_event e
-        WHERE (e.content_code OPERATOR(@extschema@.=) c OR (e.content_code OPERATOR(@extschema@.=) ANY (SELECT package_code FROM pk)
-                                      AND c OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(e.content_code, e.event_time) w)))
+        WHERE e.content_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT c UNION ALL SELECT pk.package_code FROM pk))
+          AND (e.content_code OPERATOR(@extschema@.=) c
+               OR c OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(e.content_code, e.event_time) w))
           AND (NOT e.voided OR e.supersedes IS NOT NULL)
         UNION ALL
         -- sales and purchases of the unit or of a package holding it
@@ -80,8 +83,9 @@ BEGIN
                    'supersedes', f.supersedes, 'reason', f.reason,
                    'withdrawn', CASE WHEN f.voided THEN true END))
         FROM @extschema@.flow_record f
-        WHERE (f.trace_code OPERATOR(@extschema@.=) c OR (f.trace_code OPERATOR(@extschema@.=) ANY (SELECT package_code FROM pk)
-                                    AND c OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w)))
+        WHERE f.trace_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT c UNION ALL SELECT pk.package_code FROM pk))
+          AND (f.trace_code OPERATOR(@extschema@.=) c
+               OR c OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w))
     )
     SELECT pg_catalog.jsonb_agg(ev.e ORDER BY ev.t, ev.seq, ev.rid) INTO events FROM ev;
 
@@ -89,7 +93,7 @@ BEGIN
         'trace_code', c::text,
         'current', pg_catalog.jsonb_build_object('package_code', @extschema@._reg_parent(c, 'infinity')::text,
                        'withdrawn', EXISTS (SELECT 1 FROM @extschema@.item_record x
-                                            WHERE x.trace_code OPERATOR(@extschema@.=) c AND x.voided
+                                            WHERE x.trace_code OPERATOR(@extschema@.=) c AND x.voided AND x.supersedes IS NOT NULL
                                               AND NOT EXISTS (SELECT 1 FROM @extschema@.item_record y WHERE y.supersedes = x.id))),
         'product', pg_catalog.jsonb_build_object('product_id', item.pid, 'product_name', item.product_name,
                        'product_type', item.product_type, 'spec_model', item.spec_model, 'category', item.category,
@@ -106,7 +110,9 @@ $$;
 -- purchase and sale), with the most frequent missing fields.
 CREATE FUNCTION @extschema@.completeness(uscc text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off
+    AS $$
 DECLARE
     u @extschema@.units;
     problem text := @extschema@.validate('uscc', uscc);
