@@ -137,8 +137,8 @@ BEGIN
                 WHEN pg_catalog.jsonb_typeof(b.rec -> 'production_date') <> 'string' OR b.pdate IS NULL THEN
                     '22007' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: invalid date ' || (b.rec -> 'production_date')::text
                 WHEN b.pdate > today THEN
-                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: ' || b.pdate::text || ' is in the future (today is '
-                    || today::text || ')'
+                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: ' || pg_catalog.to_char(b.pdate, 'YYYY-MM-DD') || ' is in the future (today is '
+                    || pg_catalog.to_char(today, 'YYYY-MM-DD') || ')'
                 WHEN pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch') <> 'string' THEN
                     '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field serial_or_batch: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch')
                 WHEN b.rec ? 'warranty_period' AND NOT @extschema@._reg_empty(b.rec -> 'warranty_period') AND b.warranty IS NULL THEN
@@ -161,8 +161,9 @@ BEGIN
                     FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o)
                     CROSS JOIN LATERAL (
                         SELECT y.problem,
-                               CASE WHEN y.problem IS NULL THEN @extschema@._reg_to_code(e.r ->> 'trace_code') END AS code,
-                               CASE WHEN y.problem IS NULL AND NOT (e.r ?& '{production_date,serial_or_batch}'::text[])
+                               CASE WHEN y.problem IS NULL AND pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
+                                    THEN @extschema@._reg_to_code(e.r ->> 'trace_code') END AS code,
+                               CASE WHEN y.problem IS NULL AND pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string' AND NOT (e.r ?& '{production_date,serial_or_batch}'::text[])
                                     THEN @extschema@._reg_scan_fill(e.r, today) ELSE e.r END AS rec
                         FROM (SELECT CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
                                           THEN @extschema@.validate('code', e.r ->> 'trace_code') END AS problem) y) x

@@ -295,7 +295,7 @@ BEGIN
     IF FOUND THEN
         PERFORM @extschema@._reg_fail('22023',
             pg_catalog.format('%s: the %s (%s) is before the production date %s of %s', label,
-                CASE WHEN direction = 'sale' THEN 'sale' ELSE 'purchase' END, @extschema@._reg_iso(t), bad.production_date, bad.trace_code));
+                CASE WHEN direction = 'sale' THEN 'sale' ELSE 'purchase' END, @extschema@._reg_iso(t), pg_catalog.to_char(bad.production_date, 'YYYY-MM-DD'), bad.trace_code));
     END IF;
 
     IF kind = 'producer_sale' AND EXISTS (SELECT 1 FROM @extschema@.items x
