@@ -48,7 +48,8 @@ $$;
 -- Ledger tables: partners, the replay store, the import log.
 -- --------------------------------------------------------------------------
 
--- One row per partner key; revoking a key adds a row that supersedes it.
+-- One row per partner key; revoking a key adds a row that supersedes it. A key
+-- is registered once: a revoked key cannot come back.
 CREATE TABLE @extschema@.partner_record (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     supersedes      bigint UNIQUE REFERENCES @extschema@.partner_record (id),
@@ -170,8 +171,12 @@ BEGIN
         PERFORM @extschema@._exchange_fail('22023', 'trace.register_partner: unknown scopes: ' || array_to_string(bad, ', ', 'NULL'),
             'Known scopes: ' || array_to_string(@extschema@._exchange_ops(), ', ') || '.');
     END IF;
-    SELECT p.name, p.uscc INTO owner FROM @extschema@.partners p WHERE p.kid = k ->> 'kid';
-    IF FOUND THEN
+    SELECT p.name, p.uscc, EXISTS (SELECT 1 FROM @extschema@.partner_record r WHERE r.supersedes = p.id) AS revoked
+        INTO owner FROM @extschema@.partner_record p WHERE p.kid = k ->> 'kid' AND p.supersedes IS NULL;
+    IF FOUND AND owner.revoked THEN
+        PERFORM @extschema@._exchange_fail('42710', format('trace.register_partner: key %s was revoked and cannot be registered again',
+            k ->> 'kid'), 'A revoked key stays revoked; the partner makes a new key.');
+    ELSIF FOUND THEN
         PERFORM @extschema@._exchange_fail('42710', format('trace.register_partner: key %s is already registered to partner %s (%s)',
             k ->> 'kid', owner.name, owner.uscc::text));
     END IF;
