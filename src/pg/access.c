@@ -52,7 +52,7 @@ check_tls_writers(char **newval, void **extra, GucSource source)
     list_free(names);
     pfree(copy);
     if (!ok)
-        GUC_check_errdetail("Role names must be separated by commas.");
+        GUC_check_errdetail("A comma-separated list of role names is expected, without empty names.");
     return ok;
 }
 
