@@ -38,6 +38,31 @@ INSERT INTO rel_expect VALUES
     ('ledger_tables',       '*', '-', '*', '-'),
     ('ledger_tombstones',   '*', '-', '*', '-'),
     ('ledger_events',       '*', '-', '*', '-'),
+    -- labels (issued serials, scans) and statistics
+    ('label_issue',         '*', '-', '*', '-'),
+    ('label_scan',          '*', '-', '*', '-'),
+    ('_stats_anomaly_mv',   '-', '-', '-', '-'),
+    ('_stats_completeness_mv', '-', '-', '-', '-'),
+    ('_stats_flow_mv',      '-', '-', '-', '-'),
+    ('_stats_flow_units_mv', '-', '-', '-', '-'),
+    ('_stats_refresh_log',  '-', '-', '-', '-'),
+    ('_stats_volume_mv',    '-', '-', '-', '-'),
+    ('anomaly_missing_fields', '*', '*', '*', '-'),
+    ('anomaly_quantity_mismatch', '*', '*', '*', '-'),
+    ('anomaly_sale_after_expiry', '*', '*', '*', '-'),
+    ('anomaly_trend_change', '*', '*', '*', '-'),
+    ('stats_anomalies',     '*', '*', '*', '-'),
+    ('stats_completeness',  '*', '*', '*', '-'),
+    ('stats_flows',         '*', '*', '*', '-'),
+    ('stats_inspection_coverage', '*', '*', '*', '-'),
+    ('stats_ledger',        '*', '-', '*', '-'),
+    ('stats_refreshed',     '*', '*', '*', '-'),
+    ('stats_retention',     '*', '*', '*', '-'),
+    ('stats_volume_by_category', '*', '*', '*', '-'),
+    ('stats_volume_by_product', '*', '*', '*', '-'),
+    ('stats_volume_by_region', '*', '*', '*', '-'),
+    ('stats_volume_by_unit', '*', '*', '*', '-'),
+    ('stats_volume_daily',  '*', '*', '*', '-'),
     ('public_documents',    '*', '*', '*', '*'),
     ('public_items',        '*', '*', '*', '*'),
     ('public_products',     '*', '*', '*', '*'),
@@ -83,19 +108,22 @@ SELECT is((SELECT pg_catalog.array_agg(c.relname::text ORDER BY 1) FROM pg_catal
 -- row security on every registry table
 SELECT is((SELECT pg_catalog.array_agg(c.relname::text ORDER BY 1) FROM pg_catalog.pg_class c
            WHERE c.relnamespace = 'trace'::regnamespace AND c.relkind = 'r' AND NOT c.relrowsecurity
-             AND c.relname NOT IN ('field_catalog', 'ledger_tables', 'ledger_blocks', 'ledger_tombstones', 'ledger_events')),
-    NULL, 'row-level security is enabled on every registry, binding and log table (the ledger''s own bookkeeping tables are read by admin and regulator only)');
+             AND c.relname NOT IN ('field_catalog', 'ledger_tables', 'ledger_blocks', 'ledger_tombstones', 'ledger_events',
+                                   'label_issue', 'label_scan', '_stats_refresh_log')),
+    NULL, 'row-level security is enabled on every registry, binding and log table (the ledger''s bookkeeping and the label tables are read by admin and regulator only)');
 
 -- functions: PUBLIC executes only the documented public functions (type
--- support and the code functions of docs/codes.md); trigger functions cannot
--- be called outside a trigger.
+-- support and the code functions of docs/codes.md, and the QR renderers of
+-- the contract, which read no data); trigger functions cannot be called
+-- outside a trigger.
 SELECT is((SELECT pg_catalog.array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_catalog.pg_proc p
            WHERE p.pronamespace = 'trace'::regnamespace
              AND (p.proacl IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(p.proacl) a
                                               WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))
              AND p.prorettype <> 'pg_catalog.trigger'::regtype
              AND p.proname !~ '^(code|gtin|gln|sscc|uscc)_(in|out|recv|send|cmp|eq|ne|lt|le|gt|ge|hash|hash_extended|larger|smaller|from_int8|to_gtin|to_sscc|to_code)$'
-             AND p.proname NOT IN ('min', 'max', 'validate', 'parse_scan', 'scheme', 'gtin', 'serial', 'digital_link', 'code', 'uscc_info')),
+             AND p.proname NOT IN ('min', 'max', 'validate', 'parse_scan', 'scheme', 'gtin', 'serial', 'digital_link', 'code', 'uscc_info',
+                                   'qr_svg', 'qr_png')),
     NULL, 'nothing beyond the documented public functions is executable by PUBLIC');
 
 -- every other function: the intended grants (roles: a = admin, o = operator,
@@ -148,7 +176,33 @@ INSERT INTO fn_expect VALUES
     ('trace.ledger_enable(regclass,text,interval)', 'a'),
     ('trace._ledger_is_registered(regclass)', 'a'),
     ('trace._ledger_register(regclass,text,text,interval)', 'a'),
-    ('trace.seal(regclass)', 'ao');
+    ('trace.seal(regclass)', 'ao'),
+    -- labels
+    ('trace.label(trace.code,text,text,integer)', 'ao'),
+    ('trace.new_serials(trace.gtin,integer,integer,text)', 'ao'),
+    ('trace._random_serials(integer,integer,text)', 'ao'),
+    ('trace.verify_scan(text,jsonb)', 'aorp'),
+    -- statistics
+    ('trace.report(date,date,text)', 'aor'),
+    ('trace.stats_refresh()', 'a'),
+    ('trace._stats_ledger()', 'ar'),
+    ('trace._stats_all()', 'aor'),
+    ('trace._stats_axis_max(numeric)', 'aor'),
+    ('trace._stats_day(timestamp with time zone)', 'aor'),
+    ('trace._stats_html(text)', 'aor'),
+    ('trace._stats_num(numeric)', 'aor'),
+    ('trace._stats_pct(numeric)', 'aor'),
+    ('trace._stats_province(text)', 'aor'),
+    ('trace._stats_region(trace.uscc)', 'aor'),
+    ('trace._stats_scan_outcomes(date,date)', 'aor'),
+    ('trace._stats_svg_bars(text,text,text[],numeric[],text[],numeric,text,text)', 'aor'),
+    ('trace._stats_svg_lines(text,text,text[],jsonb,text)', 'aor'),
+    ('trace._stats_t(text,text)', 'aor'),
+    ('trace._stats_today()', 'aor'),
+    ('trace._stats_trend_factor()', 'aor'),
+    ('trace._stats_trend_min_baseline()', 'aor'),
+    ('trace._stats_trend_weeks()', 'aor'),
+    ('trace._stats_visible_units()', 'aor');
 CREATE TEMP TABLE fn_actual ON COMMIT DROP AS
 SELECT p.oid::regprocedure::text AS fn,
        pg_catalog.concat(CASE WHEN pg_catalog.has_function_privilege('trace_admin', p.oid, 'EXECUTE') THEN 'a' END,
