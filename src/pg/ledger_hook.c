@@ -79,8 +79,31 @@ has_rows(Oid relid)
     return result;
 }
 
+/* Does the ledger table hold a row still within its retention? */
 static bool
-any_ledger_rows(void)
+has_retained_rows(Oid relid)
+{
+    bool        result = false;
+    char       *q;
+
+    q = psprintf("SELECT 1 FROM %s WHERE ledger_retain_until IS NULL OR ledger_retain_until >= CURRENT_DATE LIMIT 1",
+                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+                                            get_rel_name(relid)));
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_execute(q, true, 1) == SPI_OK_SELECT)
+        result = SPI_processed > 0;
+    PopActiveSnapshot();
+    SPI_finish();
+    return result;
+}
+
+/*
+ * Does any ledger table hold a row (with only_retained: a row still within
+ * its retention, which break glass never removes)?
+ */
+static bool
+any_ledger_rows(bool only_retained)
 {
     Oid         nsp = pt_ledger_extension_schema();
     bool        result = false;
@@ -107,7 +130,7 @@ any_ledger_rows(void)
     SPI_finish();
     for (i = 0; i < n && !result; i++)
         if (OidIsValid(relids[i]) && get_rel_name(relids[i]) != NULL)
-            result = has_rows(relids[i]);
+            result = only_retained ? has_retained_rows(relids[i]) : has_rows(relids[i]);
     return result;
 }
 
@@ -298,11 +321,12 @@ check_drop(DropStmt *stmt)
                 {
                     char       *ext = strVal(lfirst(lc));
 
-                    if (strcmp(ext, "pgtrace") == 0 && !pt_break_glass && any_ledger_rows())
+                    if (strcmp(ext, "pgtrace") == 0 && any_ledger_rows(pt_break_glass))
                         ereport(ERROR,
                                 (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                                  errmsg("DROP EXTENSION pgtrace is not allowed while ledger tables hold rows"),
-                                 errdetail("Dropping the extension would remove the ledger's blocks and its triggers."),
+                                 errdetail(pt_break_glass ? "Some ledger rows are still within their retention."
+                                           : "Dropping the extension would remove the ledger's blocks and its triggers."),
                                  errhint("See pgtrace.break_glass in docs/ledger.md.")));
                     break;
                 }
@@ -312,7 +336,7 @@ check_drop(DropStmt *stmt)
                     Oid         nsp = get_namespace_oid(nspname, true);
 
                     if (OidIsValid(nsp) && nsp != pt_ledger_extension_schema()
-                        && stmt->behavior == DROP_CASCADE && any_ledger_rows())
+                        && stmt->behavior == DROP_CASCADE && any_ledger_rows(false))
                     {
                         /* Conservative: cascade could reach a ledger table. */
                         SPI_connect();

@@ -398,6 +398,41 @@ SELECT @extschema@.ledger_enable('@extschema@.ledger_events');
 REVOKE ALL ON TABLE @extschema@.ledger_events FROM PUBLIC;
 GRANT SELECT ON TABLE @extschema@.ledger_events TO trace_admin, trace_regulator;
 
+-- trace.ledger_current_view(tbl, view_name): corrections are new rows whose
+-- ledger_supersedes names the seq they correct (with ledger_reason); this
+-- creates a view of the current state: the rows no other row supersedes.
+-- Runs with the caller's rights (the view belongs to the caller).
+CREATE FUNCTION @extschema@.ledger_current_view(tbl pg_catalog.regclass, view_name text DEFAULT NULL)
+    RETURNS pg_catalog.regclass
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    nsp text;
+    rel text;
+    vname text;
+BEGIN
+    IF NOT @extschema@._ledger_is_registered(tbl) THEN
+        RAISE EXCEPTION 'table % is not a ledger table', tbl
+            USING ERRCODE = '22023', HINT = 'Use trace.ledger_enable() first.';
+    END IF;
+    SELECT n.nspname, c.relname INTO nsp, rel
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = tbl;
+    vname := COALESCE(view_name, pg_catalog.left(rel, 55) || '_current');
+    EXECUTE pg_catalog.format(
+        'CREATE INDEX IF NOT EXISTS %I ON %I.%I (ledger_supersedes) WHERE ledger_supersedes IS NOT NULL',
+        pg_catalog.left(rel, 40) || '_ledger_supersedes_idx', nsp, rel);
+    EXECUTE pg_catalog.format(
+        'CREATE VIEW %I.%I AS SELECT t.* FROM %I.%I t WHERE NOT EXISTS'
+        ' (SELECT 1 FROM %I.%I s WHERE s.ledger_supersedes OPERATOR(pg_catalog.=) t.ledger_seq)',
+        nsp, vname, nsp, rel, nsp, rel);
+    RETURN pg_catalog.format('%I.%I', nsp, vname)::pg_catalog.regclass;
+END
+$fn$;
+REVOKE ALL ON FUNCTION @extschema@.ledger_current_view(pg_catalog.regclass, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.ledger_current_view(pg_catalog.regclass, text) TO trace_admin;
+
 -- Status for trace.status(): ledgers, pending rows, seal lag, hooks.
 CREATE FUNCTION @extschema@._status_ledger() RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -424,7 +459,9 @@ BEGIN
             lag := pg_catalog.now() - oldest;
         END IF;
     END LOOP;
-    SELECT max(b.sealed_at) INTO last_seal FROM @extschema@.ledger_blocks b;
+    -- blocks sealed by the install script carry 2000-01-01: not a seal run
+    SELECT max(b.sealed_at) INTO last_seal FROM @extschema@.ledger_blocks b
+     WHERE b.sealed_at > '2000-01-01 00:00:00+00'::timestamptz;
     IF NOT @extschema@._ledger_hooks_active() THEN
         missing := missing || pg_catalog.to_jsonb(
             'ledger: the utility hook is not active, so DISABLE TRIGGER, rules and DROP of ledger tables are refused only by triggers and detected by trace.verify()'::text);
@@ -432,6 +469,10 @@ BEGIN
     IF NOT @extschema@._preloaded() THEN
         missing := missing || pg_catalog.to_jsonb(
             'ledger: no background sealer runs; rows stay pending until trace.seal() is called'::text);
+    ELSIF pg_catalog.current_setting('pgtrace.database', true) IS DISTINCT FROM pg_catalog.current_database() THEN
+        missing := missing || pg_catalog.to_jsonb(pg_catalog.format(
+            'ledger: the background sealer works in database %s (pgtrace.database), not in this one; rows here stay pending until trace.seal() is called',
+            pg_catalog.current_setting('pgtrace.database', true)));
     END IF;
     RETURN pg_catalog.jsonb_build_object(
         'ledgers', (SELECT count(*) FROM @extschema@.ledger_tables),
@@ -439,7 +480,8 @@ BEGIN
         'seal_lag_seconds', COALESCE(EXTRACT(epoch FROM lag), 0),
         'last_sealed_at', last_seal,
         'hooks_active', @extschema@._ledger_hooks_active(),
-        'background_sealer', @extschema@._preloaded(),
+        'background_sealer', @extschema@._preloaded()
+            AND pg_catalog.current_setting('pgtrace.database', true) = pg_catalog.current_database(),
         'missing_guarantees', missing);
 END
 $fn$;

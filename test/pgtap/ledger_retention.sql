@@ -2,7 +2,7 @@
 -- their retain-until date and keeps their hashes; pgtrace.break_glass drops
 -- only a ledger whose every row is past retention, and records it.
 BEGIN;
-SELECT plan(23);
+SELECT plan(28);
 
 CREATE TABLE public.ret (id int, note text);
 SELECT trace.ledger_enable('public.ret', 'sha256', '10 years');
@@ -58,6 +58,23 @@ SELECT is((SELECT count(*) FROM trace.ledger_tables WHERE ledger_name = 'public.
           'the dropped ledger is unregistered');
 SELECT is(trace.seal('trace.ledger_events'), 1::bigint, 'the event row is sealed like any ledger row');
 SELECT is(trace.verify() -> 'ok', 'true'::jsonb, 'every ledger verifies after the break-glass drop');
+
+SET pgtrace.break_glass = on;
+SELECT throws_ok($$DROP EXTENSION pgtrace CASCADE$$, '42501', NULL,
+                 'break glass: DROP EXTENSION is refused while any ledger row is within retention');
+RESET pgtrace.break_glass;
+
+-- corrections supersede, a view shows the current state
+CREATE TABLE public.readings (sensor text, value numeric);
+SELECT trace.ledger_enable('public.readings');
+INSERT INTO public.readings (sensor, value) VALUES ('a', 1), ('b', 2);
+INSERT INTO public.readings (sensor, value, ledger_supersedes, ledger_reason) VALUES ('a', 1.5, 1, 'recalibrated');
+SELECT is(trace.ledger_current_view('public.readings')::text, 'readings_current', 'the current-state view is created');
+SELECT is((SELECT array_agg(sensor || '=' || value ORDER BY sensor) FROM public.readings_current),
+          ARRAY['a=1.5', 'b=2'], 'the view shows the correction, not the row it supersedes');
+SELECT is((SELECT count(*) FROM public.readings), 3::bigint, 'the superseded row stays in the ledger');
+SELECT is((SELECT ledger_reason FROM public.readings WHERE ledger_supersedes = 1), 'recalibrated',
+          'the reason is kept with the correction (and hashed)');
 
 SELECT * FROM finish();
 ROLLBACK;
