@@ -1,6 +1,10 @@
 -- Registry: the messages users see. One statement per line so that the
 -- expected output pins every error (record, field, SQLSTATE class).
 \set SHOW_CONTEXT never
+-- ledger rows cannot be deleted: run in one transaction, each failing
+-- statement rolled back to its own savepoint, and leave nothing behind
+\set ON_ERROR_ROLLBACK on
+BEGIN;
 SET pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SELECT trace.register_unit('{"uscc": "91330100MA2H3K5L19", "roles": ["producer"], "unit_name": "P", "address": "A", "contact": "C", "business_license": {"content_base64": "UA==", "media_type": "application/pdf"}}') ->> 'uscc';
 SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "gas-hob", "gtin": "06901234567892", "product_name": "hob", "product_type": "gas", "spec_model": "M1", "mandatory_standards": "GB 16410-2020", "ccc_certificate_no": "X", "warranty_period": "P3Y", "manual_or_warning": {"content_base64": "bWFudWFs", "media_type": "application/pdf"}}') ? 'product_id';
@@ -63,3 +67,4 @@ SELECT trace.correct('unit', 999999, '{}', 'x');
 SELECT trace.correct('unit', (SELECT record_id FROM trace.units), '{"uscc": "91440300MA5FQ7W81X"}', 'x');
 SELECT trace.correct('unit', (SELECT record_id FROM trace.units), '{"voided": true, "address": "B"}', 'x');
 SELECT trace.correct('unit', (SELECT record_id FROM trace.units), '[]', 'x');
+ROLLBACK;

@@ -50,7 +50,7 @@ COMMENT ON TABLE @extschema@.field_catalog IS
 CREATE TABLE @extschema@.category_record (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     root            bigint,
-    supersedes      bigint UNIQUE REFERENCES @extschema@.category_record (id),
+    supersedes      bigint REFERENCES @extschema@.category_record (id),
     reason          text,
     voided          boolean NOT NULL DEFAULT false,
     code            text NOT NULL,
@@ -67,6 +67,8 @@ CREATE TABLE @extschema@.category_record (
     recorded_by     name NOT NULL,
     CHECK ((supersedes IS NULL) = (reason IS NULL))
 );
+-- at most one successor per row (a linear chain of versions)
+CREATE UNIQUE INDEX category_record_supersedes ON @extschema@.category_record (supersedes) WHERE supersedes IS NOT NULL;
 CREATE UNIQUE INDEX category_record_code_once ON @extschema@.category_record (code) WHERE supersedes IS NULL;
 
 CREATE TABLE @extschema@.document_content (
@@ -77,7 +79,7 @@ CREATE TABLE @extschema@.document_content (
 CREATE TABLE @extschema@.document_record (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     root            bigint,
-    supersedes      bigint UNIQUE REFERENCES @extschema@.document_record (id),
+    supersedes      bigint REFERENCES @extschema@.document_record (id),
     reason          text,
     voided          boolean NOT NULL DEFAULT false,
     uscc            @extschema@.uscc,
@@ -95,12 +97,14 @@ CREATE TABLE @extschema@.document_record (
     CHECK (stored OR uri IS NOT NULL),
     CHECK ((supersedes IS NULL) = (reason IS NULL))
 );
+-- at most one successor per row (a linear chain of versions)
+CREATE UNIQUE INDEX document_record_supersedes ON @extschema@.document_record (supersedes) WHERE supersedes IS NOT NULL;
 CREATE INDEX document_record_sha256 ON @extschema@.document_record (sha256);
 
 CREATE TABLE @extschema@.unit_record (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     root            bigint,
-    supersedes      bigint UNIQUE REFERENCES @extschema@.unit_record (id),
+    supersedes      bigint REFERENCES @extschema@.unit_record (id),
     reason          text,
     voided          boolean NOT NULL DEFAULT false,
     uscc            @extschema@.uscc NOT NULL,
@@ -118,13 +122,15 @@ CREATE TABLE @extschema@.unit_record (
     recorded_by     name NOT NULL,
     CHECK ((supersedes IS NULL) = (reason IS NULL))
 );
+-- at most one successor per row (a linear chain of versions)
+CREATE UNIQUE INDEX unit_record_supersedes ON @extschema@.unit_record (supersedes) WHERE supersedes IS NOT NULL;
 CREATE UNIQUE INDEX unit_record_uscc_once ON @extschema@.unit_record (uscc) WHERE supersedes IS NULL;
 CREATE INDEX unit_record_uscc ON @extschema@.unit_record (uscc);
 
 CREATE TABLE @extschema@.product_record (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     root            bigint,
-    supersedes      bigint UNIQUE REFERENCES @extschema@.product_record (id),
+    supersedes      bigint REFERENCES @extschema@.product_record (id),
     reason          text,
     voided          boolean NOT NULL DEFAULT false,
     uscc            @extschema@.uscc NOT NULL,
@@ -148,13 +154,15 @@ CREATE TABLE @extschema@.product_record (
     recorded_by     name NOT NULL,
     CHECK ((supersedes IS NULL) = (reason IS NULL))
 );
+-- at most one successor per row (a linear chain of versions)
+CREATE UNIQUE INDEX product_record_supersedes ON @extschema@.product_record (supersedes) WHERE supersedes IS NOT NULL;
 CREATE INDEX product_record_gtin ON @extschema@.product_record (gtin);
 CREATE INDEX product_record_root ON @extschema@.product_record (root);
 
 CREATE TABLE @extschema@.item_record (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     root            bigint,
-    supersedes      bigint UNIQUE REFERENCES @extschema@.item_record (id),
+    supersedes      bigint REFERENCES @extschema@.item_record (id),
     reason          text,
     voided          boolean NOT NULL DEFAULT false,
     trace_code      @extschema@.code NOT NULL,
@@ -178,6 +186,8 @@ CREATE TABLE @extschema@.item_record (
     recorded_by     name NOT NULL,
     CHECK ((supersedes IS NULL) = (reason IS NULL))
 );
+-- at most one successor per row (a linear chain of versions)
+CREATE UNIQUE INDEX item_record_supersedes ON @extschema@.item_record (supersedes) WHERE supersedes IS NOT NULL;
 CREATE UNIQUE INDEX item_record_code_once ON @extschema@.item_record (trace_code) WHERE supersedes IS NULL;
 CREATE INDEX item_record_code ON @extschema@.item_record (trace_code) WHERE supersedes IS NOT NULL;
 CREATE INDEX item_record_uscc ON @extschema@.item_record (uscc);
@@ -186,7 +196,7 @@ CREATE INDEX item_record_uscc ON @extschema@.item_record (uscc);
 CREATE TABLE @extschema@.package_event (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     root            bigint,
-    supersedes      bigint UNIQUE REFERENCES @extschema@.package_event (id),
+    supersedes      bigint REFERENCES @extschema@.package_event (id),
     reason          text,
     voided          boolean NOT NULL DEFAULT false,
     action          text NOT NULL CHECK (action IN ('pack', 'unpack')),
@@ -201,6 +211,8 @@ CREATE TABLE @extschema@.package_event (
     CHECK (package_code <> content_code),
     CHECK ((supersedes IS NULL) = (reason IS NULL))
 );
+-- at most one successor per row (a linear chain of versions)
+CREATE UNIQUE INDEX package_event_supersedes ON @extschema@.package_event (supersedes) WHERE supersedes IS NOT NULL;
 CREATE INDEX package_event_content ON @extschema@.package_event (content_code, event_time);
 CREATE INDEX package_event_package ON @extschema@.package_event (package_code, event_time);
 
@@ -209,7 +221,7 @@ CREATE INDEX package_event_package ON @extschema@.package_event (package_code, e
 CREATE TABLE @extschema@.flow_record (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     root            bigint,
-    supersedes      bigint UNIQUE REFERENCES @extschema@.flow_record (id),
+    supersedes      bigint REFERENCES @extschema@.flow_record (id),
     reason          text,
     voided          boolean NOT NULL DEFAULT false,
     kind            text NOT NULL CHECK (kind IN ('producer_sale', 'seller_purchase', 'seller_sale')),
@@ -233,6 +245,8 @@ CREATE TABLE @extschema@.flow_record (
     recorded_by     name NOT NULL,
     CHECK ((supersedes IS NULL) = (reason IS NULL))
 );
+-- at most one successor per row (a linear chain of versions)
+CREATE UNIQUE INDEX flow_record_supersedes ON @extschema@.flow_record (supersedes) WHERE supersedes IS NOT NULL;
 CREATE INDEX flow_record_code ON @extschema@.flow_record (trace_code, event_time);
 CREATE INDEX flow_record_uscc ON @extschema@.flow_record (uscc);
 
