@@ -20,6 +20,7 @@
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -40,6 +41,8 @@ static bool access_log_on = true;
 static char *tls_writers = NULL;
 static bool in_access_log = false;
 static ExecutorStart_hook_type prev_executor_start = NULL;
+static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
+static fmgr_hook_type prev_fmgr_hook = NULL;
 
 /* Check hook of pgtrace.tls_writers: a comma-separated list of role names. */
 static bool
@@ -90,13 +93,13 @@ trace_relations_read(PlannedStmt *stmt, Oid nsp)
 }
 
 /*
- * Append one regulator read to the access log, as the owner of the log
+ * Append one regulator read or export to the access log, as the owner of the log
  * table (the regulator itself may not write it). In a read-only transaction
  * or on a standby the row cannot be written: the read goes to the server
  * log instead, with the same fields.
  */
 static void
-log_regulator_read(const char *objects)
+log_access(const char *action, const char *objects)
 {
     Oid         logrel;
     Oid         owner;
@@ -107,8 +110,8 @@ log_regulator_read(const char *objects)
     if (XactReadOnly || RecoveryInProgress())
     {
         ereport(LOG,
-                (errmsg("pgtrace access: regulator read by \"%s\" of %s (not in trace.access_log: read-only transaction)",
-                        GetUserNameFromId(GetOuterUserId(), false), objects),
+                (errmsg("pgtrace access: %s by \"%s\" of %s (not in trace.access_log: read-only transaction)",
+                        action, GetUserNameFromId(GetOuterUserId(), false), objects),
                  errhidestmt(true)));
         return;
     }
@@ -129,7 +132,7 @@ log_regulator_read(const char *objects)
         Datum       values[2];
 
         SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-        values[0] = CStringGetTextDatum("read");
+        values[0] = CStringGetTextDatum(action);
         values[1] = CStringGetTextDatum(objects);
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
@@ -180,7 +183,58 @@ access_executor_start(QueryDesc *queryDesc, int eflags)
             return;
         objects = trace_relations_read(queryDesc->plannedstmt, nsp);
         if (objects != NULL)
-            log_regulator_read(objects);
+            log_access("read", objects);
+    }
+}
+
+/*
+ * Exports (clause 11): every call of a function of the extension's schema
+ * whose name begins with "export" is recorded, whoever calls it and however
+ * it is reached. needs_fmgr_hook runs when a call is prepared, so the check
+ * is one catalog lookup per call site, not per row.
+ */
+static bool
+is_export_function(Oid fn_oid)
+{
+    HeapTuple   tp;
+    bool        result = false;
+    Oid         nsp;
+
+    if (!IsTransactionState())
+        return false;
+    nsp = get_namespace_oid("trace", true);
+    if (!OidIsValid(nsp))
+        return false;
+    tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+    if (HeapTupleIsValid(tp))
+    {
+        Form_pg_proc p = (Form_pg_proc) GETSTRUCT(tp);
+
+        result = p->pronamespace == nsp && strncmp(NameStr(p->proname), "export", 6) == 0;
+        ReleaseSysCache(tp);
+    }
+    return result;
+}
+
+static bool
+access_needs_fmgr_hook(Oid fn_oid)
+{
+    if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn_oid))
+        return true;
+    return is_export_function(fn_oid);
+}
+
+static void
+access_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
+{
+    if (prev_fmgr_hook)
+        prev_fmgr_hook(event, flinfo, private);
+    if (event == FHET_START && access_log_on && !in_access_log && !IsParallelWorker()
+        && is_export_function(flinfo->fn_oid))
+    {
+        char       *name = get_func_name(flinfo->fn_oid);
+
+        log_access("export", psprintf("trace.%s", name ? name : "?"));
     }
 }
 
@@ -206,6 +260,10 @@ pt_access_init(void)
 
     prev_executor_start = ExecutorStart_hook;
     ExecutorStart_hook = access_executor_start;
+    prev_needs_fmgr_hook = needs_fmgr_hook;
+    needs_fmgr_hook = access_needs_fmgr_hook;
+    prev_fmgr_hook = fmgr_hook;
+    fmgr_hook = access_fmgr_hook;
 }
 
 PG_FUNCTION_INFO_V1(pt_access_acting_role);

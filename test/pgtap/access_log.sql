@@ -2,7 +2,8 @@
 -- exports, with role, time, object, client address and application, in a
 -- ledger table; trace.access_log for administrators and regulators.
 BEGIN;
-SELECT plan(22);
+SELECT plan(26);
+\getenv top PWD
 \ir fixtures/access_scenario.psql
 CREATE ROLE acl_public IN ROLE trace_public;
 CREATE ROLE acl_regulator IN ROLE trace_regulator;
@@ -43,13 +44,20 @@ SELECT is((SELECT count(*)::int FROM trace.items), 0, 'an operator reads (nothin
 RESET ROLE;
 SELECT is((SELECT count(*)::int FROM trace.access_log WHERE role_name = 'acl_operator'), 0, 'operator reads are not access-logged');
 
--- exports (called by the signed-export functions)
-SELECT lives_ok($$SELECT trace._acc_log('export', 'trace.items', '{"records": 7}')$$, 'an export is recorded');
+-- exports: every call of an export function is recorded (fmgr hook)
+SELECT pg_catalog.set_config('pgtrace.signing_key_file', :'top' || '/test/data/keys/rfc8037_ed25519.pem', true) IS NOT NULL AS key_set \gset
+SELECT ok(trace.export_history('(01)06901234567892(21)H0001', 'regulator') IS NOT NULL, 'a signed export of the history of a unit');
+SELECT is((SELECT role_name || ' ' || action || ' ' || object FROM trace.access_log WHERE action = 'export'),
+    session_user || ' export trace.export_history', 'the export is recorded with the exporter and the export function');
+SELECT throws_ok($$SELECT trace.export_history('(01)06901234567892(21)H0001', 'no-such-audience')$$, NULL, NULL,
+    'a failed export');
+SELECT is((SELECT count(*)::int FROM trace.access_log WHERE action = 'export'), 1, 'leaves no export row (nothing was disclosed)');
+SELECT lives_ok($$SELECT trace._acc_log('export', 'trace.items', '{"records": 7}')$$, 'an export can also be recorded explicitly');
 SELECT throws_ok($$SELECT trace._acc_log('peek', 'trace.items', NULL)$$, '23514', NULL, 'only lookup, read and export');
 
 -- who may read it, and its integrity
 SET LOCAL ROLE acl_admin;
-SELECT ok((SELECT count(*) FROM trace.access_log) = 5, 'an administrator reads the access log');
+SELECT ok((SELECT count(*) FROM trace.access_log) = 6, 'an administrator reads the access log');
 RESET ROLE;
 SET LOCAL ROLE acl_operator;
 SELECT throws_ok($$SELECT * FROM trace.access_log$$, '42501', NULL, 'operators do not read the access log');
@@ -62,7 +70,7 @@ SELECT throws_ok($$UPDATE trace.access_log_record SET object = 'x'$$, NULL, NULL
 
 SET LOCAL pgtrace.access_log = off;
 SELECT trace.lookup('(01)06901234567892(21)H0003') IS NULL;
-SELECT is((SELECT count(*)::int FROM trace.access_log), 5, 'with pgtrace.access_log off nothing is recorded');
+SELECT is((SELECT count(*)::int FROM trace.access_log), 6, 'with pgtrace.access_log off nothing is recorded');
 
 SELECT * FROM finish();
 ROLLBACK;

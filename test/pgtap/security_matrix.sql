@@ -174,6 +174,7 @@ INSERT INTO fn_expect VALUES
     ('trace.jwk_thumbprint(jsonb)', 'aorp'),
     ('trace.jws_verify_jwk(text,jsonb,jsonb)', 'aorp'),
     ('trace.purge(date,regclass)', 'a'),
+    ('trace.ledger_current_view(regclass,text)', 'a'),
     ('trace.sign(jsonb)', 'a'),
     ('trace.sign(jsonb,boolean)', 'a'),
     ('trace.sign_json(jsonb,boolean)', 'a'),
