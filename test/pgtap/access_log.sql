@@ -72,5 +72,6 @@ SET LOCAL pgtrace.access_log = off;
 SELECT trace.lookup('(01)06901234567892(21)H0003') IS NULL;
 SELECT is((SELECT count(*)::int FROM trace.access_log), 6, 'with pgtrace.access_log off nothing is recorded');
 
+\ir fixtures/access_done.psql
 SELECT * FROM finish();
 ROLLBACK;

@@ -93,5 +93,6 @@ SET LOCAL ROLE access_lookup_public;
 SELECT is(trace.lookup('(01)06901234567892(21)H0002') #>> '{producer,uscc}', '91330100MA2H3K5L19', 'trace_public can call trace.lookup');
 RESET ROLE;
 
+\ir fixtures/access_done.psql
 SELECT * FROM finish();
 ROLLBACK;

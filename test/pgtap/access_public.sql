@@ -66,5 +66,6 @@ SELECT is((SELECT pg_catalog.array_agg(c.relname::text ORDER BY c.relname::text)
     '{categories,field_catalog,public_documents,public_items,public_products,public_sales,public_units}',
     'trace_public reads whole relations: the public views and the two reference lists only');
 
+\ir fixtures/access_done.psql
 SELECT * FROM finish();
 ROLLBACK;

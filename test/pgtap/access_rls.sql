@@ -121,5 +121,6 @@ SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "tra
     'nor writes for it');
 RESET ROLE;
 
+\ir fixtures/access_done.psql
 SELECT * FROM finish();
 ROLLBACK;

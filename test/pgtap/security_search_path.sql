@@ -135,5 +135,6 @@ SELECT is((SELECT count(*)::int FROM trace.access_log WHERE action = 'lookup' AN
 SELECT is((SELECT count(*)::int FROM trace.operator_bindings WHERE role_name = 'hsp_factory'), 1,
     'the binding went to the real binding table');
 
+\ir fixtures/access_done.psql
 SELECT * FROM finish();
 ROLLBACK;
