@@ -5,14 +5,10 @@
  * key, and signing exports whatever SQL privileges the caller holds on
  * trace.sign (an export signs only what the database itself assembled).
  *
- * Parsing and verification are the core's (src/core/jws.h); this file only
- * builds OpenSSL keys from JWK members and maps statuses to SQLSTATEs.
+ * Parsing JWKs and JWS and verifying are the core's (src/core/jws.h); this
+ * file maps their statuses to SQLSTATEs.
  */
 #include "postgres.h"
-
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
 
 #include "pgtrace.h"
 #include "fmgr.h"
@@ -21,111 +17,25 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "b64url.h"
 #include "jws.h"
 #include "keys.h"
 
-/* A partner key built from JWK members; release with partner_key_free. */
-static void
-partner_key_free(pt_jws_key *key)
-{
-    if (key->pkey)
-        EVP_PKEY_free(key->pkey);
-    free(key->thumbprint_input);
-    memset(key, 0, sizeof(*key));
-}
-
-/* Decode one base64url coordinate of exactly 32 bytes, or raise 22023. */
-static void
-jwk_coordinate(const char *name, const char *value, unsigned char out[32])
-{
-    size_t      n = 0;
-    unsigned char buf[64];
-
-    if (value == NULL || *value == '\0')
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("partner key: JWK member \"%s\" is missing", name)));
-    if (strlen(value) > B64URL_ENCODED_LEN(sizeof(buf)) ||
-        !b64url_decode(value, strlen(value), buf, &n) || n != 32)
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("partner key: JWK member \"%s\" is not 32 bytes of unpadded base64url", name)));
-    memcpy(out, buf, 32);
-}
-
 /*
- * Build a public key from JWK members: {"kty":"OKP","crv":"Ed25519","x"} or
- * {"kty":"EC","crv":"SM2","x","y"} (the forms trace.public_jwk writes).
+ * A partner's public key from its JWK (parsed by the core's
+ * pt_jws_key_from_jwk); raise 22023 naming what is wrong.
  */
 static void
-partner_key_from_members(const char *kty, const char *crv, const char *x, const char *y,
-                         pt_jws_key *key)
+partner_key_from_jwk(Jsonb *jwk, pt_jws_key *key)
 {
-    EVP_PKEY   *pkey = NULL;
-    char        err[256];
-    unsigned char xb[32],
-                yb[32];
+    size_t      len;
+    char       *json = pt_canonical_jsonb(jwk, &len);
+    char        err[256] = "";
 
-    memset(key, 0, sizeof(*key));
-    if (kty != NULL && strcmp(kty, "OKP") == 0 && crv != NULL && strcmp(crv, "Ed25519") == 0)
-    {
-        jwk_coordinate("x", x, xb);
-        pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, xb, 32);
-    }
-    else if (kty != NULL && strcmp(kty, "EC") == 0 && crv != NULL && strcmp(crv, "SM2") == 0)
-    {
-        unsigned char point[65];
-        OSSL_PARAM_BLD *bld;
-        OSSL_PARAM *params = NULL;
-        EVP_PKEY_CTX *ctx = NULL;
-
-        jwk_coordinate("x", x, xb);
-        jwk_coordinate("y", y, yb);
-        point[0] = 0x04;
-        memcpy(point + 1, xb, 32);
-        memcpy(point + 33, yb, 32);
-        bld = OSSL_PARAM_BLD_new();
-        if (bld != NULL &&
-            OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0) == 1 &&
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)) == 1)
-            params = OSSL_PARAM_BLD_to_param(bld);
-        if (params != NULL)
-            ctx = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL);
-        if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-            EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-            pkey = NULL;
-        EVP_PKEY_CTX_free(ctx);
-        OSSL_PARAM_free(params);
-        OSSL_PARAM_BLD_free(bld);
-        if (pkey == NULL)
-            ereport(ERROR,
-                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                     errmsg("partner key: the SM2 point (x, y) is not on the curve")));
-    }
-    else
+    if (pt_jws_key_from_jwk(json, len, key, err, sizeof(err)) != PT_JWS_OK)
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("partner key: unsupported JWK (kty \"%s\", crv \"%s\")",
-                        kty ? kty : "", crv ? crv : ""),
-                 errdetail("Partners sign with Ed25519 ({\"kty\":\"OKP\",\"crv\":\"Ed25519\"}) or SM2 ({\"kty\":\"EC\",\"crv\":\"SM2\"}).")));
-    if (pkey == NULL)
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("partner key: the Ed25519 public key is not usable")));
-    if (pt_jws_key_init(key, pkey, err, sizeof(err)) != PT_JWS_OK)
-    {
-        EVP_PKEY_free(pkey);
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("partner key: %s", err)));
-    }
-}
-
-static char *
-text_arg_or_null(FunctionCallInfo fcinfo, int n)
-{
-    return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+                 errmsg("partner key: %s", err),
+                 errdetail("Partners sign with Ed25519 ({\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\"}) or SM2 ({\"kty\":\"EC\",\"crv\":\"SM2\",\"x\",\"y\"}) keys.")));
 }
 
 static Datum
@@ -136,7 +46,7 @@ json_text_to_jsonb(const char *json)
 
 PG_FUNCTION_INFO_V1(pt_exchange_jwk_key);
 /*
- * trace._exchange_jwk_key(kty, crv, x, y) → jsonb {"kid","alg","jwk"}: the
+ * trace._exchange_jwk_key(jwk) → jsonb {"kid","alg","jwk"}: the
  * RFC 7638 thumbprint, JOSE alg and normalised public JWK of a partner key.
  */
 Datum
@@ -148,18 +58,17 @@ pt_exchange_jwk_key(PG_FUNCTION_ARGS)
     StringInfoData out;
     Datum       res;
 
-    partner_key_from_members(text_arg_or_null(fcinfo, 0), text_arg_or_null(fcinfo, 1),
-                             text_arg_or_null(fcinfo, 2), text_arg_or_null(fcinfo, 3), &key);
+    partner_key_from_jwk(PG_GETARG_JSONB_P(0), &key);
     if (pt_jws_public_jwk(&key, &jwk, &jlen) != PT_JWS_OK)
     {
-        partner_key_free(&key);
+        pt_jws_key_release(&key);
         ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
     }
     initStringInfo(&out);
     appendStringInfo(&out, "{\"kid\":\"%s\",\"alg\":\"%s\",\"jwk\":%.*s}",
                      key.kid, pt_jws_alg_name(key.alg), (int) jlen, jwk);
     free(jwk);
-    partner_key_free(&key);
+    pt_jws_key_release(&key);
     res = json_text_to_jsonb(out.data);
     PG_RETURN_DATUM(res);
 }
@@ -224,7 +133,7 @@ pt_exchange_jws_header(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(pt_exchange_jws_verify);
 /*
- * trace._exchange_jws_verify(jws, kty, crv, x, y) → jsonb {"header","payload"}:
+ * trace._exchange_jws_verify(jws, jwk) → jsonb {"header","payload"}:
  * verifies the JWS with exactly this partner key (28000 when it does not).
  */
 Datum
@@ -240,13 +149,12 @@ pt_exchange_jws_verify(PG_FUNCTION_ARGS)
     size_t      plen;
     StringInfoData out;
 
-    partner_key_from_members(text_arg_or_null(fcinfo, 1), text_arg_or_null(fcinfo, 2),
-                             text_arg_or_null(fcinfo, 3), text_arg_or_null(fcinfo, 4), &key);
+    partner_key_from_jwk(PG_GETARG_JSONB_P(1), &key);
     memset(&p, 0, sizeof(p));
     st = pt_jws_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), NULL, 0, &p, err, sizeof(err));
     if (st == PT_JWS_OK)
         st = pt_jws_verify(&p, &key, 1, NULL, err, sizeof(err));
-    partner_key_free(&key);
+    pt_jws_key_release(&key);
     if (st != PT_JWS_OK)
     {
         pt_jws_parsed_free(&p);

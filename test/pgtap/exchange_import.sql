@@ -45,7 +45,7 @@ SELECT throws_ok(pg_catalog.format('SELECT trace.register_partner(%L, %L, %L, %L
     :'partner_jwk', '{commission,delete_everything}'), '22023', 'trace.register_partner: unknown scopes: delete_everything',
     'an unknown scope is refused');
 SELECT throws_ok($$SELECT trace.register_partner('p', '91330100MA2H3K5L19', '{"kty":"OKP","crv":"Ed25519","x":"AAAA"}', '{commission}')$$,
-    '22023', 'partner key: JWK member "x" is not 32 bytes of unpadded base64url', 'a short key is refused');
+    '22023', 'partner key: Ed25519 JWK needs "x": 32 bytes in unpadded base64url', 'a short key is refused');
 SELECT throws_ok($$SELECT trace.register_partner('p', '91330100MA2H3K5L19', '{"kty":"RSA","n":"x","e":"AQAB"}', '{commission}')$$,
     '22023', NULL, 'an RSA key is refused');
 SELECT throws_ok(pg_catalog.format('SELECT trace.register_partner(%L, %L, %L, %L)', 'p', '91330100MA2H3K5L19',
@@ -164,9 +164,9 @@ SELECT throws_ok(pg_catalog.format('SELECT trace.register_partner(%L, %L, %L, %L
     'a revoked key cannot be registered again');
 
 -- SQLSTATEs from the C layer
-SELECT throws_ok($$SELECT trace._exchange_jwk_key('EC', 'SM2', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')$$,
-    '22023', 'partner key: the SM2 point (x, y) is not on the curve', 'an SM2 point off the curve is refused');
-SELECT is(trace._exchange_jwk_key('OKP', 'Ed25519', '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', NULL) ->> 'kid',
+SELECT throws_ok($$SELECT trace._exchange_jwk_key('{"kty":"EC","crv":"SM2","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}')$$,
+    '22023', NULL, 'an SM2 point off the curve is refused');
+SELECT is(trace._exchange_jwk_key('{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}') ->> 'kid',
     'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k', 'kid of the RFC 8037 key is its published thumbprint');
 SELECT is(pg_temp.snap() ->> 'partners', '2', 'partner rows: the registration and its revocation');
 SELECT is(trace._status_exchange() - 'missing_guarantees', '{"imports": 2, "partners": 0}', 'status reports partners and imports');
