@@ -7,7 +7,7 @@ PKGS="build-essential perl pkg-config
 postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap
 libtap-parser-sourcehandler-pgtap-perl
 libssl-dev openssl libqrencode-dev zbar-tools librsvg2-bin
-python3-jwcrypto
+python3-jwcrypto python3-jsonschema
 chromium
 clang libclang-rt-14-dev"
 
