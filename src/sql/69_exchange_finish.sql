@@ -7,7 +7,7 @@ DECLARE
 BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
              WHERE p.pronamespace = '@extschema@'::regnamespace
-               AND p.proname LIKE '\_exchange\_%'
+               AND (p.proname LIKE '\_exchange\_%' OR p.proname LIKE '\_epcis\_%')
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;
