@@ -100,6 +100,18 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.product_record', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.item_record', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.package_event', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.flow_record', '');
+-- ... and their identity sequences, so that ids continue after a restore
+DO $seqs$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['category_record', 'document_record', 'unit_record', 'product_record',
+                             'item_record', 'package_event', 'flow_record'] LOOP
+        PERFORM pg_catalog.pg_extension_config_dump(
+            pg_catalog.pg_get_serial_sequence(pg_catalog.format('@extschema@.%I', t), 'id')::regclass, '');
+    END LOOP;
+END
+$seqs$;
 
 -- Every registry table is a ledger table (append-only, tamper-evident).
 DO $ledger$
