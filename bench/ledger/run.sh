@@ -4,13 +4,13 @@
 # (advisory lock per stream, last-hash lookup, digest()). Everything runs in
 # one go on one throwaway cluster and prints ratios measured in this run.
 #
-#   bench/ledger/run.sh              (BENCH_ROWS=200000 BENCH_SECONDS=10 by default)
+#   bench/ledger/run.sh              (BENCH_ROWS=200000 BENCH_SECONDS=5 by default)
 #   BENCH_ROWS=1000000 bench/ledger/run.sh
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 rows=${BENCH_ROWS:-200000}
-secs=${BENCH_SECONDS:-10}
+secs=${BENCH_SECONDS:-5}
 work=$(mktemp -d /tmp/pgtrace-bench-ledger.XXXXXX)
 chmod 755 "$work"
 export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
@@ -69,7 +69,9 @@ SQL
 echo "pgtrace ledger benchmark: $(nproc) CPU(s), $rows rows for bulk, ${secs}s per pgbench run"
 echo
 
-# ---- single-row INSERT, one stream, 1/16/64 clients
+# ---- single-row INSERT, one stream, 1/16/64 clients: three interleaved
+# rounds of plain, ledger, PL/pgSQL; the best round of each counts (the
+# machine may be shared).
 printf '%-34s %12s %12s %12s %10s %10s\n' "single-row INSERT (tps)" plain ledger plpgsql ledger/plain plpgsql/plain
 for c in 1 16 64; do
     declare -A tps=()
@@ -77,14 +79,21 @@ for c in 1 16 64; do
         t="s_${kind}_$c"
         q -c "SELECT bench_make('$kind', '$t')" >/dev/null
         printf '\\set n random(1, 1000000000)\nINSERT INTO %s (client, n, payload) VALUES (:client_id, :n, jsonb_build_object('"'"'n'"'"', :n));\n' "$t" >"$work/$t.sql"
-        j=$(( c < 4 ? c : 4 ))
-        tps[$kind]=$(pgbench -n -c "$c" -j "$j" -T "$secs" -f "$work/$t.sql" postgres 2>/dev/null \
-                     | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+        tps[$kind]=0
+    done
+    j=$(( c < 4 ? c : 4 ))
+    for round in 1 2 3; do
+        for kind in plain ledger chain; do
+            t="s_${kind}_$c"
+            r=$(pgbench -n -c "$c" -j "$j" -T "$secs" -f "$work/$t.sql" postgres 2>/dev/null \
+                | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+            if awk -v a="${r:-0}" -v b="${tps[$kind]}" 'BEGIN { exit !(a > b) }'; then tps[$kind]=$r; fi
+        done
     done
     printf '%-34s %12.0f %12.0f %12.0f %10s %10s\n' "$c client(s), one stream" "${tps[plain]}" "${tps[ledger]}" "${tps[chain]}" \
         "$(ratio "${tps[ledger]}" "${tps[plain]}")" "$(ratio "${tps[chain]}" "${tps[plain]}")"
     if [ "$c" = 16 ]; then
-        # seal lag of the 16-client run: block sealed_at minus the row's transaction start
+        # seal lag of the 16-client runs: block sealed_at minus the row's transaction start
         lag=$(q -c "SELECT trace.seal('s_ledger_16')" >/dev/null; q -c "
             SELECT round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM b.sealed_at - t.ledger_recorded_at))::numeric, 3)
               FROM s_ledger_16 t JOIN trace.ledger_blocks b

@@ -32,6 +32,7 @@
 #include "utils/datum.h"
 #include "utils/date.h"
 #include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -629,6 +630,26 @@ collection_method(void)
     return (app && app[0]) ? app : NULL;
 }
 
+/*
+ * A row that arrived with its own seq (replication, re-import) must not make
+ * a later local insert collide with it: move the sequence past it.
+ */
+static void
+keep_sequence_ahead(PtLedgerRel *lr, int64 seq)
+{
+    LOCAL_FCINFO(fcinfo, 1);
+    Datum       last;
+
+    if (!OidIsValid(lr->seqoid))
+        return;
+    InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+    fcinfo->args[0].value = ObjectIdGetDatum(lr->seqoid);
+    fcinfo->args[0].isnull = false;
+    last = pg_sequence_last_value(fcinfo);
+    if (fcinfo->isnull || DatumGetInt64(last) < seq)
+        DirectFunctionCall2(setval_oid, ObjectIdGetDatum(lr->seqoid), Int64GetDatum(seq));
+}
+
 PG_FUNCTION_INFO_V1(pt_ledger_insert_trigger);
 /*
  * BEFORE INSERT FOR EACH ROW on a ledger table (ENABLE ALWAYS).
@@ -676,6 +697,7 @@ pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
                             RelationGetRelationName(rel)),
                      errdetail("A row may arrive with ledger_seq and ledger_hash set (restore, replication) only when the hash recomputes equal."),
                      errhint("Leave ledger_hash NULL to let the ledger assign it.")));
+        keep_sequence_ahead(lr, DatumGetInt64(values[lr->seq_att - 1]));
         return PointerGetDatum(td->tg_trigtuple);
     }
 

@@ -251,7 +251,12 @@ seal_ledger(Oid relid, bool wait)
         }
     }
 
-    rel = table_open(relid, AccessShareLock);
+    rel = try_table_open(relid, AccessShareLock);
+    if (rel == NULL)
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_TABLE),
+                 errmsg("ledger \"%s\" has no table any more", name),
+                 errhint("trace.verify() reports it; a ledger is removed only with pgtrace.break_glass.")));
     lr = pt_ledger_rel(rel, name, alg);
 
     newfloor = floor;
@@ -421,10 +426,43 @@ pt_ledger_register_sealer(void)
  * the database pgtrace.database in its own transaction. A ledger being
  * sealed by trace.seal() at that moment is skipped until the next round.
  */
+/*
+ * One ledger, one transaction. An error (say, a ledger table dropped behind
+ * the ledger's back) is logged and the round goes on with the next ledger.
+ */
+static void
+seal_one_in_worker(Oid relid, MemoryContext loopcxt)
+{
+    PG_TRY();
+    {
+        SetCurrentStatementStartTimestamp();
+        StartTransactionCommand();
+        SPI_connect();
+        PushActiveSnapshot(GetTransactionSnapshot());
+        pgstat_report_activity(STATE_RUNNING, "pgtrace: sealing a ledger");
+        (void) seal_ledger(relid, false);
+        PopActiveSnapshot();
+        SPI_finish();
+        CommitTransactionCommand();
+    }
+    PG_CATCH();
+    {
+        HOLD_INTERRUPTS();
+        EmitErrorReport();
+        AbortOutOfAnyTransaction();
+        FlushErrorState();
+        MemoryContextSwitchTo(loopcxt);
+        RESUME_INTERRUPTS();
+    }
+    PG_END_TRY();
+    MemoryContextSwitchTo(loopcxt);
+}
+
 void
 pt_ledger_sealer_main(Datum arg)
 {
     TimestampTz round_start;
+    MemoryContext loopcxt;
 
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
@@ -432,6 +470,8 @@ pt_ledger_sealer_main(Datum arg)
     BackgroundWorkerInitializeConnection(pt_sealer_database, NULL, 0);
     pgstat_report_appname("pgtrace ledger sealer");
     round_start = GetCurrentTimestamp();
+    loopcxt = AllocSetContextCreate(TopMemoryContext, "pgtrace sealer", ALLOCSET_DEFAULT_SIZES);
+    MemoryContextSwitchTo(loopcxt);
 
     for (;;)
     {
@@ -449,6 +489,8 @@ pt_ledger_sealer_main(Datum arg)
             ResetLatch(MyLatch);
         }
         round_start = GetCurrentTimestamp();
+        MemoryContextSwitchTo(loopcxt);
+        MemoryContextReset(loopcxt);
         CHECK_FOR_INTERRUPTS();
         if (ConfigReloadPending)
         {
@@ -465,7 +507,11 @@ pt_ledger_sealer_main(Datum arg)
                         " ON n.oid = c.relnamespace WHERE n.nspname = 'trace' AND c.relname = 'ledger_tables'"
                         " AND EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pgtrace')",
                         true, 0) == SPI_OK_SELECT && SPI_processed == 1
-            && SPI_execute("SELECT relid::pg_catalog.oid FROM trace.ledger_tables ORDER BY 1",
+            && SPI_execute("SELECT relid::pg_catalog.oid FROM trace.ledger_tables"
+                           /* idle ledgers cost one look at their sequence */
+                           " WHERE horizon_xid IS NOT NULL OR seal_floor < COALESCE(pg_catalog.pg_sequence_last_value("
+                           "   pg_catalog.pg_get_serial_sequence(relid::pg_catalog.text, 'ledger_seq')::pg_catalog.regclass), 0)"
+                           " ORDER BY 1",
                            true, 0) == SPI_OK_SELECT)
         {
             MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
@@ -486,17 +532,7 @@ pt_ledger_sealer_main(Datum arg)
         CommitTransactionCommand();
 
         for (i = 0; i < n; i++)
-        {
-            SetCurrentStatementStartTimestamp();
-            StartTransactionCommand();
-            SPI_connect();
-            PushActiveSnapshot(GetTransactionSnapshot());
-            pgstat_report_activity(STATE_RUNNING, "pgtrace: sealing a ledger");
-            (void) seal_ledger(relids[i], false);
-            PopActiveSnapshot();
-            SPI_finish();
-            CommitTransactionCommand();
-        }
+            seal_one_in_worker(relids[i], loopcxt);
         if (relids)
             pfree(relids);
         pgstat_report_activity(STATE_IDLE, NULL);

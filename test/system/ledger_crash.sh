@@ -71,5 +71,15 @@ q -c "INSERT INTO public.load (client, k, note) VALUES (0, 0, 'after the crash')
 q -c "SELECT trace.seal()" >/dev/null
 is "$(q -c "SELECT trace.verify() -> 'ok'")" "true" "every ledger of the database verifies clean and keeps working after the crash"
 
+# a ledger whose table vanished must not stop the background sealer
+q -c "INSERT INTO trace.ledger_tables (relid, ledger_name, horizon_xid) VALUES (999999, 'public.ghost', '1')" >/dev/null
+q -c "INSERT INTO public.load (client, k, note) VALUES (0, 1, 'sealed by the worker')" >/dev/null
+for _ in $(seq 1 40); do
+    [ "$(q -c "SELECT trace.ledger_verify('public.load') -> 'pending'")" = 0 ] && break
+    sleep 0.25
+done
+is "$(q -c "SELECT trace.ledger_verify('public.load') -> 'pending'")" "0" \
+   "the background sealer goes on sealing other ledgers when one ledger's table is gone"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
