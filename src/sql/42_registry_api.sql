@@ -273,6 +273,8 @@ BEGIN
             PERFORM @extschema@._reg_fail('22P02', pg_catalog.format('%s: field gtin: %s', label, problem));
         END IF;
         g := gtxt::@extschema@.gtin;
+        -- one registration per GTIN at a time
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgtrace.registry.gtin'), pg_catalog.hashtext(g::text));
         IF EXISTS (SELECT 1 FROM @extschema@.products p WHERE p.gtin OPERATOR(@extschema@.=) g
                      AND p.record_id IS DISTINCT FROM old_id) THEN
             PERFORM @extschema@._reg_fail('23505', pg_catalog.format('%s: GTIN %s already belongs to another product', label, g));

@@ -135,6 +135,12 @@ BEGIN
         END LOOP;
     END IF;
 
+    -- Concurrent packers of the same code queue here (in one global order, so
+    -- they cannot deadlock); each then sees the other's committed events.
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgtrace.registry.pack'), pg_catalog.hashtext(x.c::text))
+        FROM pg_catalog.unnest(contents) x(c)
+        ORDER BY pg_catalog.hashtext(x.c::text);
+
     FOREACH c IN ARRAY contents LOOP
         IF c OPERATOR(@extschema@.=) pkg THEN
             PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: a package cannot contain itself', label));

@@ -1,0 +1,80 @@
+#!/bin/bash
+# Registry under concurrent writers: two sessions packing the same unit into
+# different cartons at once -- exactly one wins, the other is told the unit is
+# already packed; two sessions commissioning the same code at once -- one wins,
+# the other gets 23505 naming the record.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+work=${PT_WORK:-$(mktemp -d /tmp/registry-conc.XXXXXX)}
+mkdir -p "$work"
+chmod 755 "$work"
+export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+
+n=0
+failed=0
+ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
+
+eval "$(scripts/cluster.sh start "$work/pg")"
+trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
+q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
+q <<'SQL' >/dev/null
+CREATE EXTENSION pgtrace;
+SET pgtrace.reference_time = '2026-06-30 12:00:00+08';
+SELECT trace.register_unit('{"uscc": "91330100MA2H3K5L19", "roles": ["producer"], "unit_name": "F", "address": "A",
+    "contact": "C", "business_license": {"content_base64": "UA==", "media_type": "application/pdf"}}');
+SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "cold-rolled-rebar", "gtin": "06901234567892",
+    "product_name": "钢筋", "product_type": "钢材", "spec_model": "CRB550", "mandatory_standards": "GB/T 13788",
+    "production_licence_no": "XK05-001-00001"}');
+SELECT trace.commission('{"trace_code": "(01)06901234567892(21)U1", "production_date": "2026-06-01",
+    "serial_or_batch": "B1", "inspection_report": {"content_base64": "cg==", "media_type": "text/plain"}}');
+SQL
+
+pack() {   # $1 carton, $2 delay before commit
+    psql -X -At -v ON_ERROR_STOP=1 <<SQL
+SET pgtrace.reference_time = '2026-06-30 12:00:00+08';
+BEGIN;
+SELECT trace.pack('{"package_code": "$1", "uscc": "91330100MA2H3K5L19", "event_time": "2026-06-02T08:00:00+08:00",
+    "contents": ["(01)06901234567892(21)U1"]}');
+SELECT pg_sleep($2);
+COMMIT;
+SQL
+}
+pack "(00)069012340000000016" 2 >"$work/a.out" 2>&1 &
+a=$!
+sleep 0.7
+pack "(00)069012340000000023" 0 >"$work/b.out" 2>&1 &
+b=$!
+wait $a; ra=$?
+wait $b; rb=$?
+is "$ra" "0" "the first packer commits"
+ok $([ "$rb" -ne 0 ] && grep -q "is already in package" "$work/b.out"; echo $?) \
+   "the second packer, racing it, is refused: the unit is already in a package"
+is "$(q -c "SELECT count(*) FROM trace.package_events")" "1" "exactly one packing event"
+
+commission() {   # $1 delay before commit
+    psql -X -At -v ON_ERROR_STOP=1 <<SQL
+SET pgtrace.reference_time = '2026-06-30 12:00:00+08';
+BEGIN;
+SELECT trace.commission('[{"trace_code": "(01)06901234567892(21)U9", "production_date": "2026-06-01",
+    "serial_or_batch": "B1", "inspection_report": {"content_base64": "cg==", "media_type": "text/plain"}}]');
+SELECT pg_sleep($1);
+COMMIT;
+SQL
+}
+commission 2 >"$work/c.out" 2>&1 &
+c=$!
+sleep 0.7
+commission 0 >"$work/d.out" 2>&1 &
+d=$!
+wait $c; rc=$?
+wait $d; rd=$?
+is "$rc" "0" "the first commissioning commits"
+ok $([ "$rd" -ne 0 ] && grep -q 'record 1 (trace_code "(01)06901234567892(21)U9"): trace code is already commissioned' "$work/d.out"; echo $?) \
+   "the racing one is refused with the record named"
+is "$(q -c "SELECT count(*) FROM trace.item_record")" "2" "one row per trace code"
+is "$(q -c "SELECT trace.verify() -> 'ok'")" "true" "the ledger verifies after the races"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
