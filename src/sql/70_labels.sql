@@ -377,20 +377,19 @@ BEGIN
 
         -- commissioning, and the sale to an end customer (a seller's sale
         -- without a buyer USCC), from the registry when it is installed
+        -- (static SQL: planned once per session; not parsed unless reached)
         IF registry THEN
-            EXECUTE 'SELECT EXISTS (SELECT 1 FROM @extschema@.items i WHERE i.trace_code OPERATOR(@extschema@.=) $1)
-                         OR EXISTS (SELECT 1 FROM @extschema@.package_events e WHERE e.package_code OPERATOR(@extschema@.=) $1)'
-               INTO found_it USING c;
+            found_it := EXISTS (SELECT 1 FROM @extschema@.items i WHERE i.trace_code OPERATOR(@extschema@.=) c)
+                     OR EXISTS (SELECT 1 FROM @extschema@.package_events e WHERE e.package_code OPERATOR(@extschema@.=) c);
             IF NOT found_it THEN
                 v_flags := v_flags || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
                     'flag', 'not_commissioned',
                     'detail', 'the registry has no unit or package with this code'));
             END IF;
-            EXECUTE 'SELECT pg_catalog.min(COALESCE(f.sold_time, f.event_time)) FROM @extschema@.flows f
-                      WHERE f.trace_code OPERATOR(@extschema@.=) $1 AND f.kind = ''seller_sale''
-                        AND f.buyer_uscc IS NULL
-                        AND COALESCE(f.sold_time, f.event_time) < $2'
-               INTO sold_at USING c, t;
+            SELECT pg_catalog.min(COALESCE(f.sold_time, f.event_time)) INTO sold_at
+              FROM @extschema@.flows f
+             WHERE f.trace_code OPERATOR(@extschema@.=) c AND f.kind = 'seller_sale'
+               AND f.buyer_uscc IS NULL AND COALESCE(f.sold_time, f.event_time) < t;
             IF sold_at IS NOT NULL THEN
                 v_flags := v_flags || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
                     'flag', 'after_sale',
@@ -464,7 +463,7 @@ BEGIN
 
         -- the public information (Table 3), when trace.lookup is installed
         IF lookup THEN
-            EXECUTE 'SELECT @extschema@.lookup($1)' INTO public_info USING ctext;
+            public_info := @extschema@.lookup(ctext);
         END IF;
     END IF;
 
