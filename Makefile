@@ -91,7 +91,9 @@ bench: deps
 	$(MAKE)
 	bench/run.sh
 
-# Standalone verifier of ledger proofs and checkpoints (OpenSSL + src/core only).
+# Standalone verifier of ledger proofs and checkpoints: the core files it needs
+# and OpenSSL, nothing else (no PostgreSQL, no libqrencode).
+VERIFY_SRCS = src/core/ledger.c src/core/ledger_proof.c src/core/jws.c src/core/jcs.c src/core/b64url.c
 EXTRA_CLEAN += tools/pgtrace-verify
-tools/pgtrace-verify: tools/pgtrace-verify.c $(CORE_SRCS) $(wildcard src/core/*.h)
-	$(CC) -std=gnu99 -O2 -Wall -Wextra $(EXTRA_CFLAGS) -Isrc/core -o $@ tools/pgtrace-verify.c $(CORE_SRCS) -lcrypto
+tools/pgtrace-verify: tools/pgtrace-verify.c $(VERIFY_SRCS) $(wildcard src/core/*.h)
+	$(CC) -std=gnu99 -O2 -Wall -Wextra $(EXTRA_CFLAGS) -Isrc/core -o $@ tools/pgtrace-verify.c $(VERIFY_SRCS) -lcrypto
