@@ -38,6 +38,21 @@ BEGIN
 END
 $$;
 
+-- The role that called: through SECURITY DEFINER functions and SET ROLE when
+-- the access part is installed (its trace._acc_acting_role), else the session user.
+CREATE FUNCTION @extschema@._exchange_actor() RETURNS name
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r name;
+BEGIN
+    IF to_regprocedure('@extschema@._acc_acting_role()') IS NOT NULL THEN
+        EXECUTE 'SELECT rolname FROM pg_catalog.pg_roles WHERE oid = @extschema@._acc_acting_role()' INTO r;
+    END IF;
+    RETURN coalesce(r, session_user);
+END
+$$;
+
 -- The registry writes an import may carry; a partner's scopes name a subset.
 CREATE FUNCTION @extschema@._exchange_ops() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -174,7 +189,7 @@ BEGIN
     END IF;
     INSERT INTO @extschema@.partner_record (name, uscc, kid, alg, jwk, scopes, recorded_at, recorded_by)
     VALUES (btrim(name), uscc::@extschema@.uscc, k ->> 'kid', k ->> 'alg', k -> 'jwk',
-            (SELECT array_agg(DISTINCT s ORDER BY s) FROM unnest(scopes) s), @extschema@._reg_now(), session_user)
+            (SELECT array_agg(DISTINCT s ORDER BY s) FROM unnest(scopes) s), @extschema@._reg_now(), @extschema@._exchange_actor())
     RETURNING id INTO new_id;
     RETURN (SELECT jsonb_build_object('partner_id', p.partner_id, 'name', p.name, 'uscc', p.uscc::text,
                                       'kid', p.kid, 'alg', p.alg, 'scopes', to_jsonb(p.scopes))
@@ -200,7 +215,7 @@ BEGIN
         PERFORM @extschema@._exchange_fail('42704', format('trace.revoke_partner: no current partner key %s', kid));
     END IF;
     INSERT INTO @extschema@.partner_record (supersedes, revoked, reason, name, uscc, kid, alg, jwk, scopes, recorded_at, recorded_by)
-    VALUES (p.id, true, reason, p.name, p.uscc, p.kid, p.alg, p.jwk, p.scopes, @extschema@._reg_now(), session_user)
+    VALUES (p.id, true, reason, p.name, p.uscc, p.kid, p.alg, p.jwk, p.scopes, @extschema@._reg_now(), @extschema@._exchange_actor())
     RETURNING id INTO new_id;
     RETURN jsonb_build_object('partner_id', p.id, 'kid', p.kid, 'revoked', true, 'record_id', new_id);
 END
@@ -419,7 +434,7 @@ BEGIN
                                         operations, results, payload_sha256, token, imported_by, recorded_at)
     VALUES (partner.partner_id, partner.uscc, token_kid, token_jti #>> '{}', iat, exp, ref, jsonb_array_length(recs),
             (SELECT jsonb_agg(e -> 'op' ORDER BY o) FROM jsonb_array_elements(recs) WITH ORDINALITY x(e, o)),
-            results, sha256(convert_to(@extschema@.canonical_json(payload), 'UTF8')), btrim(jws), session_user,
+            results, sha256(convert_to(@extschema@.canonical_json(payload), 'UTF8')), btrim(jws), @extschema@._exchange_actor(),
             @extschema@._reg_now())
     RETURNING id INTO log_id;
 

@@ -6,7 +6,7 @@
 -- test/data/keys/second_ed25519.pem); the reference time is fixed.
 \ir ../data/exchange/tokens.sql
 BEGIN;
-SELECT plan(62);
+SELECT plan(66);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 
 -- What an import can write, counted.
@@ -163,13 +163,30 @@ SELECT throws_ok(pg_catalog.format('SELECT trace.register_partner(%L, %L, %L, %L
     '42710', 'trace.register_partner: key QiaSNOIlQC_xj_v4To6WAWpBNd1nXlFwkVacRPBNblc was revoked and cannot be registered again',
     'a revoked key cannot be registered again');
 
+-- an operator imports only for the units it is bound to (access part's write check)
+CREATE ROLE exchange_op1 IN ROLE trace_operator;
+SELECT trace.register_partner('北京示例五金店', '92110105MA01ABC2DR', :'other_jwk', '{register_unit}') AS _ \gset
+SELECT pg_temp.snap() AS before \gset
+SET LOCAL ROLE exchange_op1;
+SELECT throws_ok(pg_catalog.format('SELECT trace.import(%L)', :'tok_retailer_unit'), '42501',
+    'trace.import: record 1 (register_unit): role "exchange_op1" is not bound to unit 92110105MA01ABC2DR',
+    'an operator not bound to the partner''s unit cannot import its records');
+RESET ROLE;
+SELECT is(pg_temp.snap(), :'before'::jsonb, 'and nothing is written');
+SELECT trace.bind_operator('exchange_op1', '92110105MA01ABC2DR') AS _ \gset
+SET LOCAL ROLE exchange_op1;
+SELECT is(trace.import(:'tok_retailer_unit') ->> 'records', '1', 'bound to it, the operator imports');
+RESET ROLE;
+SELECT is((SELECT imported_by::text FROM trace.import_log WHERE jti = 'retailer-0001'), 'exchange_op1',
+    'the log names the acting role');
+
 -- SQLSTATEs from the C layer
 SELECT throws_ok($$SELECT trace._exchange_jwk_key('{"kty":"EC","crv":"SM2","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}')$$,
     '22023', NULL, 'an SM2 point off the curve is refused');
 SELECT is(trace._exchange_jwk_key('{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}') ->> 'kid',
     'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k', 'kid of the RFC 8037 key is its published thumbprint');
-SELECT is(pg_temp.snap() ->> 'partners', '2', 'partner rows: the registration and its revocation');
-SELECT is(trace._status_exchange() - 'missing_guarantees', '{"imports": 2, "partners": 0}', 'status reports partners and imports');
+SELECT is(pg_temp.snap() ->> 'partners', '3', 'partner rows: a registration and its revocation, another registration');
+SELECT is(trace._status_exchange() - 'missing_guarantees', '{"imports": 3, "partners": 1}', 'status reports partners and imports');
 
 SELECT * FROM finish();
 ROLLBACK;
