@@ -74,7 +74,12 @@ BEGIN
 END
 $$;
 
--- The Table 3 record of one trace code, without logging (see trace.lookup).
+-- trace.lookup(code text) → jsonb (contract): exactly the Table 3 fields of
+-- the product with this trace code (any form trace.code accepts, raw scans
+-- included), of its producer and of the seller that sold it to its end
+-- customer. NULL when no current item has this code. Every call is recorded
+-- in the access log.
+--
 -- The function is generated here from the field catalogue: for each part
 -- (producer = Table 1 basic group, product = Table 1 product group, seller =
 -- Table 2 basic group) it emits exactly the catalogue's public fields, the
@@ -142,9 +147,11 @@ BEGIN
     END LOOP;
 
     EXECUTE pg_catalog.format($fn$
-CREATE FUNCTION @extschema@._acc_lookup(c @extschema@.code) RETURNS jsonb
-    LANGUAGE plpgsql STABLE AS $body$
+CREATE FUNCTION @extschema@.lookup(code text) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $body$
 DECLARE
+    c @extschema@.code := @extschema@._reg_to_code(code);   -- every trace-code form; 22P02 when malformed
     result jsonb;
 BEGIN
     SELECT pg_catalog.jsonb_build_object(
@@ -178,34 +185,38 @@ BEGIN
       LEFT JOIN LATERAL (SELECT pu0.* WHERE NOT pu0.voided) pu ON true
       LEFT JOIN LATERAL (
             SELECT u.* FROM @extschema@.unit_record u
-             WHERE u.uscc OPERATOR(@extschema@.=) (SELECT @extschema@._acc_end_seller(c))
+             WHERE u.uscc OPERATOR(@extschema@.=) (
+                   -- a unit never packed: its own latest sale to an end customer;
+                   -- else the package walk of _acc_end_seller
+                   CASE WHEN NOT EXISTS (SELECT 1 FROM @extschema@.package_event e
+                                         WHERE e.content_code OPERATOR(@extschema@.=) c)
+                   THEN (SELECT f.uscc FROM @extschema@.flow_record f
+                          WHERE f.trace_code OPERATOR(@extschema@.=) c AND f.kind = 'seller_sale' AND NOT f.voided
+                            AND NOT EXISTS (SELECT 1 FROM @extschema@.flow_record n WHERE n.supersedes = f.id)
+                            AND (f.buyer_uscc IS NULL
+                                 OR NOT EXISTS (SELECT 1 FROM @extschema@.units s
+                                                WHERE s.uscc OPERATOR(@extschema@.=) f.buyer_uscc
+                                                  AND 'seller' = ANY (s.roles)))
+                          ORDER BY f.event_time DESC, f.id DESC LIMIT 1)
+                   ELSE @extschema@._acc_end_seller(c) END)
              ORDER BY u.id DESC LIMIT 1) su0 ON true
       LEFT JOIN LATERAL (SELECT su0.* WHERE NOT su0.voided) su ON true
      WHERE NOT it.voided
        AND NOT EXISTS (SELECT 1 FROM @extschema@.item_record n WHERE n.supersedes = it.id);
+    IF @extschema@._acc_log_enabled() THEN
+        INSERT INTO @extschema@.access_log_record
+            (logged_at, role_name, session_role, action, object, client_addr, application, detail)
+        VALUES (pg_catalog.clock_timestamp(), pg_catalog.pg_get_userbyid(@extschema@._acc_acting_role()),
+                SESSION_USER, 'lookup', c::text, pg_catalog.inet_client_addr(),
+                NULLIF(pg_catalog.current_setting('application_name'), ''),
+                CASE WHEN result IS NULL THEN '{"found": false}'::jsonb ELSE '{"found": true}'::jsonb END);
+    END IF;
     RETURN result;
 END
 $body$
 $fn$, obj ->> 'producer', obj ->> 'product', obj ->> 'seller');
 END
 $gen$;
-
--- trace.lookup(code text) → jsonb (contract): exactly the Table 3 fields of
--- the product with this trace code (any form trace.code accepts, raw scans
--- included), of its producer and of the seller that sold it to its end
--- customer. NULL when no current item has this code. Every call is recorded
--- in the access log.
-CREATE FUNCTION @extschema@.lookup(code text) RETURNS jsonb
-    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    c @extschema@.code := @extschema@._reg_to_code(code);
-    result jsonb := @extschema@._acc_lookup(c);
-BEGIN
-    PERFORM @extschema@._acc_log('lookup', c::text, pg_catalog.jsonb_build_object('found', result IS NOT NULL));
-    RETURN result;
-END
-$$;
 
 -- --------------------------------------------------------------------------
 -- Public views for trace_public. Each reads with the caller's rights
@@ -349,7 +360,7 @@ GRANT SELECT ON @extschema@.public_units, @extschema@.public_products, @extschem
     TO trace_public, trace_admin, trace_regulator, trace_operator;
 
 REVOKE ALL ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_doc(bigint),
-    @extschema@._acc_end_seller(@extschema@.code), @extschema@._acc_lookup(@extschema@.code),
+    @extschema@._acc_end_seller(@extschema@.code),
     @extschema@.lookup(text), @extschema@._acc_current(text, bigint), @extschema@._acc_public_document(bytea),
     @extschema@._acc_public_sale(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.lookup(text) TO trace_public, trace_admin, trace_operator, trace_regulator;
