@@ -3,7 +3,7 @@
 -- statistic equals an aggregate computed here from the registry directly,
 -- and every anomaly view finds exactly the planted anomalies.
 BEGIN;
-SELECT plan(42);
+SELECT plan(44);
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
 \o /dev/null
@@ -135,11 +135,10 @@ CREATE ROLE stats_test_op_a;
 CREATE ROLE stats_test_regulator;
 GRANT trace_operator TO stats_test_op_a;
 GRANT trace_regulator TO stats_test_regulator;
--- stand-in for the row-level security of issue 5: the operator sees its own unit's registration
-ALTER TABLE trace.unit_record ENABLE ROW LEVEL SECURITY;
-CREATE POLICY stats_test_own ON trace.unit_record FOR SELECT TO stats_test_op_a
-    USING (uscc OPERATOR(trace.=) '91330100MA2H3K5L19'::trace.uscc);
-CREATE POLICY stats_test_all ON trace.unit_record FOR SELECT TO stats_test_regulator USING (true);
+CREATE ROLE stats_test_op_none;
+GRANT trace_operator TO stats_test_op_none;
+-- row-level security (issue 5): the operator is bound to unit A
+SELECT lives_ok($$SELECT trace.bind_operator('stats_test_op_a', '91330100MA2H3K5L19')$$, 'bind an operator to unit A');
 
 SET LOCAL ROLE stats_test_op_a;
 SELECT results_eq($$SELECT DISTINCT uscc::text FROM trace.stats_volume_daily$$, $$VALUES ('91330100MA2H3K5L19')$$,
@@ -153,6 +152,12 @@ SELECT is((SELECT count(*) FROM trace.stats_flows), 4::bigint, '... and all four
 SELECT throws_ok('SELECT * FROM trace._stats_volume_mv', '42501', NULL, 'the materialised relations are closed to operators');
 SELECT throws_ok('SELECT * FROM trace.stats_ledger', '42501', NULL, 'ledger health is for regulators and admins');
 SELECT throws_ok('SELECT trace.stats_refresh()', '42501', NULL, 'an operator cannot refresh');
+RESET ROLE;
+
+SET LOCAL ROLE stats_test_op_none;
+SELECT is((SELECT count(*) FROM trace.stats_volume_daily) + (SELECT count(*) FROM trace.stats_anomalies)
+          + (SELECT count(*) FROM trace.stats_flows) + (SELECT count(*) FROM trace.stats_completeness), 0::bigint,
+    'an operator bound to no unit sees no statistics');
 RESET ROLE;
 
 SET LOCAL ROLE stats_test_regulator;
