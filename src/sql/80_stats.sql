@@ -240,6 +240,24 @@ CREATE MATERIALIZED VIEW @extschema@._stats_completeness_mv AS
     LEFT JOIN by_field b ON b.role = r.role AND b.uscc OPERATOR(@extschema@.=) un.uscc
     WITH DATA;
 
+-- Label scans (trace.verify_scan, issue 7) per China day, unit, category and
+-- outcome (genuine / forged / unknown). The unit of a scan is the producer
+-- of the scanned item, or, for a code never commissioned, the producer of
+-- the product with the code's GTIN (a copied or invented code bears on it).
+CREATE MATERIALIZED VIEW @extschema@._stats_scan_mv AS
+    SELECT @extschema@._stats_day(s.scan_time) AS day,
+           coalesce(i.uscc, p.uscc) AS uscc, coalesce(i.category, p.category) AS category,
+           s.status AS outcome, pg_catalog.count(*) AS scans,
+           pg_catalog.count(*) FILTER (WHERE pg_catalog.jsonb_array_length(s.flags) > 0) AS flagged
+    FROM @extschema@.label_scan s
+    LEFT JOIN @extschema@.items i ON i.trace_code OPERATOR(@extschema@.=) s.code
+    LEFT JOIN LATERAL (SELECT x.uscc, x.category FROM @extschema@.products x
+                       WHERE i.trace_code IS NULL AND s.code IS NOT NULL
+                         AND x.gtin OPERATOR(@extschema@.=) @extschema@.gtin(s.code)
+                       ORDER BY x.product_id LIMIT 1) p ON true
+    GROUP BY 1, 2, 3, 4
+    WITH DATA;
+
 -- --------------------------------------------------------------------------
 -- Anomalies, one row each: kind, the unit concerned, what (subject), when
 -- (day), category and the evidence (detail).
@@ -247,7 +265,21 @@ CREATE MATERIALIZED VIEW @extschema@._stats_completeness_mv AS
 CREATE MATERIALIZED VIEW @extschema@._stats_anomaly_mv AS
     -- quantity mismatch: a unit sold a trace unit more often than it got it
     -- (commissioned it, or bought it, directly or inside a package)
-    WITH moves AS (
+    WITH suspicious AS (     -- scans that suggest a counterfeit (see docs/stats.md)
+        SELECT s.scan_time, s.status, coalesce(s.code::text, s.scanned) AS subject,
+               coalesce(i.uscc, p.uscc) AS uscc, coalesce(i.category, p.category) AS category,
+               ARRAY(SELECT f ->> 'flag' FROM pg_catalog.jsonb_array_elements(s.flags) f) AS flags
+        FROM @extschema@.label_scan s
+        LEFT JOIN @extschema@.items i ON i.trace_code OPERATOR(@extschema@.=) s.code
+        LEFT JOIN LATERAL (SELECT x.uscc, x.category FROM @extschema@.products x
+                           WHERE i.trace_code IS NULL AND s.code IS NOT NULL
+                             AND x.gtin OPERATOR(@extschema@.=) @extschema@.gtin(s.code)
+                           ORDER BY x.product_id LIMIT 1) p ON true
+        WHERE s.status = 'forged'
+           OR EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(s.flags) f
+                      WHERE f ->> 'flag' IN ('wrong_verification_element', 'label_not_issued', 'superseded_label',
+                                             'not_commissioned', 'far_apart', 'sequential_burst'))),
+    moves AS (
         SELECT u.uscc, u.unit_code, u.category,
                pg_catalog.count(*) FILTER (WHERE u.kind IN ('producer_sale', 'seller_sale')) AS sold,
                pg_catalog.count(*) FILTER (WHERE u.kind = 'seller_purchase') AS bought,
@@ -323,6 +355,20 @@ CREATE MATERIALIZED VIEW @extschema@._stats_anomaly_mv AS
       AND d.baseline >= @extschema@._stats_trend_min_baseline()
       AND (d.q >= d.baseline * @extschema@._stats_trend_factor()
            OR d.q * @extschema@._stats_trend_factor() <= d.baseline)
+    UNION ALL
+    -- a code whose scans suggest a counterfeit: forged, or flagged by
+    -- trace.verify_scan for a wrong or unknown verification element, a code
+    -- never commissioned, far-apart places or a burst of sequential codes
+    SELECT 'counterfeit', x.uscc, x.subject, x.category, @extschema@._stats_day(pg_catalog.max(x.scan_time)),
+           pg_catalog.jsonb_build_object('scans', pg_catalog.count(*),
+               'forged', pg_catalog.count(*) FILTER (WHERE x.status = 'forged'),
+               'flags', (SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT f ORDER BY f))
+                         FROM suspicious y CROSS JOIN LATERAL pg_catalog.unnest(y.flags) f
+                         WHERE y.subject = x.subject),
+               'first_scan', @extschema@._reg_iso(pg_catalog.min(x.scan_time)),
+               'last_scan', @extschema@._reg_iso(pg_catalog.max(x.scan_time)))
+    FROM suspicious x
+    GROUP BY x.uscc, x.subject, x.category
     WITH DATA;
 CREATE INDEX _stats_anomaly_mv_kind ON @extschema@._stats_anomaly_mv (kind, day);
 
@@ -390,6 +436,19 @@ CREATE VIEW @extschema@.stats_anomalies WITH (security_barrier) AS
     FROM @extschema@._stats_anomaly_mv a
     WHERE (SELECT @extschema@._stats_all())
        OR a.uscc OPERATOR(@extschema@.=) ANY (ARRAY(SELECT @extschema@._stats_visible_units()));
+
+CREATE VIEW @extschema@.anomaly_counterfeit WITH (security_invoker) AS
+    SELECT a.uscc, a.subject, a.category, a.day AS last_scan_day, (a.detail ->> 'scans')::bigint AS scans,
+           (a.detail ->> 'forged')::bigint AS forged, a.detail -> 'flags' AS flags,
+           (a.detail ->> 'first_scan')::timestamptz AS first_scan, (a.detail ->> 'last_scan')::timestamptz AS last_scan
+    FROM @extschema@.stats_anomalies a WHERE a.kind = 'counterfeit';
+
+-- Label-scan outcomes per day, unit, category.
+CREATE VIEW @extschema@.stats_scans WITH (security_barrier) AS
+    SELECT s.day, s.uscc, s.category, s.outcome, s.scans, s.flagged
+    FROM @extschema@._stats_scan_mv s
+    WHERE (SELECT @extschema@._stats_all())
+       OR s.uscc OPERATOR(@extschema@.=) ANY (ARRAY(SELECT @extschema@._stats_visible_units()));
 
 CREATE VIEW @extschema@.anomaly_quantity_mismatch WITH (security_invoker) AS
     SELECT a.uscc, a.subject::@extschema@.code AS trace_code, a.category, a.day AS last_sale_day,
@@ -502,6 +561,7 @@ BEGIN
     REFRESH MATERIALIZED VIEW @extschema@._stats_volume_mv;
     REFRESH MATERIALIZED VIEW @extschema@._stats_flow_mv;
     REFRESH MATERIALIZED VIEW @extschema@._stats_completeness_mv;
+    REFRESH MATERIALIZED VIEW @extschema@._stats_scan_mv;
     REFRESH MATERIALIZED VIEW @extschema@._stats_anomaly_mv;
     ANALYZE @extschema@._stats_volume_mv;
     ANALYZE @extschema@._stats_anomaly_mv;
@@ -515,6 +575,7 @@ BEGIN
         'volume_rows', (SELECT pg_catalog.count(*) FROM @extschema@._stats_volume_mv),
         'flow_rows', (SELECT pg_catalog.count(*) FROM @extschema@._stats_flow_mv),
         'completeness_rows', (SELECT pg_catalog.count(*) FROM @extschema@._stats_completeness_mv),
+        'scan_rows', (SELECT pg_catalog.count(*) FROM @extschema@._stats_scan_mv),
         'anomalies', (SELECT pg_catalog.count(*) FROM @extschema@._stats_anomaly_mv));
 END
 $fn$;
@@ -544,16 +605,19 @@ $fn$;
 -- trace_regulator and trace_admin, and (filtered) for trace_operator.
 -- --------------------------------------------------------------------------
 REVOKE ALL ON @extschema@._stats_refresh_log, @extschema@._stats_flow_units_mv, @extschema@._stats_volume_mv,
-    @extschema@._stats_flow_mv, @extschema@._stats_completeness_mv, @extschema@._stats_anomaly_mv FROM PUBLIC;
+    @extschema@._stats_flow_mv, @extschema@._stats_completeness_mv, @extschema@._stats_scan_mv,
+    @extschema@._stats_anomaly_mv FROM PUBLIC;
 REVOKE ALL ON @extschema@.stats_volume_daily, @extschema@.stats_volume_by_unit, @extschema@.stats_volume_by_product,
     @extschema@.stats_volume_by_category, @extschema@.stats_volume_by_region, @extschema@.stats_flows,
-    @extschema@.stats_completeness, @extschema@.stats_anomalies, @extschema@.anomaly_quantity_mismatch,
+    @extschema@.stats_completeness, @extschema@.stats_anomalies, @extschema@.stats_scans, @extschema@.anomaly_counterfeit,
+    @extschema@.anomaly_quantity_mismatch,
     @extschema@.anomaly_sale_after_expiry, @extschema@.anomaly_missing_fields, @extschema@.anomaly_trend_change,
     @extschema@.stats_inspection_coverage, @extschema@.stats_retention, @extschema@.stats_ledger,
     @extschema@.stats_refreshed FROM PUBLIC;
 GRANT SELECT ON @extschema@.stats_volume_daily, @extschema@.stats_volume_by_unit, @extschema@.stats_volume_by_product,
     @extschema@.stats_volume_by_category, @extschema@.stats_volume_by_region, @extschema@.stats_flows,
-    @extschema@.stats_completeness, @extschema@.stats_anomalies, @extschema@.anomaly_quantity_mismatch,
+    @extschema@.stats_completeness, @extschema@.stats_anomalies, @extschema@.stats_scans, @extschema@.anomaly_counterfeit,
+    @extschema@.anomaly_quantity_mismatch,
     @extschema@.anomaly_sale_after_expiry, @extschema@.anomaly_missing_fields, @extschema@.anomaly_trend_change,
     @extschema@.stats_inspection_coverage, @extschema@.stats_retention, @extschema@.stats_refreshed
     TO trace_admin, trace_regulator, trace_operator;

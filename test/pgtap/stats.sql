@@ -3,14 +3,14 @@
 -- statistic equals an aggregate computed here from the registry directly,
 -- and every anomaly view finds exactly the planted anomalies.
 BEGIN;
-SELECT plan(44);
+SELECT plan(47);
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
 \o /dev/null
 \ir ../system/stats_dataset.sql
 \o
 
-SELECT is((trace.stats_refresh() ->> 'anomalies')::int, 9, 'stats_refresh: nine anomalies (the planted ones)');
+SELECT is((trace.stats_refresh() ->> 'anomalies')::int, 12, 'stats_refresh: twelve anomalies (the planted ones)');
 SELECT is((SELECT reference_date FROM trace.stats_refreshed), '2026-07-01'::date,
     'the refresh is logged with its reference day (pgtrace.reference_time)');
 
@@ -130,6 +130,22 @@ SELECT results_eq($$SELECT scope, subject, week, volume_kind, volume, baseline, 
              ('unit', '91320500MA1MXB0K23', '2026-06-15'::date, 'production', 2::numeric, 12::numeric, 'drop')$$,
     'anomaly_trend_change: A''s spike and B''s drop, for the unit and its category; the current week is not judged');
 
+SELECT results_eq($$SELECT uscc::text, subject, last_scan_day, scans, forged, flags FROM trace.anomaly_counterfeit ORDER BY 2$$,
+    $$VALUES ('91330100MA2H3K5L19', '(01)06901234567892(21)A0511-2', '2026-06-22'::date, 1::bigint, 1::bigint, '["wrong_verification_element"]'::jsonb),
+             ('91330100MA2H3K5L19', '(01)06901234567892(21)FAKE1', '2026-06-23'::date, 1::bigint, 0::bigint, '["not_commissioned"]'::jsonb),
+             ('91320500MA1MXB0K23', '(01)06901234567908(21)B260504-3', '2026-06-24'::date, 1::bigint, 0::bigint, '["far_apart"]'::jsonb)$$,
+    'anomaly_counterfeit: the forged label, the invented code (charged to the GTIN''s producer), the far-apart scans');
+
+-- ---------------------------------------------------------------- scans
+SELECT results_eq($$SELECT day, uscc::text, outcome, scans, flagged FROM trace.stats_scans ORDER BY 1, 2, 3$$,
+    $$SELECT ((s.scan_time AT TIME ZONE 'UTC') + interval '8 hours')::date, coalesce(i.uscc, p.uscc)::text, s.status,
+             count(*), count(*) FILTER (WHERE s.flags <> '[]')
+      FROM trace.label_scan s
+      LEFT JOIN trace.items i ON i.trace_code = s.code
+      LEFT JOIN trace.products p ON i.trace_code IS NULL AND p.gtin = trace.gtin(s.code)
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3$$,
+    'stats_scans: outcomes and flagged scans per day and unit');
+
 -- ---------------------------------------------------------------- who sees what
 CREATE ROLE stats_test_op_a;
 CREATE ROLE stats_test_regulator;
@@ -143,8 +159,11 @@ SELECT lives_ok($$SELECT trace.bind_operator('stats_test_op_a', '91330100MA2H3K5
 SET LOCAL ROLE stats_test_op_a;
 SELECT results_eq($$SELECT DISTINCT uscc::text FROM trace.stats_volume_daily$$, $$VALUES ('91330100MA2H3K5L19')$$,
     'an operator sees the volumes of its own unit only');
-SELECT results_eq($$SELECT kind, subject FROM trace.stats_anomalies ORDER BY 1$$,
-    $$VALUES ('trend_change', '91330100MA2H3K5L19')$$, 'an operator sees its own unit''s anomalies only');
+SELECT results_eq($$SELECT kind, subject FROM trace.stats_anomalies ORDER BY 1, 2$$,
+    $$VALUES ('counterfeit', '(01)06901234567892(21)A0511-2'), ('counterfeit', '(01)06901234567892(21)FAKE1'),
+             ('trend_change', '91330100MA2H3K5L19')$$, 'an operator sees its own unit''s anomalies only');
+SELECT results_eq($$SELECT DISTINCT uscc::text FROM trace.stats_scans$$, $$VALUES ('91330100MA2H3K5L19')$$,
+    'an operator sees the scans of its own products only');
 SELECT is((SELECT count(*) FROM trace.stats_flows
            WHERE '91330100MA2H3K5L19' NOT IN (coalesce(from_uscc::text, ''), coalesce(to_uscc::text, ''))), 0::bigint,
     'an operator sees only flows in which its unit is a party');
@@ -156,12 +175,13 @@ RESET ROLE;
 
 SET LOCAL ROLE stats_test_op_none;
 SELECT is((SELECT count(*) FROM trace.stats_volume_daily) + (SELECT count(*) FROM trace.stats_anomalies)
-          + (SELECT count(*) FROM trace.stats_flows) + (SELECT count(*) FROM trace.stats_completeness), 0::bigint,
+          + (SELECT count(*) FROM trace.stats_flows) + (SELECT count(*) FROM trace.stats_completeness)
+          + (SELECT count(*) FROM trace.stats_scans), 0::bigint,
     'an operator bound to no unit sees no statistics');
 RESET ROLE;
 
 SET LOCAL ROLE stats_test_regulator;
-SELECT is((SELECT count(*) FROM trace.stats_anomalies), 9::bigint, 'a regulator sees every anomaly');
+SELECT is((SELECT count(*) FROM trace.stats_anomalies), 12::bigint, 'a regulator sees every anomaly');
 SELECT ok((SELECT count(*) FROM trace.stats_ledger) = (SELECT count(*) FROM trace.ledger_tables)
           AND (SELECT count(*) FROM trace.stats_ledger) >= 8, 'a regulator reads ledger health of every ledger');
 RESET ROLE;

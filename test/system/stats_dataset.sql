@@ -24,6 +24,9 @@
 --                       20 a week (rise; also category gas-hob, A being its only
 --                       producer); B's cable production in the week of
 --                       2026-06-15 is 2 against 12 (drop; also wire-cable)
+--   counterfeit         scans (at the end of this file): a forged label on
+--                       A0511-2, an invented code FAKE1 with A's GTIN, and
+--                       B260504-3 in Beijing and Urumqi within 40 minutes
 SET pgtrace.reference_time = '2026-07-01 12:00:00+08';
 
 SELECT trace.add_category($${"code": "pressure-gauge", "name_zh": "压力表", "name_en": "pressure gauges",
@@ -178,3 +181,20 @@ SELECT pg_catalog.jsonb_array_length(trace.record_sale($$[
    "customer_name": "另一位消费者"},
   {"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)A0504-2", "sold_time": "2026-06-03T11:00:00+08:00",
    "customer_name": "个人消费者"}]$$)) AS d_consumer_sales;
+
+-- Label scans as trace.verify_scan records them (written directly, with fixed
+-- times). Planted suspected counterfeits: a forged label on A0511-2, a code
+-- A never commissioned (FAKE1, A's GTIN), B260504-3 scanned in Beijing and
+-- Urumqi within an hour. Not suspicious: a consumer's scan after the sale,
+-- a genuine scan, an unreadable scan.
+INSERT INTO trace.label_scan (scanned, code, scan_time, lat, lon, place, context, status, flags, earlier_scans)
+SELECT v.scanned, CASE WHEN v.scanned <> 'garbage' THEN v.scanned::trace.code END, v.t::timestamptz, v.lat, v.lon, v.place, '{}', v.status, v.flags::jsonb, v.earlier
+FROM (VALUES
+    ('(01)06901234567892(21)A0511-1', '2026-06-21 10:00:00+08', 39.9, 116.4, '北京', 'genuine', '[{"flag": "after_sale"}]', 0),
+    ('(01)06901234567892(21)A0511-3', '2026-06-21 11:00:00+08', 22.5, 114.1, '深圳', 'genuine', '[]', 0),
+    ('(01)06901234567892(21)A0511-2', '2026-06-22 09:00:00+08', 31.2, 121.5, '上海', 'forged', '[{"flag": "wrong_verification_element"}]', 0),
+    ('(01)06901234567892(21)FAKE1',   '2026-06-23 09:00:00+08', 30.3, 120.2, '杭州', 'unknown', '[{"flag": "not_commissioned"}]', 0),
+    ('(01)06901234567908(21)B260504-3', '2026-06-24 09:00:00+08', 39.9, 116.4, '北京', 'genuine', '[]', 0),
+    ('(01)06901234567908(21)B260504-3', '2026-06-24 09:40:00+08', 43.8, 87.6, '乌鲁木齐', 'genuine', '[{"flag": "far_apart"}]', 1),
+    ('garbage', '2026-06-25 09:00:00+08', NULL, NULL, NULL, 'unknown', '[{"flag": "unreadable"}]', 0)
+) v(scanned, t, lat, lon, place, status, flags, earlier);

@@ -24,7 +24,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d postgres -f test/system/stats_dataset.sql >/dev
 check "$?" 0 "the generated data set loads"
 psql -X -q -At -d postgres -c "SET pgtrace.reference_time = '2026-07-01 12:00:00+08'" \
     -c "SELECT trace.stats_refresh() ->> 'anomalies'" >"$work/refresh.out" 2>&1
-check "$(tail -1 "$work/refresh.out")" 9 "stats_refresh finds the nine planted anomalies"
+check "$(tail -1 "$work/refresh.out")" 12 "stats_refresh finds the twelve planted anomalies"
 for lang in zh en; do
     psql -X -At -d postgres -c "SELECT trace.report('2026-05-01', '2026-06-30', '$lang')" >"$work/report-$lang.html"
 done
@@ -53,10 +53,12 @@ for lang in zh en; do
         "$lang: completeness: a bar for each of the five unit roles"
     check "$(sed 's/<svg /\n<svg /g' "$dom" | grep '^<svg id="chart-anomalies"' | grep -o 'class="bar"' | wc -l)" 5 \
         "$lang: anomalies: a bar for each of the five kinds"
+    check "$(sed 's/<svg /\n<svg /g' "$dom" | grep '^<svg id="chart-scans"' | grep -o 'class="bar"' | wc -l)" 3 \
+        "$lang: scan outcomes: genuine, forged and unknown"
 done
 check "$(grep -c '产销量趋势' "$work/dom-zh.html")" 1 "zh: the page is in Chinese"
 check "$(grep -c 'Completeness by unit' "$work/dom-en.html")" 1 "en: the page is in English"
-check "$(grep -o '<tr><td>' "$work/dom-en.html" | wc -l)" 15 "en: rows for the seven anomalies of the period, three categories and five regions"
+check "$(grep -o "<tr><td>" "$work/dom-en.html" | wc -l)" 18 "en: rows for the top ten anomalies of the period, three categories and five regions"
 
 # Screenshots: each chart's own colour is painted.
 for lang in zh empty; do
