@@ -33,6 +33,8 @@ CREATE TABLE @extschema@.ledger_blocks (
     PRIMARY KEY (ledger, block_no)
 );
 CREATE INDEX ledger_blocks_max_seq ON @extschema@.ledger_blocks (ledger, max_seq);
+-- leaf hashes are random bytes: never worth a compression attempt
+ALTER TABLE @extschema@.ledger_blocks ALTER COLUMN leaf_hashes SET STORAGE EXTERNAL;
 
 -- Hashes of rows removed by trace.purge() past their retention: verification
 -- checks them in place of the rows.
