@@ -188,29 +188,51 @@ access_executor_start(QueryDesc *queryDesc, int eflags)
 }
 
 /*
- * Exports (clause 11): every call of a function of the extension's schema
- * whose name begins with "export" is recorded, whoever calls it and however
- * it is reached. needs_fmgr_hook runs when a call is prepared, so the check
- * is one catalog lookup per call site, not per row.
+ * Exports and regulator reads through functions (clause 11). Two kinds of
+ * call of a function of the extension's schema are recorded:
+ *   - every call of a function whose name begins with "export", whoever
+ *     calls it (action "export");
+ *   - a call by a member of trace_regulator of a SECURITY DEFINER function
+ *     that is not internal ("_" prefix) — such functions read as their owner,
+ *     so the executor hook does not see what they read (action "read").
+ * trace.lookup records itself. needs_fmgr_hook runs when a call is prepared
+ * (one catalog lookup per call site, not per row); a call made inside a
+ * recorded call is not recorded again.
  */
-static bool
-is_export_function(Oid fn_oid)
+typedef enum
+{
+    CALL_NOT_LOGGED = 0,
+    CALL_EXPORT,
+    CALL_DEFINER_READ
+} logged_call;
+
+static int  logged_depth = 0;
+
+static logged_call
+classify_function(Oid fn_oid)
 {
     HeapTuple   tp;
-    bool        result = false;
+    logged_call result = CALL_NOT_LOGGED;
     Oid         nsp;
 
     if (!IsTransactionState())
-        return false;
+        return CALL_NOT_LOGGED;
     nsp = get_namespace_oid("trace", true);
     if (!OidIsValid(nsp))
-        return false;
+        return CALL_NOT_LOGGED;
     tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
     if (HeapTupleIsValid(tp))
     {
         Form_pg_proc p = (Form_pg_proc) GETSTRUCT(tp);
+        const char *name = NameStr(p->proname);
 
-        result = p->pronamespace == nsp && strncmp(NameStr(p->proname), "export", 6) == 0;
+        if (p->pronamespace == nsp)
+        {
+            if (strncmp(name, "export", 6) == 0)
+                result = CALL_EXPORT;
+            else if (p->prosecdef && name[0] != '_' && strcmp(name, "lookup") != 0)
+                result = CALL_DEFINER_READ;
+        }
         ReleaseSysCache(tp);
     }
     return result;
@@ -221,7 +243,17 @@ access_needs_fmgr_hook(Oid fn_oid)
 {
     if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn_oid))
         return true;
-    return is_export_function(fn_oid);
+    return classify_function(fn_oid) != CALL_NOT_LOGGED;
+}
+
+/* Is the acting role a regulator (and not a superuser)? */
+static bool
+acting_regulator(void)
+{
+    Oid         actor = GetOuterUserId();
+    Oid         regulator = get_role_oid("trace_regulator", true);
+
+    return OidIsValid(regulator) && !superuser_arg(actor) && has_privs_of_role(actor, regulator);
 }
 
 static void
@@ -229,13 +261,39 @@ access_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 {
     if (prev_fmgr_hook)
         prev_fmgr_hook(event, flinfo, private);
-    if (event == FHET_START && access_log_on && !in_access_log && !IsParallelWorker()
-        && is_export_function(flinfo->fn_oid))
+    if (event == FHET_START)
     {
-        char       *name = get_func_name(flinfo->fn_oid);
+        logged_call kind;
 
-        log_access("export", psprintf("trace.%s", name ? name : "?"));
+        *private = (Datum) 0;
+        if (!access_log_on || in_access_log || IsParallelWorker())
+            return;
+        kind = classify_function(flinfo->fn_oid);
+        if (kind == CALL_NOT_LOGGED || (kind == CALL_DEFINER_READ && !acting_regulator()))
+            return;
+        if (logged_depth == 0)
+        {
+            char       *name = get_func_name(flinfo->fn_oid);
+
+            log_access(kind == CALL_EXPORT ? "export" : "read", psprintf("trace.%s()", name ? name : "?"));
+        }
+        logged_depth++;
+        *private = (Datum) 1;
     }
+    else if (*private == (Datum) 1)
+    {
+        /* FHET_END or FHET_ABORT of a recorded call */
+        logged_depth--;
+        *private = (Datum) 0;
+    }
+}
+
+/* A recorded call cut short without FHET_ABORT must not silence the session. */
+static void
+access_xact_callback(XactEvent event, void *arg)
+{
+    if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+        logged_depth = 0;
 }
 
 /*
@@ -264,6 +322,7 @@ pt_access_init(void)
     needs_fmgr_hook = access_needs_fmgr_hook;
     prev_fmgr_hook = fmgr_hook;
     fmgr_hook = access_fmgr_hook;
+    RegisterXactCallback(access_xact_callback, NULL);
 }
 
 PG_FUNCTION_INFO_V1(pt_access_acting_role);

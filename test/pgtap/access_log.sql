@@ -2,7 +2,7 @@
 -- exports, with role, time, object, client address and application, in a
 -- ledger table; trace.access_log for administrators and regulators.
 BEGIN;
-SELECT plan(26);
+SELECT plan(29);
 \getenv top PWD
 \ir fixtures/access_scenario.psql
 CREATE ROLE acl_public IN ROLE trace_public;
@@ -48,16 +48,26 @@ SELECT is((SELECT count(*)::int FROM trace.access_log WHERE role_name = 'acl_ope
 SELECT pg_catalog.set_config('pgtrace.signing_key_file', :'top' || '/test/data/keys/rfc8037_ed25519.pem', true) IS NOT NULL AS key_set \gset
 SELECT ok(trace.export_history('(01)06901234567892(21)H0001', 'regulator') IS NOT NULL, 'a signed export of the history of a unit');
 SELECT is((SELECT role_name || ' ' || action || ' ' || object FROM trace.access_log WHERE action = 'export'),
-    session_user || ' export trace.export_history', 'the export is recorded with the exporter and the export function');
+    session_user || ' export trace.export_history()', 'the export is recorded with the exporter and the export function');
 SELECT throws_ok($$SELECT trace.export_history('(01)06901234567892(21)H0001', 'no-such-audience')$$, NULL, NULL,
     'a failed export');
 SELECT is((SELECT count(*)::int FROM trace.access_log WHERE action = 'export'), 1, 'leaves no export row (nothing was disclosed)');
 SELECT lives_ok($$SELECT trace._acc_log('export', 'trace.items', '{"records": 7}')$$, 'an export can also be recorded explicitly');
 SELECT throws_ok($$SELECT trace._acc_log('peek', 'trace.items', NULL)$$, '23514', NULL, 'only lookup, read and export');
 
+-- regulator reads through definer functions (which read as their owner)
+SET LOCAL ROLE acl_regulator;
+SELECT ok(trace.package_of('(01)06901234567892(21)H0005') IS NOT NULL, 'a regulator asks which package holds a unit');
+RESET ROLE;
+SELECT is((SELECT role_name || ' ' || action || ' ' || object FROM trace.access_log ORDER BY id DESC LIMIT 1),
+    'acl_regulator read trace.package_of()', 'the call is recorded as a read');
+SELECT trace.package_of('(01)06901234567892(21)H0005') IS NOT NULL;
+SELECT is((SELECT count(*)::int FROM trace.access_log WHERE object = 'trace.package_of()'), 1,
+    'the same call by a non-regulator is not');
+
 -- who may read it, and its integrity
 SET LOCAL ROLE acl_admin;
-SELECT ok((SELECT count(*) FROM trace.access_log) = 6, 'an administrator reads the access log');
+SELECT ok((SELECT count(*) FROM trace.access_log) = 7, 'an administrator reads the access log');
 RESET ROLE;
 SET LOCAL ROLE acl_operator;
 SELECT throws_ok($$SELECT * FROM trace.access_log$$, '42501', NULL, 'operators do not read the access log');
@@ -70,7 +80,7 @@ SELECT throws_ok($$UPDATE trace.access_log_record SET object = 'x'$$, NULL, NULL
 
 SET LOCAL pgtrace.access_log = off;
 SELECT trace.lookup('(01)06901234567892(21)H0003') IS NULL;
-SELECT is((SELECT count(*)::int FROM trace.access_log), 6, 'with pgtrace.access_log off nothing is recorded');
+SELECT is((SELECT count(*)::int FROM trace.access_log), 7, 'with pgtrace.access_log off nothing is recorded');
 
 \ir fixtures/access_done.psql
 SELECT * FROM finish();

@@ -2,7 +2,7 @@
 -- The expected key sets are generated from the field catalogue
 -- (trace.field_catalog, from data/fields.csv), never typed here.
 BEGIN;
-SELECT plan(30);
+SELECT plan(34);
 \ir fixtures/access_scenario.psql
 
 -- public fields of one part, from the catalogue (c always, d by flag)
@@ -86,6 +86,22 @@ SELECT throws_ok($$SELECT trace.lookup('(01)06901234567893(21)H0001')$$, '22P02'
 SELECT trace.correct('item', (SELECT record_id FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0001'::trace.code),
     '{"serial_or_batch": "B260601-2"}', 'batch number mistyped') IS NULL;
 SELECT is(trace.lookup('(01)06901234567892(21)H0001') #>> '{product,serial_or_batch}', 'B260601-2', 'the current (corrected) item is disclosed');
+
+-- withdrawals and corrections of the other records
+SELECT trace.correct('document', (SELECT d.document_id FROM trace.documents d
+                                  WHERE d.sha256 = pg_catalog.encode(pg_catalog.sha256('manual'::bytea), 'hex')),
+    '{"voided": true}', 'wrong file') IS NULL;
+SELECT ok((trace.lookup('(01)06901234567892(21)H0001') -> 'product') ? 'manual_or_warning'
+          AND trace.lookup('(01)06901234567892(21)H0001') #> '{product,manual_or_warning}' = 'null'::jsonb,
+    'a withdrawn manual: the field applies and stays, its value is null');
+SELECT trace.correct('unit', (SELECT u.record_id FROM trace.units u WHERE u.uscc::text = '91330100MA2H3K5L19'),
+    '{"address": "杭州市示例路100号"}', 'moved') IS NULL;
+SELECT is(trace.lookup('(01)06901234567892(21)H0001') #>> '{producer,address}', '杭州市示例路100号',
+    'the producer''s corrected address is disclosed');
+SELECT trace.correct('item', (SELECT record_id FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0003'::trace.code),
+    '{"voided": true}', 'never produced') IS NULL;
+SELECT is(trace.lookup('(01)06901234567892(21)H0003'), NULL, 'a withdrawn item: NULL');
+SELECT is((SELECT detail FROM trace.access_log ORDER BY id DESC LIMIT 1), '{"found": false}', 'and the lookup is logged as not found');
 
 -- trace_public may look up
 CREATE ROLE access_lookup_public IN ROLE trace_public;
