@@ -515,12 +515,6 @@ $$;
 
 REVOKE ALL ON @extschema@.label_issue, @extschema@.label_scan FROM PUBLIC;
 GRANT SELECT ON @extschema@.label_issue, @extschema@.label_scan TO trace_admin, trace_regulator;
--- Row security like every other log table: the two reading roles see every
--- row; nobody else has a policy (the definer functions write as the owner).
-ALTER TABLE @extschema@.label_issue ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.label_scan ENABLE ROW LEVEL SECURITY;
-CREATE POLICY label_issue_read ON @extschema@.label_issue FOR SELECT TO trace_admin, trace_regulator USING (true);
-CREATE POLICY label_scan_read ON @extschema@.label_scan FOR SELECT TO trace_admin, trace_regulator USING (true);
 
 REVOKE ALL ON FUNCTION @extschema@._random_serials(integer, integer, text), @extschema@._labels_config(),
     @extschema@._label_sign(text), @extschema@._label_token(text),
