@@ -17,11 +17,13 @@ SELECT trace._stats_num(n), trace._stats_pct(n) FROM (VALUES (NULL::numeric), (0
 SET TimeZone = 'America/Los_Angeles';
 SELECT trace._stats_day('2026-06-30 16:30:00+00'), trace._stats_day('2026-06-30 15:59:59+00');
 RESET TimeZone;
--- empty registry: refresh works, views are empty, the report still draws its charts
-SELECT (trace.stats_refresh() - 'refreshed_at' - 'seconds' - 'reference_date');
-SELECT count(*) FROM trace.stats_volume_daily;
-SELECT count(*) FROM trace.stats_anomalies;
-SELECT count(*) FROM trace.stats_completeness;
-SELECT (SELECT count(*) FROM regexp_matches(trace.report('2026-06-01', '2026-06-30', 'en'), '<svg id="chart-', 'g')) AS charts,
-       trace.report('2026-06-01', '2026-06-30', 'en') ~ 'id="kpi-production">0<' AS zero_production;
+-- refresh (whatever other suites left in this database): what it reports
+SET pgtrace.reference_time = '2026-06-30 16:30:00+00';
+SELECT k FROM jsonb_object_keys(trace.stats_refresh()) k ORDER BY k;
+SELECT to_char(reference_date, 'YYYY-MM-DD') AS reference_day_in_china FROM trace.stats_refreshed;
+RESET pgtrace.reference_time;
+-- a period without data: the four charts are still drawn, the indicators are zero
+SELECT (SELECT count(*) FROM regexp_matches(trace.report('1990-06-01', '1990-06-30', 'en'), '<svg id="chart-', 'g')) AS charts,
+       trace.report('1990-06-01', '1990-06-30', 'en') ~ 'id="kpi-production">0<' AS zero_production,
+       trace.report('1990-06-01', '1990-06-30', 'zh') ~ '<html lang="zh-CN">' AS chinese;
 SELECT trace.status() -> 'stats' ? 'last_refresh' AS status_reports_refresh;

@@ -129,7 +129,17 @@ CREATE MATERIALIZED VIEW @extschema@._stats_volume_mv AS
         GROUP BY u.day, u.uscc, u.category, u.product_id, u.kind) v
     WITH DATA;
 CREATE INDEX _stats_volume_mv_day ON @extschema@._stats_volume_mv (day);
-CREATE INDEX _stats_volume_mv_uscc ON @extschema@._stats_volume_mv (uscc);
+CREATE INDEX _stats_volume_mv_uscc ON @extschema@._stats_volume_mv (uscc, day);
+
+-- Volumes of all units together per day, kind, category and province: the
+-- small aggregate a regulator's report and dashboards read.
+CREATE MATERIALIZED VIEW @extschema@._stats_daily_mv AS
+    SELECT v.day, v.kind, v.category, @extschema@._stats_province(v.region_code) AS province_code,
+           pg_catalog.sum(v.records) AS records, pg_catalog.sum(v.quantity) AS quantity
+    FROM @extschema@._stats_volume_mv v
+    GROUP BY 1, 2, 3, 4
+    WITH DATA;
+CREATE INDEX _stats_daily_mv_day ON @extschema@._stats_daily_mv (day);
 
 -- Flows between units, per day: a sale goes from the seller (uscc) to the
 -- buyer (buyer_uscc, NULL for a buyer without a USCC such as a consumer); a
@@ -386,6 +396,13 @@ CREATE VIEW @extschema@.stats_volume_daily WITH (security_barrier) AS
     WHERE (SELECT @extschema@._stats_all())
        OR v.uscc OPERATOR(@extschema@.=) ANY (ARRAY(SELECT @extschema@._stats_visible_units()));
 
+-- Volumes of all units together (for readers who see every unit; empty for
+-- others, since totals would include units they cannot see).
+CREATE VIEW @extschema@.stats_volume_totals WITH (security_barrier) AS
+    SELECT d.day, d.kind, d.category, d.province_code, d.records, d.quantity
+    FROM @extschema@._stats_daily_mv d
+    WHERE (SELECT @extschema@._stats_all());
+
 CREATE VIEW @extschema@.stats_volume_by_unit WITH (security_invoker) AS
     SELECT v.uscc, u.unit_name, v.region_code, v.kind, pg_catalog.sum(v.records) AS records,
            pg_catalog.sum(v.quantity) AS quantity, pg_catalog.min(v.day) AS first_day, pg_catalog.max(v.day) AS last_day
@@ -559,11 +576,13 @@ DECLARE
 BEGIN
     REFRESH MATERIALIZED VIEW @extschema@._stats_flow_units_mv;
     REFRESH MATERIALIZED VIEW @extschema@._stats_volume_mv;
+    REFRESH MATERIALIZED VIEW @extschema@._stats_daily_mv;
     REFRESH MATERIALIZED VIEW @extschema@._stats_flow_mv;
     REFRESH MATERIALIZED VIEW @extschema@._stats_completeness_mv;
     REFRESH MATERIALIZED VIEW @extschema@._stats_scan_mv;
     REFRESH MATERIALIZED VIEW @extschema@._stats_anomaly_mv;
     ANALYZE @extschema@._stats_volume_mv;
+    ANALYZE @extschema@._stats_daily_mv;
     ANALYZE @extschema@._stats_anomaly_mv;
     secs := pg_catalog.round(EXTRACT(epoch FROM pg_catalog.clock_timestamp() - started)::numeric, 3);
     INSERT INTO @extschema@._stats_refresh_log (refreshed_at, reference_date, seconds, refreshed_by)
@@ -605,16 +624,16 @@ $fn$;
 -- trace_regulator and trace_admin, and (filtered) for trace_operator.
 -- --------------------------------------------------------------------------
 REVOKE ALL ON @extschema@._stats_refresh_log, @extschema@._stats_flow_units_mv, @extschema@._stats_volume_mv,
-    @extschema@._stats_flow_mv, @extschema@._stats_completeness_mv, @extschema@._stats_scan_mv,
+    @extschema@._stats_flow_mv, @extschema@._stats_completeness_mv, @extschema@._stats_scan_mv, @extschema@._stats_daily_mv,
     @extschema@._stats_anomaly_mv FROM PUBLIC;
-REVOKE ALL ON @extschema@.stats_volume_daily, @extschema@.stats_volume_by_unit, @extschema@.stats_volume_by_product,
+REVOKE ALL ON @extschema@.stats_volume_daily, @extschema@.stats_volume_totals, @extschema@.stats_volume_by_unit, @extschema@.stats_volume_by_product,
     @extschema@.stats_volume_by_category, @extschema@.stats_volume_by_region, @extschema@.stats_flows,
     @extschema@.stats_completeness, @extschema@.stats_anomalies, @extschema@.stats_scans, @extschema@.anomaly_counterfeit,
     @extschema@.anomaly_quantity_mismatch,
     @extschema@.anomaly_sale_after_expiry, @extschema@.anomaly_missing_fields, @extschema@.anomaly_trend_change,
     @extschema@.stats_inspection_coverage, @extschema@.stats_retention, @extschema@.stats_ledger,
     @extschema@.stats_refreshed FROM PUBLIC;
-GRANT SELECT ON @extschema@.stats_volume_daily, @extschema@.stats_volume_by_unit, @extschema@.stats_volume_by_product,
+GRANT SELECT ON @extschema@.stats_volume_daily, @extschema@.stats_volume_totals, @extschema@.stats_volume_by_unit, @extschema@.stats_volume_by_product,
     @extschema@.stats_volume_by_category, @extschema@.stats_volume_by_region, @extschema@.stats_flows,
     @extschema@.stats_completeness, @extschema@.stats_anomalies, @extschema@.stats_scans, @extschema@.anomaly_counterfeit,
     @extschema@.anomaly_quantity_mismatch,

@@ -38,7 +38,7 @@ CREATE FUNCTION @extschema@._stats_t(key text, lang text) RETURNS text
         ('production', '生产数量', 'Produced'),
         ('sales', '销售数量', 'Sold'),
         ('purchases', '进货数量', 'Purchased'),
-        ('units_active', '有记录的单位', 'Units with records'),
+        ('units_active', '单位数', 'Units'),
         ('anomalies', '异常', 'Anomalies'),
         ('completeness', '信息完整率', 'Completeness'),
         ('chart_volume', '产销量趋势', 'Volume trend'),
@@ -229,6 +229,7 @@ DECLARE
     cat_rows text;
     reg_rows text;
     overall numeric;
+    everything boolean := @extschema@._stats_all();
     fd text := pg_catalog.to_char(from_date, 'YYYY-MM-DD');
     td text := pg_catalog.to_char(to_date, 'YYYY-MM-DD');
 BEGIN
@@ -257,7 +258,11 @@ BEGIN
                pg_catalog.sum(x.quantity) FILTER (WHERE x.kind = 'production') AS p,
                pg_catalog.sum(x.quantity) FILTER (WHERE x.kind IN ('producer_sale', 'seller_sale')) AS s,
                pg_catalog.sum(x.quantity) FILTER (WHERE x.kind = 'seller_purchase') AS q
-        FROM @extschema@.stats_volume_daily x
+        FROM (SELECT t.day, t.kind, t.category, t.province_code, t.quantity FROM @extschema@.stats_volume_totals t
+                    WHERE everything AND t.day BETWEEN from_date AND to_date
+                    UNION ALL
+                    SELECT d.day, d.kind, d.category, d.province_code, d.quantity FROM @extschema@.stats_volume_daily d
+                    WHERE NOT everything AND d.day BETWEEN from_date AND to_date) x
         WHERE x.day BETWEEN from_date AND to_date
         GROUP BY 1)
     SELECT pg_catalog.array_agg(pg_catalog.to_char(b.k, CASE bucket WHEN 'month' THEN 'YYYY-MM' ELSE 'MM-DD' END) ORDER BY b.k),
@@ -270,13 +275,17 @@ BEGIN
     SELECT coalesce(pg_catalog.sum(x.quantity) FILTER (WHERE x.kind = 'production'), 0) AS p,
            coalesce(pg_catalog.sum(x.quantity) FILTER (WHERE x.kind IN ('producer_sale', 'seller_sale')), 0) AS s,
            coalesce(pg_catalog.sum(x.quantity) FILTER (WHERE x.kind = 'seller_purchase'), 0) AS q,
-           pg_catalog.count(DISTINCT x.uscc) AS u
+           (SELECT pg_catalog.count(*) FROM @extschema@.units) AS u
         INTO kpi
-        FROM @extschema@.stats_volume_daily x WHERE x.day BETWEEN from_date AND to_date;
+        FROM (SELECT t.day, t.kind, t.category, t.province_code, t.quantity FROM @extschema@.stats_volume_totals t
+                    WHERE everything AND t.day BETWEEN from_date AND to_date
+                    UNION ALL
+                    SELECT d.day, d.kind, d.category, d.province_code, d.quantity FROM @extschema@.stats_volume_daily d
+                    WHERE NOT everything AND d.day BETWEEN from_date AND to_date) x WHERE x.day BETWEEN from_date AND to_date;
 
     SELECT pg_catalog.to_char((r.refreshed_at AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM-DD HH24:MI') || ' (UTC+8)'
         INTO refreshed FROM @extschema@.stats_refreshed r;
-    scope := CASE WHEN @extschema@._stats_all() THEN @extschema@._stats_t('scope_all', lang)
+    scope := CASE WHEN everything THEN @extschema@._stats_t('scope_all', lang)
                   ELSE @extschema@._stats_t('scope_some', lang) || ': '
                        || (SELECT pg_catalog.count(*) FROM @extschema@._stats_visible_units())::text END;
 
@@ -319,24 +328,30 @@ BEGIN
         INTO s_labels, s_vals, s_colors
         FROM @extschema@._stats_scan_outcomes(from_date, to_date) s;
 
-    SELECT coalesce(pg_catalog.string_agg(pg_catalog.format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+    SELECT coalesce(pg_catalog.string_agg(pg_catalog.format('<tr><td>%s</td><td>%s</td><td>%s</td></tr>',
                @extschema@._stats_html(coalesce(CASE lang WHEN 'zh' THEN c.name_zh ELSE c.name_en END, g.category)),
-               @extschema@._stats_num(g.p), @extschema@._stats_num(g.s), g.u), '' ORDER BY g.p DESC, g.category), '')
+               @extschema@._stats_num(g.p), @extschema@._stats_num(g.s)), '' ORDER BY g.p DESC, g.category), '')
         INTO cat_rows
         FROM (SELECT x.category, coalesce(pg_catalog.sum(x.quantity) FILTER (WHERE x.kind = 'production'), 0) AS p,
-                     coalesce(pg_catalog.sum(x.quantity) FILTER (WHERE x.kind IN ('producer_sale', 'seller_sale')), 0) AS s,
-                     pg_catalog.count(DISTINCT x.uscc) AS u
-              FROM @extschema@.stats_volume_daily x WHERE x.day BETWEEN from_date AND to_date GROUP BY x.category) g
+                     coalesce(pg_catalog.sum(x.quantity) FILTER (WHERE x.kind IN ('producer_sale', 'seller_sale')), 0) AS s
+              FROM (SELECT t.day, t.kind, t.category, t.province_code, t.quantity FROM @extschema@.stats_volume_totals t
+                    WHERE everything AND t.day BETWEEN from_date AND to_date
+                    UNION ALL
+                    SELECT d.day, d.kind, d.category, d.province_code, d.quantity FROM @extschema@.stats_volume_daily d
+                    WHERE NOT everything AND d.day BETWEEN from_date AND to_date) x WHERE x.day BETWEEN from_date AND to_date GROUP BY x.category) g
         LEFT JOIN @extschema@.categories c ON c.code = g.category;
 
-    SELECT coalesce(pg_catalog.string_agg(pg_catalog.format('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
-               @extschema@._stats_html(g.province_code), @extschema@._stats_num(g.p), @extschema@._stats_num(g.s), g.u),
+    SELECT coalesce(pg_catalog.string_agg(pg_catalog.format('<tr><td>%s</td><td>%s</td><td>%s</td></tr>',
+               @extschema@._stats_html(g.province_code), @extschema@._stats_num(g.p), @extschema@._stats_num(g.s)),
                '' ORDER BY g.p DESC, g.province_code), '')
         INTO reg_rows
         FROM (SELECT x.province_code, coalesce(pg_catalog.sum(x.quantity) FILTER (WHERE x.kind = 'production'), 0) AS p,
-                     coalesce(pg_catalog.sum(x.quantity) FILTER (WHERE x.kind IN ('producer_sale', 'seller_sale')), 0) AS s,
-                     pg_catalog.count(DISTINCT x.uscc) AS u
-              FROM @extschema@.stats_volume_daily x WHERE x.day BETWEEN from_date AND to_date GROUP BY x.province_code) g;
+                     coalesce(pg_catalog.sum(x.quantity) FILTER (WHERE x.kind IN ('producer_sale', 'seller_sale')), 0) AS s
+              FROM (SELECT t.day, t.kind, t.category, t.province_code, t.quantity FROM @extschema@.stats_volume_totals t
+                    WHERE everything AND t.day BETWEEN from_date AND to_date
+                    UNION ALL
+                    SELECT d.day, d.kind, d.category, d.province_code, d.quantity FROM @extschema@.stats_volume_daily d
+                    WHERE NOT everything AND d.day BETWEEN from_date AND to_date) x WHERE x.day BETWEEN from_date AND to_date GROUP BY x.province_code) g;
 
     html := '<!DOCTYPE html>' || E'\n'
         || pg_catalog.format('<html lang="%s"><head><meta charset="utf-8">', CASE lang WHEN 'zh' THEN 'zh-CN' ELSE 'en' END)
@@ -381,12 +396,12 @@ BEGIN
                CASE WHEN top_rows = '' THEN pg_catalog.format('<tr><td colspan="5">%s</td></tr>', @extschema@._stats_t('none', lang)) ELSE top_rows END)
         || @extschema@._stats_svg_bars('chart-scans', @extschema@._stats_t('chart_scans', lang), s_labels, s_vals,
                coalesce(s_colors, ARRAY['#7f7f7f']), NULL, 'num', @extschema@._stats_t('no_scans', lang))
-        || pg_catalog.format('<h2>%s</h2><table id="by-category"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>%s</table>',
+        || pg_catalog.format('<h2>%s</h2><table id="by-category"><tr><th>%s</th><th>%s</th><th>%s</th></tr>%s</table>',
                @extschema@._stats_t('by_category', lang), @extschema@._stats_t('category', lang), @extschema@._stats_t('production', lang),
-               @extschema@._stats_t('sales', lang), @extschema@._stats_t('units', lang), cat_rows)
-        || pg_catalog.format('<h2>%s</h2><table id="by-region"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>%s</table>',
+               @extschema@._stats_t('sales', lang), cat_rows)
+        || pg_catalog.format('<h2>%s</h2><table id="by-region"><tr><th>%s</th><th>%s</th><th>%s</th></tr>%s</table>',
                @extschema@._stats_t('by_region', lang), @extschema@._stats_t('region', lang), @extschema@._stats_t('production', lang),
-               @extschema@._stats_t('sales', lang), @extschema@._stats_t('units', lang), reg_rows)
+               @extschema@._stats_t('sales', lang), reg_rows)
         || pg_catalog.format('<p class="note">%s</p>', @extschema@._stats_html(@extschema@._stats_t('note', lang)))
         || '</body></html>' || E'\n';
     RETURN html;

@@ -3,7 +3,7 @@
 -- statistic equals an aggregate computed here from the registry directly,
 -- and every anomaly view finds exactly the planted anomalies.
 BEGIN;
-SELECT plan(47);
+SELECT plan(49);
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
 \o /dev/null
@@ -57,6 +57,10 @@ SELECT results_eq($$SELECT region_code, province_code, kind, quantity FROM trace
     $$SELECT trace.uscc_info(uscc) ->> 'region_code', left(trace.uscc_info(uscc) ->> 'region_code', 2) || '0000', kind, sum(quantity)
       FROM volumes GROUP BY 1, 2, 3 ORDER BY 1, 3$$,
     'stats_volume_by_region: by the GB/T 2260 code in the USCC, and its province');
+SELECT results_eq($$SELECT day, kind, category, province_code, quantity FROM trace.stats_volume_totals ORDER BY 1, 2, 3, 4$$,
+    $$SELECT day, kind, category, left(trace.uscc_info(uscc) ->> 'region_code', 2) || '0000', sum(quantity)
+      FROM volumes GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4$$,
+    'stats_volume_totals: all units together per day, kind, category and province');
 SELECT results_eq($$SELECT region_code FROM trace.stats_volume_by_region WHERE kind = 'production' ORDER BY 1$$,
     $$VALUES ('310115'), ('320500'), ('330100')$$, 'the producers'' regions: Shanghai Pudong, Suzhou, Hangzhou');
 SELECT is((SELECT quantity FROM trace.stats_volume_by_unit WHERE uscc = '91330100MA2H3K5L19' AND kind = 'production'),
@@ -168,6 +172,7 @@ SELECT is((SELECT count(*) FROM trace.stats_flows
            WHERE '91330100MA2H3K5L19' NOT IN (coalesce(from_uscc::text, ''), coalesce(to_uscc::text, ''))), 0::bigint,
     'an operator sees only flows in which its unit is a party');
 SELECT is((SELECT count(*) FROM trace.stats_flows), 4::bigint, '... and all four of them');
+SELECT is((SELECT count(*) FROM trace.stats_volume_totals), 0::bigint, 'totals over all units are not for operators');
 SELECT throws_ok('SELECT * FROM trace._stats_volume_mv', '42501', NULL, 'the materialised relations are closed to operators');
 SELECT throws_ok('SELECT * FROM trace.stats_ledger', '42501', NULL, 'ledger health is for regulators and admins');
 SELECT throws_ok('SELECT trace.stats_refresh()', '42501', NULL, 'an operator cannot refresh');
