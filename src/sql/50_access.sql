@@ -94,17 +94,30 @@ $$;
 -- --------------------------------------------------------------------------
 
 -- The units a role writes for: its own bindings and those of every role it
--- has the privileges of.
+-- has the privileges of. Asked about another role than the acting one, it
+-- answers only administrators and regulators (an operator learns nothing of
+-- other roles' bindings); the row policies ask about CURRENT_USER, which is
+-- the acting role wherever those policies restrict anyone.
 CREATE FUNCTION @extschema@._acc_units_of(who name) RETURNS @extschema@.uscc[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(pg_catalog.array_agg(DISTINCT b.uscc), '{}')
-    FROM (SELECT DISTINCT ON (x.role_name, x.uscc) x.role_name, x.uscc, x.bound
-          FROM @extschema@.operator_binding x
-          ORDER BY x.role_name, x.uscc, x.ledger_seq DESC) b
-    WHERE b.bound
-      AND pg_catalog.to_regrole(pg_catalog.quote_ident(b.role_name)) IS NOT NULL
-      AND pg_catalog.pg_has_role(who, pg_catalog.to_regrole(pg_catalog.quote_ident(b.role_name))::oid, 'USAGE')
+DECLARE
+    actor oid := @extschema@._acc_acting_role();
+BEGIN
+    IF who IS DISTINCT FROM pg_catalog.pg_get_userbyid(actor)
+       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = actor)
+       AND NOT pg_catalog.pg_has_role(actor, 'trace_admin', 'USAGE')
+       AND NOT pg_catalog.pg_has_role(actor, 'trace_regulator', 'USAGE') THEN
+        RETURN '{}';
+    END IF;
+    RETURN (SELECT coalesce(pg_catalog.array_agg(DISTINCT b.uscc), '{}')
+            FROM (SELECT DISTINCT ON (x.role_name, x.uscc) x.role_name, x.uscc, x.bound
+                  FROM @extschema@.operator_binding x
+                  ORDER BY x.role_name, x.uscc, x.ledger_seq DESC) b
+            WHERE b.bound
+              AND pg_catalog.to_regrole(pg_catalog.quote_ident(b.role_name)) IS NOT NULL
+              AND pg_catalog.pg_has_role(who, pg_catalog.to_regrole(pg_catalog.quote_ident(b.role_name))::oid, 'USAGE'));
+END
 $$;
 
 -- Refuse a write by a role of pgtrace.tls_writers over a plain connection.

@@ -1,6 +1,6 @@
 -- Row-level security and operator bindings (issue 5, deliverable 3).
 BEGIN;
-SELECT plan(41);
+SELECT plan(43);
 \ir fixtures/access_scenario.psql
 
 CREATE ROLE acc_admin IN ROLE trace_admin;
@@ -47,6 +47,8 @@ SELECT is((SELECT count(*)::int FROM trace.products), 1, 'factory operator: its 
 SELECT is((SELECT count(*)::int FROM trace.documents WHERE uscc::text IS DISTINCT FROM '91330100MA2H3K5L19'), 0,
     'factory operator: no document of another unit');
 SELECT ok((SELECT count(*) FROM trace.documents) >= 3, 'factory operator: its licence, manual and inspection report');
+SELECT is(trace._acc_units_of('acc_factory')::text[], '{91330100MA2H3K5L19}', 'an operator asks for its own units');
+SELECT is(trace._acc_units_of('acc_dist')::text[], '{}', 'but learns nothing of another role''s bindings');
 RESET ROLE;
 SET LOCAL ROLE acc_dist;
 SELECT is((SELECT count(*)::int FROM trace.item_record), 0, 'distributor operator: no items (it produced none)');
