@@ -6,7 +6,7 @@
 -- test/data/keys/second_ed25519.pem); the reference time is fixed.
 \ir ../data/exchange/tokens.sql
 BEGIN;
-SELECT plan(66);
+SELECT plan(67);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 
 -- What an import can write, counted.
@@ -96,6 +96,10 @@ SELECT pg_temp.snap() AS before \gset
 SELECT throws_ok(pg_catalog.format('SELECT trace.import(%L)', :'tok_good'), 'TX004',
     'trace.import: replayed token: jti factory-0001 of partner 91330100MA2H3K5L19 was already imported',
     'a replayed jti is refused (TX004)');
+SELECT throws_ok(pg_catalog.format('SELECT trace.import(%L)', pg_catalog.jsonb_build_object(
+        'protected', pg_catalog.split_part(:'tok_good', '.', 1), 'payload', pg_catalog.split_part(:'tok_good', '.', 2),
+        'signature', pg_catalog.split_part(:'tok_good', '.', 3))::text), 'TX004', NULL,
+    'the same token in the JSON serialisation is verified and recognised as a replay');
 SELECT throws_ok(pg_catalog.format('SELECT trace.import(%L)', :'tok_changed_byte'), '28000',
     'trace.import: the signature does not verify with the partner''s key', 'a changed byte is refused (28000)');
 SELECT throws_ok(pg_catalog.format('SELECT trace.import(%L)', :'tok_wrong_key'), '28000',
