@@ -52,6 +52,8 @@ BEGIN
     IF domain IS NULL THEN
         PERFORM @extschema@._exchange_fail('22023', 'trace.export_epcis: domain must not be null');
     END IF;
+    -- the Digital Link domain is checked even when no GS1 code is exported
+    PERFORM @extschema@.digital_link('(00)069012340000000016'::@extschema@.code, domain);
     u := uscc::@extschema@.uscc;
 
     WITH
