@@ -161,6 +161,18 @@ BEGIN
             USING ERRCODE = '55000',
                   DETAIL = 'A table is put under the ledger before its first row, so that every row is hashed and sealed.';
     END IF;
+    -- A BEFORE INSERT row trigger that fires after the ledger's (triggers fire
+    -- in name order) would change rows after they are hashed.
+    SELECT t.tgname INTO col FROM pg_catalog.pg_trigger t
+     WHERE t.tgrelid = tbl AND NOT t.tgisinternal
+       AND (t.tgtype::int & 7) = 7 AND t.tgname > 'pgtrace_ledger_insert'
+     ORDER BY t.tgname LIMIT 1;
+    IF col IS NOT NULL THEN
+        RAISE EXCEPTION 'trigger "%" on table % would change rows after the ledger hashed them', col, tbl
+            USING ERRCODE = '55000',
+                  DETAIL = 'BEFORE INSERT row triggers fire in name order, after pgtrace_ledger_insert when their name sorts later.',
+                  HINT = 'Rename it so that it sorts before pgtrace_ledger_insert, or drop it.';
+    END IF;
     FOREACH col IN ARRAY ARRAY['ledger_seq', 'ledger_hash', 'ledger_recorded_by', 'ledger_recorded_at',
                                'ledger_method', 'ledger_retain_until', 'ledger_supersedes', 'ledger_reason']
     LOOP

@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(63);
+SELECT plan(64);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -32,6 +32,12 @@ SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_full')$$, '55000', 
 CREATE TABLE public.ledger_clash (ledger_hash int);
 SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_clash')$$, '42701', NULL,
                  'a column named like a ledger column is refused');
+CREATE TABLE public.ledger_late_trigger (id int);
+CREATE FUNCTION public.ledger_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.id := NEW.id + 1; RETURN NEW; END $$;
+CREATE TRIGGER zz_bump BEFORE INSERT ON public.ledger_late_trigger FOR EACH ROW EXECUTE FUNCTION public.ledger_bump();
+SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_late_trigger')$$, '55000',
+                 'trigger "zz_bump" on table public.ledger_late_trigger would change rows after the ledger hashed them',
+                 'a BEFORE INSERT row trigger that would fire after the ledger''s is refused');
 CREATE VIEW public.ledger_v AS SELECT 1 AS x;
 SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_v')$$, '42809', NULL,
                  'a view is refused');
