@@ -7,6 +7,9 @@
  *   pgtrace-verify --key PUBLIC.pem [--checkpoint CHECKPOINT.jws] PROOF.json
  *       verify a proof (trace.proof) against a checkpoint: the one given, or
  *       the one embedded in the proof
+ *   pgtrace-verify --key PUBLIC.pem --checkpoint CHECKPOINT.jws --export LEDGER.jsonl
+ *       recompute a whole exported ledger (trace.ledger_export) and check that
+ *       it extends the checkpoint
  *
  * The key file holds one or more PEM public keys (Ed25519 or SM2), e.g. the
  * output of `openssl pkey -pubout`. Exit status 0 when everything verifies,
@@ -67,10 +70,68 @@ trimmed(const char *s, size_t len)
     return len;
 }
 
+/* Recompute an exported ledger, line by line, against a checkpoint payload. */
+static int
+check_export(const char *path, const char *payload, size_t payload_len)
+{
+    FILE       *f = fopen(path, "r");
+    char       *line = NULL;
+    size_t      cap = 0;
+    ssize_t     len;
+    ledger_export_check c;
+    char        err[512];
+    int64_t     cp_blocks = 0;
+    uint8_t     cp_head[32];
+    bool        ok = true;
+
+    if (f == NULL)
+    {
+        fprintf(stderr, "pgtrace-verify: cannot read %s\n", path);
+        return 2;
+    }
+    ledger_export_begin(&c);
+    while (ok && (len = getline(&line, &cap, f)) > 0)
+    {
+        len = (ssize_t) trimmed(line, (size_t) len);
+        if (len == 0)
+            continue;
+        ok = ledger_export_line(&c, line, (size_t) len, err, sizeof(err));
+        if (ok && c.lines == 1)
+        {
+            ok = ledger_checkpoint_head(payload, payload_len, c.ledger, &cp_blocks, cp_head, err, sizeof(err));
+            c.want_block = cp_blocks;
+        }
+    }
+    free(line);
+    fclose(f);
+    if (!ledger_export_end(&c, ok ? err : err + strlen(err), ok ? sizeof(err) : 1))
+        ok = false;
+    if (ok && c.last_block < cp_blocks)
+    {
+        snprintf(err, sizeof(err), "the export ends at block %lld; the checkpoint has %lld blocks",
+                 (long long) c.last_block, (long long) cp_blocks);
+        ok = false;
+    }
+    if (ok && cp_blocks > 0 && memcmp(c.hash_at_want, cp_head, 32) != 0)
+    {
+        snprintf(err, sizeof(err), "block %lld is not the checkpoint's head", (long long) cp_blocks);
+        ok = false;
+    }
+    if (!ok)
+    {
+        printf("FAILED: %s\n", err);
+        return 1;
+    }
+    printf("ok: ledger %s: %lld blocks, %lld rows recomputed, %lld purged rows by their tombstones;"
+           " block %lld is the checkpoint's head\n", c.ledger, (long long) c.blocks, (long long) c.rows,
+           (long long) c.purged, (long long) cp_blocks);
+    return 0;
+}
+
 static int
 usage(void)
 {
-    fprintf(stderr, "usage: pgtrace-verify --key PUBLIC.pem [--checkpoint CHECKPOINT.jws] [PROOF.json]\n");
+    fprintf(stderr, "usage: pgtrace-verify --key PUBLIC.pem [--checkpoint CHECKPOINT.jws] [PROOF.json | --export LEDGER.jsonl]\n");
     return 2;
 }
 
@@ -80,6 +141,7 @@ main(int argc, char **argv)
     const char *key_path = NULL;
     const char *cp_path = NULL;
     const char *proof_path = NULL;
+    const char *export_path = NULL;
     char       *pem;
     size_t      pem_len;
     pt_jws_key *keys = NULL;
@@ -101,12 +163,15 @@ main(int argc, char **argv)
             key_path = argv[++i];
         else if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc)
             cp_path = argv[++i];
+        else if (strcmp(argv[i], "--export") == 0 && i + 1 < argc)
+            export_path = argv[++i];
         else if (argv[i][0] != '-' && proof_path == NULL)
             proof_path = argv[i];
         else
             return usage();
     }
-    if (key_path == NULL || (cp_path == NULL && proof_path == NULL))
+    if (key_path == NULL || (cp_path == NULL && proof_path == NULL)
+        || (export_path && (cp_path == NULL || proof_path)))
         return usage();
 
     pem = read_file(key_path, &pem_len);
@@ -176,7 +241,9 @@ main(int argc, char **argv)
         pt_jws_parsed_free(&parsed);
         goto done;
     }
-    if (proof == NULL)
+    if (export_path)
+        rc = check_export(export_path, (const char *) parsed.payload, parsed.payload_len);
+    else if (proof == NULL)
     {
         printf("ok: checkpoint signature verifies\n%s\n", (const char *) parsed.payload);
         rc = 0;

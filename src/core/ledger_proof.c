@@ -12,6 +12,9 @@
 #include "jcs.h"
 #include "ledger.h"
 
+_Static_assert(sizeof(ledger_hasher) <= sizeof(((ledger_export_check *) 0)->hasher),
+               "ledger_export_check.hasher too small");
+
 #define MAX_RANGES 65536
 #define PROOF_MAX_ROWS ((int64_t) 1 << 40)
 #define EXACT_LIMIT 9007199254740992.0  /* 2^53 */
@@ -87,9 +90,26 @@ get_str(const jcs_value *obj, const char *key)
 
 /* Recompute a block's hash from its JSON fields; also returns its fields. */
 static bool
+block_check_ranges(ledger_hasher *h, const char *ledger, const jcs_value *b, int64_t *block_no,
+                   uint8_t root[LEDGER_HASH_LEN], uint8_t prev[LEDGER_HASH_LEN],
+                   uint8_t hash[LEDGER_HASH_LEN], int64_t *row_count,
+                   int64_t **ranges_out, size_t *nranges_out, char *err, size_t errlen);
+
+static bool
 block_check(ledger_hasher *h, const char *ledger, const jcs_value *b, int64_t *block_no,
             uint8_t root[LEDGER_HASH_LEN], uint8_t prev[LEDGER_HASH_LEN],
             uint8_t hash[LEDGER_HASH_LEN], int64_t *row_count, char *err, size_t errlen)
+{
+    return block_check_ranges(h, ledger, b, block_no, root, prev, hash, row_count, NULL, NULL,
+                              err, errlen);
+}
+
+/* The same, handing the block's ranges (lo, hi pairs, malloc'ed) to the caller. */
+static bool
+block_check_ranges(ledger_hasher *h, const char *ledger, const jcs_value *b, int64_t *block_no,
+                   uint8_t root[LEDGER_HASH_LEN], uint8_t prev[LEDGER_HASH_LEN],
+                   uint8_t hash[LEDGER_HASH_LEN], int64_t *row_count,
+                   int64_t **ranges_out, size_t *nranges_out, char *err, size_t errlen)
 {
     int64_t     sealed_at;
     const jcs_value *ranges;
@@ -142,9 +162,18 @@ block_check(ledger_hasher *h, const char *ledger, const jcs_value *b, int64_t *b
     }
     ledger_block_hash(h, ledger, strlen(ledger), *block_no, *row_count, root, prev, sealed_at,
                       r, (uint32_t) ranges->len, got);
-    free(r);
     if (memcmp(got, hash, LEDGER_HASH_LEN) != 0)
+    {
+        free(r);
         return fail(err, errlen, "block %lld: block_hash does not match the block's fields", (long long) *block_no);
+    }
+    if (ranges_out)
+    {
+        *ranges_out = r;
+        *nranges_out = ranges->len;
+    }
+    else
+        free(r);
     return true;
 }
 
@@ -323,5 +352,227 @@ ledger_proof_check(const char *proof, size_t proof_len, const char *checkpoint_p
     jcs_free(p);
     if (cp)
         jcs_free(cp);
+    return ok;
+}
+
+/* ------------------------------------------------------------- exports */
+
+/* Hash one row encoding (hex) after checking its header names ledger/seq. */
+static bool
+encoding_hash(ledger_hasher *h, const char *ledger, int64_t seq, const jcs_value *v,
+              uint8_t out[LEDGER_HASH_LEN], char *err, size_t errlen)
+{
+    size_t      enc_len;
+    uint8_t    *enc;
+    size_t      name_len = strlen(ledger);
+    bool        ok;
+
+    if (v == NULL || v->type != JCS_STRING || v->len % 2 != 0 || strlen(v->str) != v->len)
+        return fail(err, errlen, "row %lld: row_encoding is not hex", (long long) seq);
+    enc_len = v->len / 2;
+    enc = malloc(enc_len + 1);
+    if (enc == NULL)
+        return fail(err, errlen, "out of memory");
+    ok = ledger_unhex(v->str, v->len, enc, enc_len)
+        && enc_len >= 13 + name_len && enc[0] == LEDGER_ENCODING_VERSION
+        && ((size_t) enc[1] << 24 | (size_t) enc[2] << 16 | (size_t) enc[3] << 8 | enc[4]) == name_len
+        && memcmp(enc + 5, ledger, name_len) == 0
+        && ledger_get_i64(enc + 5 + name_len) == seq;
+    if (ok)
+    {
+        ledger_hasher_update(h, enc, enc_len);
+        ledger_hasher_final(h, out);
+    }
+    free(enc);
+    if (!ok)
+        return fail(err, errlen, "row %lld: row_encoding is not version 1 of ledger %s at this seq",
+                    (long long) seq, ledger);
+    return true;
+}
+
+void
+ledger_export_begin(ledger_export_check *c)
+{
+    memset(c, 0, sizeof(*c));
+}
+
+bool
+ledger_export_line(ledger_export_check *c, const char *line, size_t len, char *err, size_t errlen)
+{
+    jcs_value  *v = NULL;
+    char        perr[200];
+    bool        ok = false;
+    ledger_hasher *h = (ledger_hasher *) c->hasher;
+
+    if (jcs_parse(line, len, &v, perr, sizeof(perr)) != JCS_OK || v->type != JCS_OBJECT)
+    {
+        if (v)
+            jcs_free(v);
+        return fail(err, errlen, "line %lld is not a JSON object: %s", (long long) c->lines + 1, perr);
+    }
+    c->lines++;
+    if (!c->header_seen)
+    {
+        const char *typ = get_str(v, "typ");
+        const char *ledger = get_str(v, "ledger");
+        const char *algname = get_str(v, "alg");
+        int64_t     version;
+        ledger_alg  alg;
+
+        if (typ == NULL || strcmp(typ, "pgtrace-ledger-export") != 0
+            || !get_int(v, "version", &version) || version != 1)
+            ok = fail(err, errlen, "the first line is not a version 1 ledger export header");
+        else if (ledger == NULL || strlen(ledger) >= sizeof(c->ledger))
+            ok = fail(err, errlen, "the header names no ledger");
+        else if (algname == NULL || !ledger_alg_parse(algname, &alg) || !ledger_hasher_init(h, alg))
+            ok = fail(err, errlen, "unknown or unavailable hash algorithm");
+        else
+        {
+            snprintf(c->ledger, sizeof(c->ledger), "%s", ledger);
+            c->header_seen = true;
+            c->hasher_ready = true;
+            ok = true;
+        }
+        jcs_free(v);
+        return ok;
+    }
+    {
+        int64_t     block_no;
+        int64_t     row_count;
+        uint8_t     root[LEDGER_HASH_LEN];
+        uint8_t     prev[LEDGER_HASH_LEN];
+        uint8_t     hash[LEDGER_HASH_LEN];
+        uint8_t     leaf[LEDGER_HASH_LEN];
+        uint8_t     got[LEDGER_HASH_LEN];
+        int64_t    *r = NULL;
+        size_t      nr = 0;
+        size_t      ri = 0;
+        int64_t     expect;
+        const jcs_value *rows = jcs_get(v, "rows");
+        ledger_merkle m;
+        size_t      i;
+
+        if (!block_check_ranges(h, c->ledger, jcs_get(v, "block"), &block_no, root, prev, hash,
+                                &row_count, &r, &nr, err, errlen))
+        {
+            jcs_free(v);
+            return false;
+        }
+        ok = true;
+        if (block_no != c->last_block + 1
+            || memcmp(prev, c->last_hash, LEDGER_HASH_LEN) != 0)
+            ok = fail(err, errlen, "block %lld does not follow block %lld", (long long) block_no,
+                      (long long) c->last_block);
+        else if (rows == NULL || rows->type != JCS_ARRAY || (int64_t) rows->len != row_count)
+            ok = fail(err, errlen, "block %lld: rows must list its %lld members", (long long) block_no,
+                      (long long) row_count);
+        ledger_merkle_init(&m, h);
+        expect = r[0];
+        for (i = 0; ok && i < rows->len; i++)
+        {
+            const jcs_value *row = rows->items[i];
+            int64_t     seq;
+
+            while (ri < nr && expect >= r[2 * ri + 1])
+            {
+                ri++;
+                if (ri < nr)
+                    expect = r[2 * ri];
+            }
+            if (row->type != JCS_OBJECT || !get_int(row, "seq", &seq) || seq != expect)
+            {
+                ok = fail(err, errlen, "block %lld: row %zu is not seq %lld", (long long) block_no, i,
+                          (long long) expect);
+                break;
+            }
+            if (jcs_get(row, "row_encoding"))
+            {
+                if (!encoding_hash(h, c->ledger, seq, jcs_get(row, "row_encoding"), leaf, err, errlen))
+                {
+                    ok = false;
+                    break;
+                }
+                c->rows++;
+            }
+            else if (get_hash(row, "purged", leaf))
+                c->purged++;
+            else
+            {
+                ok = fail(err, errlen, "block %lld: row %lld is missing", (long long) block_no, (long long) seq);
+                break;
+            }
+            ledger_merkle_push(&m, leaf);
+            expect++;
+        }
+        if (ok)
+        {
+            ledger_merkle_root(&m, got);
+            if (memcmp(got, root, LEDGER_HASH_LEN) != 0)
+                ok = fail(err, errlen, "block %lld: its rows do not hash to its Merkle root", (long long) block_no);
+        }
+        free(r);
+        jcs_free(v);
+        if (!ok)
+            return false;
+        c->last_block = block_no;
+        memcpy(c->last_hash, hash, LEDGER_HASH_LEN);
+        c->blocks++;
+        if (c->want_block == block_no)
+            memcpy(c->hash_at_want, hash, LEDGER_HASH_LEN);
+        return true;
+    }
+}
+
+bool
+ledger_export_end(ledger_export_check *c, char *err, size_t errlen)
+{
+    bool        ok = true;
+
+    if (!c->header_seen)
+        ok = fail(err, errlen, "the export is empty");
+    if (c->hasher_ready)
+        ledger_hasher_free((ledger_hasher *) c->hasher);
+    c->hasher_ready = false;
+    return ok;
+}
+
+/* Which block and head a checkpoint payload fixes for a ledger. */
+bool
+ledger_checkpoint_head(const char *payload, size_t len, const char *ledger, int64_t *blocks,
+                       uint8_t head[LEDGER_HASH_LEN], char *err, size_t errlen)
+{
+    jcs_value  *cp = NULL;
+    const jcs_value *ls;
+    char        perr[200];
+    size_t      i;
+    bool        ok = false;
+
+    if (jcs_parse(payload, len, &cp, perr, sizeof(perr)) != JCS_OK || cp->type != JCS_OBJECT)
+    {
+        if (cp)
+            jcs_free(cp);
+        return fail(err, errlen, "the checkpoint payload is not a JSON object");
+    }
+    ls = jcs_get(cp, "ledgers");
+    if (get_str(cp, "typ") == NULL || strcmp(get_str(cp, "typ"), "pgtrace-ledger-checkpoint") != 0
+        || ls == NULL || ls->type != JCS_ARRAY)
+        ok = fail(err, errlen, "not a ledger checkpoint");
+    else
+    {
+        ok = fail(err, errlen, "the checkpoint does not cover ledger %s", ledger);
+        for (i = 0; i < ls->len; i++)
+        {
+            const char *name = get_str(ls->items[i], "ledger");
+
+            if (name && strcmp(name, ledger) == 0)
+            {
+                ok = get_int(ls->items[i], "blocks", blocks) && get_hash(ls->items[i], "head", head);
+                if (!ok)
+                    fail(err, errlen, "the checkpoint's entry for %s lacks blocks or head", ledger);
+                break;
+            }
+        }
+    }
+    jcs_free(cp);
     return ok;
 }

@@ -811,3 +811,151 @@ pt_ledger_proof_sql(PG_FUNCTION_ARGS)
     SPI_finish();
     PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
 }
+
+/* ------------------------------------------------------------- exports */
+
+PG_FUNCTION_INFO_V1(pt_ledger_export_sql);
+/*
+ * trace._ledger_export(tbl regclass) → SETOF text: the whole sealed ledger as
+ * JSON lines — a header, then one line per block with its fields and, in leaf
+ * order, each row's canonical encoding (or the tombstone hash of a purged
+ * row). tools/pgtrace-verify --export recomputes everything from it.
+ */
+Datum
+pt_ledger_export_sql(PG_FUNCTION_ARGS)
+{
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+    Oid         relid = PG_GETARG_OID(0);
+    char       *name;
+    char       *alg;
+    Relation    rel;
+    PtLedgerRel *lr;
+    Portal      portal;
+    StringInfoData line;
+    Datum       value;
+    bool        isnull = false;
+
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    {
+        Oid         t[1] = {OIDOID};
+        Datum       a[1] = {ObjectIdGetDatum(relid)};
+
+        if (SPI_execute_with_args("SELECT ledger_name, hash_algorithm FROM trace.ledger_tables WHERE relid = $1",
+                                  1, t, a, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("table \"%s\" is not a ledger table", get_rel_name(relid))));
+        name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+        alg = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+    }
+    rel = table_open(relid, AccessShareLock);
+    lr = pt_ledger_rel(rel, name, alg);
+
+    initStringInfo(&line);
+    appendStringInfoString(&line, "{\"typ\": \"pgtrace-ledger-export\", \"version\": 1, \"ledger\": ");
+    escape_json(&line, name);
+    appendStringInfoString(&line, ", \"alg\": ");
+    escape_json(&line, alg);
+    appendStringInfoChar(&line, '}');
+    value = CStringGetTextDatum(line.data);
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+
+    {
+        Oid         t[1] = {TEXTOID};
+        Datum       a[1] = {CStringGetTextDatum(name)};
+
+        portal = SPI_cursor_open_with_args(NULL,
+                                           "SELECT " BLOCK_COLUMNS " FROM trace.ledger_blocks WHERE ledger = $1 ORDER BY block_no",
+                                           1, t, a, NULL, true, 0);
+    }
+    for (;;)
+    {
+        uint64      n;
+        uint64      k;
+        BlockRec   *bs;
+
+        SPI_cursor_fetch(portal, true, 4);
+        n = SPI_processed;
+        if (n == 0)
+            break;
+        bs = palloc(sizeof(BlockRec) * n);
+        for (k = 0; k < n; k++)
+            read_block(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, &bs[k]);
+        SPI_freetuptable(SPI_tuptable);
+        for (k = 0; k < n; k++)
+        {
+            BlockRec   *b = &bs[k];
+            Tombs       tombs = {0};
+            bool        first = true;
+            int         r;
+
+            resetStringInfo(&line);
+            appendStringInfoString(&line, "{\"block\": ");
+            append_block_json(&line, b);
+            appendStringInfoString(&line, ", \"rows\": [");
+            for (r = 0; r < b->nranges; r++)
+            {
+                int64       e = b->ranges[2 * r];
+                int64       hi = b->ranges[2 * r + 1];
+                PtSeqScan   s;
+                Datum      *values;
+                bool       *nulls;
+
+                pt_seqscan_begin(&s, lr, rel, GetActiveSnapshot(), e, hi);
+                for (;;)
+                {
+                    bool        got = pt_seqscan_next(&s, &values, &nulls);
+                    int64       seq = got ? DatumGetInt64(values[lr->seq_att - 1]) : hi;
+
+                    CHECK_FOR_INTERRUPTS();
+                    if (got && seq < e)
+                        continue;   /* a duplicate seq: the first one stands */
+                    for (; e < seq; e++)
+                    {
+                        const uint8 *th;
+
+                        if (!tombs.loaded)
+                            load_tombs(&tombs, name, b->ranges[0], b->ranges[2 * b->nranges - 1]);
+                        th = find_tomb(&tombs, e);
+                        appendStringInfo(&line, "%s{\"seq\": " INT64_FORMAT, first ? "" : ", ", e);
+                        if (th)
+                        {
+                            appendStringInfoString(&line, ", \"purged\": ");
+                            append_hex(&line, th);
+                        }
+                        else
+                            appendStringInfoString(&line, ", \"missing\": true");
+                        appendStringInfoChar(&line, '}');
+                        first = false;
+                    }
+                    if (!got)
+                        break;
+                    {
+                        StringInfoData enc;
+                        uint8       h[LEDGER_HASH_LEN];
+
+                        initStringInfo(&enc);
+                        (void) hash_showing_encoding(lr, values, nulls, h, &enc);
+                        appendStringInfo(&line, "%s{\"seq\": " INT64_FORMAT ", \"row_encoding\": \"%s\"}",
+                                         first ? "" : ", ", seq, enc.data);
+                        pfree(enc.data);
+                        first = false;
+                    }
+                    e = seq + 1;
+                }
+                pt_seqscan_end(&s);
+            }
+            appendStringInfoString(&line, "]}");
+            value = CStringGetTextDatum(line.data);
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+            free_block(b);
+        }
+        pfree(bs);
+    }
+    SPI_cursor_close(portal);
+    table_close(rel, AccessShareLock);
+    SPI_finish();
+    return (Datum) 0;
+}

@@ -447,6 +447,20 @@ $fn$;
 REVOKE ALL ON FUNCTION @extschema@.ledger_current_view(pg_catalog.regclass, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.ledger_current_view(pg_catalog.regclass, text) TO trace_admin;
 
+CREATE FUNCTION @extschema@._ledger_export(tbl pg_catalog.regclass) RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'pt_ledger_export_sql' LANGUAGE C STABLE STRICT;
+
+-- trace.ledger_export(tbl): the whole sealed ledger as JSON lines (a header,
+-- then one line per block with each row's canonical encoding), for
+-- tools/pgtrace-verify --export. Format: docs/ledger.md.
+CREATE FUNCTION @extschema@.ledger_export(tbl pg_catalog.regclass) RETURNS SETOF text
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $fn$ SELECT * FROM @extschema@._ledger_export(tbl) $fn$;
+REVOKE ALL ON FUNCTION @extschema@._ledger_export(pg_catalog.regclass),
+    @extschema@.ledger_export(pg_catalog.regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.ledger_export(pg_catalog.regclass) TO trace_admin, trace_regulator;
+
 -- Status for trace.status(): ledgers, pending rows, seal lag, hooks.
 CREATE FUNCTION @extschema@._status_ledger() RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER

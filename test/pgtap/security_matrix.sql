@@ -190,6 +190,7 @@ INSERT INTO fn_expect VALUES
     ('trace.verify()', 'ar'),
     ('trace.verify(text)', 'ar'),
     ('trace.ledger_verify(regclass)', 'ar'),
+    ('trace.ledger_export(regclass)', 'ar'),
     ('trace.ledger_rehash(regclass,bigint)', 'ar'),
     ('trace.proof(regclass,bigint,text)', 'ar'),
     ('trace.ledger_enable(regclass,text,interval)', 'a'),

@@ -95,5 +95,24 @@ refused "an older proof against a newer checkpoint" "$work/p5-bare.json" --key "
 q -c "SELECT trace.proof('public.lots', 5, \$\$$(cat "$work/cp2.jws")\$\$)" >"$work/p5-new.json"
 "$verify" --key "$pub" "$work/p5-new.json" >/dev/null 2>&1; ok $? "a fresh proof against the newer checkpoint verifies"
 
+# ---- a whole exported ledger, with a purged row, against the checkpoint
+q -c "INSERT INTO public.lots (lot, ledger_retain_until) VALUES ('short-lived', '2001-01-01')" >/dev/null
+q -c "SELECT trace.checkpoint()" >"$work/cp3.jws"
+q -c "SELECT trace.purge('2100-01-01', 'public.lots')" >/dev/null
+q -c "SELECT * FROM trace.ledger_export('public.lots')" >"$work/lots.jsonl"
+out=$("$verify" --key "$pub" --checkpoint "$work/cp3.jws" --export "$work/lots.jsonl" 2>&1)
+ok $? "the exported ledger (with a purged row) recomputes and extends the checkpoint: $out"
+q -c "SELECT * FROM trace.ledger_export('public.lots_sm3')" >"$work/sm3.jsonl"
+"$verify" --key "$pub" --checkpoint "$work/cp3.jws" --export "$work/sm3.jsonl" >/dev/null 2>&1
+ok $? "an exported SM3 ledger verifies"
+sed 's/"row_encoding": "\([0-9a-f]*\)0"/"row_encoding": "\11"/' "$work/lots.jsonl" >"$work/lots-bad.jsonl"
+refused "an export with one altered row" "$work/lots-bad.jsonl" --key "$pub" --checkpoint "$work/cp3.jws" --export
+head -n 2 "$work/lots.jsonl" >"$work/lots-short.jsonl"
+refused "an export cut before the checkpoint's head" "$work/lots-short.jsonl" --key "$pub" --checkpoint "$work/cp3.jws" --export
+sed '3d' "$work/lots.jsonl" >"$work/lots-gap.jsonl"
+refused "an export with a block left out" "$work/lots-gap.jsonl" --key "$pub" --checkpoint "$work/cp3.jws" --export
+"$verify" --key "$pub" --checkpoint "$work/cp.jws" --export "$work/lots.jsonl" >/dev/null 2>&1
+ok $? "the export also extends the older checkpoint (history only grew)"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
