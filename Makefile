@@ -55,6 +55,11 @@ src/core/gs1_dict.c: data/gs1-syntax-dictionary.txt scripts/gen_gs1_dict.pl
 
 src/core/gs1.o: src/core/gs1_dict.c
 
+# PGXS tracks no header dependencies: rebuild every object when any of our
+# headers changes (coarse, but a stale object after a header change crashed
+# CREATE EXTENSION once).
+$(OBJS): $(wildcard src/core/*.h src/pg/*.h)
+
 # Field catalogue of the registry (Tables 1-3 of the standard) and the pgTAP
 # suite derived from it, both generated from data/fields.csv.
 EXTRA_CLEAN += src/sql/41_registry_fields.sql test/pgtap/registry_fields.sql

@@ -10,8 +10,11 @@ CREATE FUNCTION @extschema@._preloaded() RETURNS boolean
 CREATE FUNCTION @extschema@._gs1_dictionary_release() RETURNS text
     AS 'MODULE_PATHNAME', 'pt_gs1_dictionary_release' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- SECURITY DEFINER: the part reports read internal tables and functions that
+-- the roles allowed to call status() cannot read themselves; status() only
+-- reports, it changes nothing.
 CREATE FUNCTION @extschema@.status() RETURNS jsonb
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $status$
 DECLARE
