@@ -1,6 +1,7 @@
 -- Labels: QR codes (SVG, PNG), random serials, labels with a signed
 -- verification element, verify-on-scan. The signature's iat and jti differ on
 -- every run, so only their shape is printed; scan times come from the context.
+\set SHOW_CONTEXT never
 \getenv abs_srcdir PG_ABS_SRCDIR
 SELECT :'abs_srcdir' || '/test/data/keys/rfc8037_ed25519.pem' AS rfc_key,
        :'abs_srcdir' || '/test/data/keys/second_ed25519.pem' AS second_key,

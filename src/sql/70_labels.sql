@@ -128,6 +128,27 @@ SELECT @extschema@.ledger_enable('@extschema@.label_scan'::pg_catalog.regclass);
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.label_issue', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.label_scan', '');
 
+-- The units a code belongs to: the unit that commissioned it, the unit that
+-- registered its GTIN, the unit that packed it, or — for an SSCC not packed
+-- yet — the units whose products' GTINs share its first seven digits of GS1
+-- company prefix (the shortest prefix GS1 China issues).
+CREATE FUNCTION @extschema@._label_owners(c @extschema@.code) RETURNS @extschema@.uscc[]
+    LANGUAGE sql STABLE STRICT
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE(pg_catalog.array_agg(DISTINCT x.u), '{}')
+    FROM (SELECT i.uscc AS u FROM @extschema@.items i WHERE i.trace_code OPERATOR(@extschema@.=) c
+          UNION ALL
+          SELECT p.uscc FROM @extschema@.products p WHERE p.gtin OPERATOR(@extschema@.=) @extschema@.gtin(c)
+          UNION ALL
+          SELECT e.uscc FROM @extschema@.package_events e
+           WHERE e.package_code OPERATOR(@extschema@.=) c AND e.action = 'pack'
+          UNION ALL
+          SELECT p.uscc FROM @extschema@.products p
+           WHERE c::text LIKE '(00)%'
+             AND pg_catalog.substr(p.gtin::text, 2, 7) = pg_catalog.substr(c::text, 6, 7)) x
+$$;
+
 -- --------------------------------------------------------------------------
 -- trace.label(code)
 -- --------------------------------------------------------------------------
@@ -147,11 +168,28 @@ DECLARE
     uri text;
     hri text;
     svg text;
+    actor oid;
+    owners @extschema@.uscc[];
 BEGIN
     IF code IS NULL THEN
         RETURN NULL;
     END IF;
     ctext := code::text;
+    -- who may sign: trace_admin anything; an operator only the codes of the units it is bound to
+    PERFORM @extschema@._acc_require_tls('labels');
+    actor := @extschema@._acc_acting_role();
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = actor)
+       AND NOT pg_catalog.pg_has_role(actor, 'trace_admin', 'USAGE') THEN
+        owners := @extschema@._label_owners(code);
+        IF NOT (owners && @extschema@._acc_units_of(pg_catalog.pg_get_userbyid(actor))) THEN
+            RAISE EXCEPTION 'role "%" may not make labels for trace code "%"', pg_catalog.pg_get_userbyid(actor), ctext
+                USING ERRCODE = '42501',
+                      DETAIL = CASE WHEN pg_catalog.cardinality(owners) = 0
+                                    THEN 'No registered unit owns this code: register its product (or pack the carton) first, or ask trace_admin.'
+                                    ELSE pg_catalog.format('The code belongs to %s, and the role is not bound to it (trace.bind_operator).',
+                                                           pg_catalog.array_to_string(owners, ', ')) END;
+        END IF;
+    END IF;
     IF @extschema@.scheme(code) <> 'gs1' THEN
         RAISE EXCEPTION 'cannot make a label for trace code "%"', ctext
             USING ERRCODE = '22023',
@@ -521,7 +559,7 @@ REVOKE ALL ON FUNCTION @extschema@._random_serials(integer, integer, text), @ext
     @extschema@._label_verify(text, bigint, text, text, text, text), @extschema@._lbl_iso(timestamptz),
     @extschema@._label_check(text, jsonb), @extschema@._lbl_km(double precision, double precision, double precision, double precision),
     @extschema@._lbl_coord(jsonb, text, double precision, double precision), @extschema@._lbl_time(jsonb),
-    @extschema@._status_labels(),
+    @extschema@._status_labels(), @extschema@._label_owners(@extschema@.code),
     @extschema@.new_serials(@extschema@.gtin, integer, integer, text),
     @extschema@.label(@extschema@.code, text, text, integer),
     @extschema@.verify_scan(text, jsonb) FROM PUBLIC;

@@ -5,7 +5,7 @@
 \getenv top PWD
 SELECT :'top' || '/test/data/keys/rfc8037_ed25519.pem' AS key \gset
 BEGIN;
-SELECT plan(40);
+SELECT plan(43);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL pgtrace.signing_key_file = :'key';
 
@@ -57,9 +57,21 @@ FROM pg_catalog.generate_series(1, 2) n;
 SELECT trace.pack($${"package_code": "(00)069012340000000016", "uscc": "91330100MA2H3K5L19",
     "event_time": "2026-06-02T08:00:00+08:00", "contents": ["(01)06901234567892(21)LBL2"]}$$);
 
--- the operator prints labels; the public cannot
-GRANT trace_operator, trace_public TO CURRENT_USER;
-SET LOCAL ROLE trace_operator;
+-- an operator bound to the factory prints its labels; the public cannot
+CREATE ROLE lbl_factory_op IN ROLE trace_operator;
+CREATE ROLE lbl_other_op IN ROLE trace_operator;
+SELECT trace.bind_operator('lbl_factory_op', '91330100MA2H3K5L19');
+GRANT trace_public TO CURRENT_USER;
+SET LOCAL ROLE lbl_other_op;
+SELECT throws_ok($$SELECT trace.label('(01)06901234567892(21)LBL1')$$, '42501',
+                 'role "lbl_other_op" may not make labels for trace code "(01)06901234567892(21)LBL1"',
+                 'an operator not bound to the factory cannot sign the factory''s labels');
+RESET ROLE;
+SET LOCAL ROLE lbl_factory_op;
+SELECT throws_ok($$SELECT trace.label('(01)06901234567908(21)X1')$$, '42501', NULL,
+                 'nor can anyone but trace_admin label a GTIN no unit registered');
+SELECT lives_ok($$SELECT trace.label('(00)069012340000000023')$$,
+                'the factory labels an SSCC of its company prefix before packing it');
 SELECT trace.label('(01)06901234567892(21)LBL1') ->> 'digital_link' AS unit_dl \gset
 SELECT trace.label('(00)069012340000000016') ->> 'digital_link' AS package_dl \gset
 SELECT trace.label('(01)06901234567892(21)NEVER') ->> 'digital_link' AS stray_dl \gset
@@ -109,7 +121,7 @@ SELECT ok(trace.verify_scan('(01)06901234567892(21)Q101', '{"time": "2026-06-27T
 -- the scan log records every scan with the verdict, in the ledger
 SELECT is((SELECT pg_catalog.count(*) FROM trace.label_scan WHERE status = 'genuine')::int, 8,
           'eight genuine scans recorded');
-SELECT is((SELECT pg_catalog.count(*) FROM trace.label_issue)::int, 3, 'three labels recorded');
+SELECT is((SELECT pg_catalog.count(*) FROM trace.label_issue)::int, 4, 'four labels recorded');
 SELECT is((trace.ledger_verify('trace.label_scan') ->> 'ok')::boolean, true, 'the scan ledger verifies');
 
 -- status
