@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st = qr_encode(data + 1, size - 1, ecc, &sym, err, sizeof err);
     if (st != QR_OK)
     {
-        if (err[0] == '\0' || (size - 1 <= 1 ? false : st == QR_BAD_PARAM))
+        if (err[0] == '\0' || (size > 1 && st == QR_BAD_PARAM))
             abort();            /* every failure explains itself; only empty text is a bad parameter */
         return 0;
     }

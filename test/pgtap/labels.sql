@@ -5,7 +5,7 @@
 \getenv top PWD
 SELECT :'top' || '/test/data/keys/rfc8037_ed25519.pem' AS key \gset
 BEGIN;
-SELECT plan(43);
+SELECT plan(45);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL pgtrace.signing_key_file = :'key';
 
@@ -86,8 +86,12 @@ SELECT throws_ok($$SELECT * FROM trace.new_serials('06901234567892', 1)$$, '4250
                  'the public cannot draw serials');
 
 -- the public scans: verify_scan runs with the definer's rights and records the scan
-SELECT is(trace.verify_scan(:'unit_dl', '{"time": "2026-06-20T10:00:00+08:00"}') ->> 'status', 'genuine',
-          'a commissioned unit''s label is genuine');
+SELECT trace.verify_scan(:'unit_dl', '{"time": "2026-06-20T10:00:00+08:00"}') AS first_scan \gset
+SELECT is((:'first_scan'::jsonb) ->> 'status', 'genuine', 'a commissioned unit''s label is genuine');
+SELECT is((:'first_scan'::jsonb) #>> '{public,product,product_name}', '家用燃气灶',
+          'the public information of Table 3 comes with the verdict (trace.lookup)');
+SELECT ok(NOT ((:'first_scan'::jsonb) -> 'public' -> 'product' ? 'inspection_report'),
+          '... and nothing that is not public');
 SELECT is(trace.verify_scan(:'unit_dl', '{"time": "2026-06-20T10:05:00+08:00"}') -> 'flags', '[]'::jsonb,
           'no flag for a commissioned unit with a valid element before any sale');
 SELECT is(trace.verify_scan(:'package_dl', '{"time": "2026-06-20T10:06:00+08:00"}') -> 'flags', '[]'::jsonb,
