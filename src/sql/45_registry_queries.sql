@@ -28,6 +28,7 @@ DECLARE
     problem text := @extschema@.validate('code', code);
     item record;
     events jsonb;
+    readers @extschema@.uscc[] := @extschema@._acc_reader_units();
 BEGIN
     IF problem IS NOT NULL THEN
         PERFORM @extschema@._reg_fail('22P02', 'trace.history: ' || problem);
@@ -87,7 +88,13 @@ BEGIN
           AND (f.trace_code OPERATOR(@extschema@.=) c
                OR c OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w))
     )
-    SELECT pg_catalog.jsonb_agg(ev.e ORDER BY ev.t, ev.seq, ev.rid) INTO events FROM ev;
+    SELECT pg_catalog.jsonb_agg(ev.e ORDER BY ev.t, ev.seq, ev.rid) INTO events FROM ev
+     -- an operator sees the events of its own units and the flows it is a
+     -- party to, as the row policies on the tables let it (docs/access.md)
+     WHERE readers IS NULL
+        OR (ev.e ->> 'uscc')::@extschema@.uscc OPERATOR(@extschema@.=) ANY (readers)
+        OR (ev.e ->> 'buyer_uscc')::@extschema@.uscc OPERATOR(@extschema@.=) ANY (readers)
+        OR (ev.e ->> 'supplier_uscc')::@extschema@.uscc OPERATOR(@extschema@.=) ANY (readers);
 
     RETURN pg_catalog.jsonb_build_object(
         'trace_code', c::text,
@@ -125,6 +132,12 @@ BEGIN
     SELECT * INTO u FROM @extschema@.units x WHERE x.uscc OPERATOR(@extschema@.=) completeness.uscc::@extschema@.uscc;
     IF NOT FOUND THEN
         PERFORM @extschema@._reg_fail('23503', pg_catalog.format('trace.completeness: unit %s is not registered', uscc));
+    END IF;
+    -- an operator may ask only about the units it is bound to (docs/access.md)
+    IF NOT coalesce(u.uscc OPERATOR(@extschema@.=) ANY (@extschema@._acc_reader_units()), true) THEN
+        PERFORM @extschema@._reg_fail('42501',
+            pg_catalog.format('trace.completeness: permission denied for unit %s', uscc),
+            'An operator reads the completeness of the units it is bound to (trace.bind_operator).');
     END IF;
 
     WITH basic AS (

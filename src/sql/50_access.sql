@@ -120,6 +120,25 @@ BEGIN
 END
 $$;
 
+-- The units whose records the acting role may read through a definer-rights
+-- reading function (trace.history, trace.completeness): NULL when it may read
+-- everything (superuser, trace_admin, trace_regulator), else its bound units —
+-- the same rows the operator row policies below let it read directly.
+CREATE FUNCTION @extschema@._acc_reader_units() RETURNS @extschema@.uscc[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    actor oid := @extschema@._acc_acting_role();
+BEGIN
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = actor)
+       OR pg_catalog.pg_has_role(actor, 'trace_admin', 'USAGE')
+       OR pg_catalog.pg_has_role(actor, 'trace_regulator', 'USAGE') THEN
+        RETURN NULL;
+    END IF;
+    RETURN @extschema@._acc_units_of(pg_catalog.pg_get_userbyid(actor));
+END
+$$;
+
 -- Refuse a write by a role of pgtrace.tls_writers over a plain connection.
 CREATE FUNCTION @extschema@._acc_require_tls(what text) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -330,7 +349,7 @@ GRANT SELECT ON @extschema@.access_log TO trace_admin, trace_regulator;
 
 REVOKE ALL ON FUNCTION @extschema@._acc_acting_role(), @extschema@._acc_ssl_in_use(),
     @extschema@._acc_tls_writer_of(oid), @extschema@._acc_log_enabled(),
-    @extschema@._acc_log(text, text, jsonb), @extschema@._acc_units_of(name),
+    @extschema@._acc_log(text, text, jsonb), @extschema@._acc_units_of(name), @extschema@._acc_reader_units(),
     @extschema@._acc_require_tls(text), @extschema@._acc_write_check(),
     @extschema@.bind_operator(regrole, text), @extschema@.unbind_operator(regrole, text) FROM PUBLIC;
 -- Policies and the write trigger evaluate these with the caller's rights.
