@@ -128,6 +128,13 @@ verdict=$(psql -X -A -t -q -v t="${dl/Kx7Qm2Lp9Za4/Kx7Qm2Lp9Za5}" <<<"SELECT tra
 [ "$verdict" = forged ]
 ok $? "an altered serial scans as forged"
 
+# a serial with characters of CSET 82 that are percent-encoded in the URI and escaped in the code
+sdl=$(psql -X -A -t -q -c "SELECT trace.label(trace.code('06901234567892', 'A(b)%\"&<?/')) ->> 'digital_link'")
+echo "SELECT pg_catalog.encode(trace.qr_png(:'t', 'M', 4, 4), 'base64')" | sqlv "$sdl" | base64 -d >"$work/special.png"
+decode "$work/special.png" && got=$($PY "$work/offline.py" "$(cat "$work/special.png.txt")" "$jwks") &&
+    [ "$got" = '(01)06901234567892(21)A\(b)%"&<?/' ]
+ok $? "a label whose serial needs percent-encoding decodes and verifies offline"
+
 # a label for a package (SSCC) as a PNG of the label's Digital Link
 pdl=$(psql -X -A -t -q -c "SELECT trace.label('(00)106141411234567897') ->> 'digital_link'")
 echo "SELECT pg_catalog.encode(trace.qr_png(:'t', 'M', 4, 4), 'base64')" | sqlv "$pdl" | base64 -d >"$work/pkg.png"
