@@ -113,13 +113,14 @@ END $$;
 SELECT (SELECT seconds FROM bench_results WHERE what = 'plain') AS plain_s,
        (SELECT seconds FROM bench_results WHERE what = 'commission') AS commission_s \gset
 SELECT * FROM pg_temp.history_timing(:n, 1000) \gset
-\echo
+\pset tuples_only on
+\pset format unaligned
 SELECT pg_catalog.format('trace.commission of %s codes in one call: %s s = %s codes/s (target >= 100000/s)',
-           :n, round(:commission_s::numeric, 2), round(:n / :commission_s)) AS " ";
+           :n, round(:commission_s::numeric, 2), round(:n / :commission_s)) ;
 SELECT pg_catalog.format('plain INSERT of the same rows, same indexes, no ledger: %s s = %s rows/s; commission/plain time ratio %s',
-           round(:plain_s::numeric, 2), round(:n / :plain_s), round((:commission_s / :plain_s)::numeric, 2)) AS " ";
+           round(:plain_s::numeric, 2), round(:n / :plain_s), round((:commission_s / :plain_s)::numeric, 2)) ;
 SELECT pg_catalog.format('backend peak resident memory during the batch: %s MB (the batch jsonb itself: %s MB)',
-           round(:peak / 1024.0), round(pg_catalog.pg_column_size(j) / 1048576.0)) AS " " FROM batch;
+           round(:peak / 1024.0), round(pg_catalog.pg_column_size(j) / 1048576.0))  FROM batch;
 SELECT pg_catalog.format('trace.history of one code at %s items: mean %s ms, worst %s ms over 1000 codes (target <= 1 ms)',
-           (SELECT count(*) FROM trace.item_record), round(:mean_ms::numeric, 3), round(:worst_ms::numeric, 3)) AS " ";
+           (SELECT count(*) FROM trace.item_record), round(:mean_ms::numeric, 3), round(:worst_ms::numeric, 3)) ;
 SQL

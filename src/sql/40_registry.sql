@@ -189,7 +189,8 @@ CREATE TABLE @extschema@.item_record (
 -- at most one successor per row (a linear chain of versions)
 CREATE UNIQUE INDEX item_record_supersedes ON @extschema@.item_record (supersedes) WHERE supersedes IS NOT NULL;
 CREATE UNIQUE INDEX item_record_code_once ON @extschema@.item_record (trace_code) WHERE supersedes IS NULL;
-CREATE INDEX item_record_code ON @extschema@.item_record (trace_code) WHERE supersedes IS NOT NULL;
+-- every version by code (the views and package queries look items up by code)
+CREATE INDEX item_record_code ON @extschema@.item_record (trace_code);
 CREATE INDEX item_record_uscc ON @extschema@.item_record (uscc);
 
 -- Packing and unpacking (clause 6.1.2): one row per content code per event.

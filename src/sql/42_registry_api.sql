@@ -80,7 +80,9 @@ $$;
 -- trace.attach_document(doc jsonb): one document object or an array of them.
 CREATE FUNCTION @extschema@.attach_document(doc jsonb) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                       -- index lookups: compiling costs more than running
+    AS $$
 DECLARE
     r record;
     out jsonb := '[]';
@@ -111,7 +113,9 @@ $$;
 -- current one with the same code (then "reason" is required).
 CREATE FUNCTION @extschema@.add_category(cat jsonb) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                       -- index lookups: compiling costs more than running
+    AS $$
 DECLARE
     r record;
     label text;
@@ -219,7 +223,9 @@ $$;
 -- trace.register_unit(unit jsonb): a producer and/or seller (Tables 1-2, basic).
 CREATE FUNCTION @extschema@.register_unit(unit jsonb) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                       -- index lookups: compiling costs more than running
+    AS $$
 DECLARE
     r record;
     out jsonb := '[]';
@@ -305,7 +311,9 @@ $$;
 -- trace.register_product(product jsonb): model-level data (Table 1, product).
 CREATE FUNCTION @extschema@.register_product(product jsonb) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                       -- index lookups: compiling costs more than running
+    AS $$
 DECLARE
     r record;
     out jsonb := '[]';

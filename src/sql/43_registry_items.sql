@@ -199,7 +199,9 @@ $$;
 
 CREATE FUNCTION @extschema@.commission(items jsonb) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                       -- index lookups: compiling costs more than running
+    AS $$
 BEGIN
     RETURN pg_catalog.jsonb_build_object('commissioned', @extschema@._reg_commission(items, NULL, NULL));
 END

@@ -47,7 +47,9 @@ $$;
 CREATE FUNCTION @extschema@.package_contents(package text, at timestamptz DEFAULT NULL, nested boolean DEFAULT false)
     RETURNS TABLE (content_code @extschema@.code, packed_at timestamptz, is_unit boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off
+    AS $$
     WITH RECURSIVE tree(code, packed_at, depth) AS (
         SELECT k.content_code, k.packed_at, 1
         FROM @extschema@._reg_children(@extschema@._reg_to_code(package), coalesce(at, 'infinity')) k
@@ -66,7 +68,9 @@ $$;
 -- time (default: now); NULL when it was not packed.
 CREATE FUNCTION @extschema@.package_of(code text, at timestamptz DEFAULT NULL) RETURNS @extschema@.code
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off
+    AS $$
     SELECT @extschema@._reg_parent(@extschema@._reg_to_code(code), coalesce(at, 'infinity'))
 $$;
 
@@ -186,7 +190,9 @@ $$;
 
 CREATE FUNCTION @extschema@.pack(package jsonb) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                       -- index lookups: compiling costs more than running
+    AS $$
 DECLARE
     r record;
     n int := 0;
@@ -200,7 +206,9 @@ $$;
 
 CREATE FUNCTION @extschema@.unpack(package jsonb) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                       -- index lookups: compiling costs more than running
+    AS $$
 DECLARE
     r record;
     n int := 0;
@@ -375,7 +383,9 @@ $$;
 -- by a seller (sold_time, customer_name).
 CREATE FUNCTION @extschema@.record_sale(sale jsonb) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                       -- index lookups: compiling costs more than running
+    AS $$
 DECLARE
     r record;
     out jsonb := '[]';
@@ -393,7 +403,9 @@ $$;
 -- trace.record_purchase(purchase jsonb): a seller's purchase (supplier_name, purchase_time).
 CREATE FUNCTION @extschema@.record_purchase(purchase jsonb) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                       -- index lookups: compiling costs more than running
+    AS $$
 DECLARE
     r record;
     out jsonb := '[]';
@@ -423,7 +435,9 @@ $$;
 -- row is validated like a new record and supersedes the old one.
 CREATE FUNCTION @extschema@.correct(kind text, record_id bigint, changes jsonb, reason text) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off                       -- index lookups: compiling costs more than running
+    AS $$
 DECLARE
     label text := pg_catalog.format('%s record %s', kind, record_id);
     rec jsonb;
