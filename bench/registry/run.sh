@@ -44,14 +44,8 @@ CREATE INDEX ON plain_items (trace_code) WHERE supersedes IS NOT NULL;
 CREATE INDEX ON plain_items (uscc);
 SQL
 
-pid_file=$work/pid
-psql -X -q -v ON_ERROR_STOP=1 -v n="$n" -v pidfile="$pid_file" <<'SQL' &
-SET pgtrace.reference_time = '2026-06-30 12:00:00+08';
-\pset tuples_only on
-\pset format unaligned
-SELECT pg_backend_pid() \g :pidfile
-\pset tuples_only off
-\pset format aligned
+# the batch and the plain-table baseline, in their own session
+psql -X -q -v ON_ERROR_STOP=1 -v n="$n" <<'SQL'
 CREATE TABLE batch AS
 SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'trace_code', '(01)06901234567892(21)' || g, 'production_date', '2026-06-01',
@@ -66,21 +60,30 @@ SELECT (e ->> 'trace_code')::trace.code, 1, '91330100MA2H3K5L19', (e ->> 'produc
        e ->> 'serial_or_batch', 1, 'manual', '2030-06-01', now(), session_user
 FROM batch, pg_catalog.jsonb_array_elements(j) e;
 INSERT INTO bench_results SELECT 'plain', extract(epoch FROM pg_catalog.clock_timestamp() - :'t0');
+SQL
+
+# trace.commission in a fresh session whose private memory is sampled
+pid_file=$work/pid
+psql -X -q -v ON_ERROR_STOP=1 -v pidfile="$pid_file" <<'SQL' &
+SET pgtrace.reference_time = '2026-06-30 12:00:00+08';
+\pset tuples_only on
+\pset format unaligned
+SELECT pg_backend_pid() \g :pidfile
 SELECT pg_catalog.clock_timestamp() AS t0 \gset
 SELECT trace.commission(j) FROM batch \g /dev/null
 INSERT INTO bench_results SELECT 'commission', extract(epoch FROM pg_catalog.clock_timestamp() - :'t0');
 SQL
 bgpid=$!
 
-# peak resident memory of the backend (VmHWM) while it works
+# peak private (anonymous) memory of that backend: shared buffers not counted
 peak=0
 while kill -0 $bgpid 2>/dev/null; do
     if [ -s "$pid_file" ]; then
         bpid=$(tr -dc '0-9' < "$pid_file")
-        hwm=$(awk '/VmHWM/ {print $2}' "/proc/$bpid/status" 2>/dev/null || true)
-        if [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ]; then peak=$hwm; fi
+        rss=$(awk '/RssAnon/ {print $2}' "/proc/$bpid/status" 2>/dev/null || true)
+        if [ -n "$rss" ] && [ "$rss" -gt "$peak" ]; then peak=$rss; fi
     fi
-    sleep 0.5
+    sleep 0.2
 done
 wait $bgpid
 
@@ -119,8 +122,8 @@ SELECT pg_catalog.format('trace.commission of %s codes in one call: %s s = %s co
            :n, round(:commission_s::numeric, 2), round(:n / :commission_s)) ;
 SELECT pg_catalog.format('plain INSERT of the same rows, same indexes, no ledger: %s s = %s rows/s; commission/plain time ratio %s',
            round(:plain_s::numeric, 2), round(:n / :plain_s), round((:commission_s / :plain_s)::numeric, 2)) ;
-SELECT pg_catalog.format('backend peak resident memory during the batch: %s MB (the batch jsonb itself: %s MB)',
-           round(:peak / 1024.0), round(pg_catalog.pg_column_size(j) / 1048576.0))  FROM batch;
+SELECT pg_catalog.format('backend peak private memory during trace.commission: %s MB (the batch jsonb itself: %s MB)',
+           round(:peak / 1024.0), round(pg_catalog.octet_length(j::text) / 1048576.0))  FROM batch;
 SELECT pg_catalog.format('trace.history of one code at %s items: mean %s ms, worst %s ms over 1000 codes (target <= 1 ms)',
            (SELECT count(*) FROM trace.item_record), round(:mean_ms::numeric, 3), round(:worst_ms::numeric, 3)) ;
 SQL
