@@ -145,3 +145,91 @@ BEGIN
         'epcisBody', jsonb_build_object('eventList', coalesce(events, '[]')));
 END
 $$;
+
+-- trace.export_epcis_history(code, audience, domain) -> jsonb: the whole life
+-- of one unit (trace.history, masked for the audience) as an EPCIS 2.0
+-- document, with the same event mapping as trace.export_epcis; a step reached
+-- through a package names the package (its Digital Link) as the object.
+-- Corrections and withdrawals are not events and are left out.
+CREATE FUNCTION @extschema@.export_epcis_history(code text, audience text DEFAULT 'public',
+                                                 domain text DEFAULT 'https://id.gs1.org')
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ns constant text := 'urn:pgtrace:epcis:';
+    tz constant text := '+08:00';
+    doc jsonb;
+    events jsonb;
+BEGIN
+    IF domain IS NULL THEN
+        PERFORM @extschema@._exchange_fail('22023', 'trace.export_epcis_history: domain must not be null');
+    END IF;
+    PERFORM @extschema@.digital_link('(00)069012340000000016'::@extschema@.code, domain);
+    doc := @extschema@.history_document(code, audience) -> 'history';
+
+    WITH ev AS (
+        SELECT e, o, e ->> 'event' AS kind,
+               CASE WHEN e ? 'date' THEN @extschema@._reg_iso(((e ->> 'date')::date::timestamp - interval '8 hours') AT TIME ZONE 'UTC')
+                    ELSE e ->> 'at' END AS t,
+               @extschema@._epcis_uri(coalesce(e ->> 'via', doc ->> 'trace_code')::@extschema@.code, domain) AS epc,
+               e ->> 'event' <> 'seller_purchase' AND NOT (e ? 'buyer_uscc') AS retail
+        FROM jsonb_array_elements(doc -> 'events') WITH ORDINALITY x(e, o)
+        WHERE NOT (e ? 'withdrawn') AND NOT (e ? 'supersedes')
+          AND e ->> 'event' IN ('production', 'pack', 'unpack', 'producer_sale', 'seller_sale', 'seller_purchase')),
+    out AS (
+        SELECT o, 0 AS seq, CASE kind
+            WHEN 'production' THEN jsonb_build_object(
+                'type', 'ObjectEvent', 'eventID', ns || 'event:commissioning:' || (e ->> 'record_id'),
+                'eventTime', t, 'eventTimeZoneOffset', tz, 'epcList', jsonb_build_array(epc),
+                'action', 'ADD', 'bizStep', 'commissioning', 'disposition', 'active',
+                'ilmd', jsonb_build_object('cbvmda:lotNumber', e ->> 'serial_or_batch'),
+                'pgt:uscc', e ->> 'uscc', 'pgt:productionDate', e ->> 'date')
+            WHEN 'pack' THEN jsonb_build_object(
+                'type', 'AggregationEvent', 'eventID', ns || 'event:pack:' || (e ->> 'record_id'),
+                'eventTime', t, 'eventTimeZoneOffset', tz,
+                'parentID', @extschema@._epcis_uri((e ->> 'package_code')::@extschema@.code, domain),
+                'childEPCs', jsonb_build_array(@extschema@._epcis_uri((e ->> 'content_code')::@extschema@.code, domain)),
+                'action', 'ADD', 'bizStep', 'packing', 'pgt:uscc', e ->> 'uscc')
+            WHEN 'unpack' THEN jsonb_build_object(
+                'type', 'AggregationEvent', 'eventID', ns || 'event:unpack:' || (e ->> 'record_id'),
+                'eventTime', t, 'eventTimeZoneOffset', tz,
+                'parentID', @extschema@._epcis_uri((e ->> 'package_code')::@extschema@.code, domain),
+                'childEPCs', jsonb_build_array(@extschema@._epcis_uri((e ->> 'content_code')::@extschema@.code, domain)),
+                'action', 'DELETE', 'bizStep', 'unpacking', 'pgt:uscc', e ->> 'uscc')
+            ELSE jsonb_build_object(
+                'type', 'ObjectEvent', 'eventID', ns || 'event:' || kind || ':' || (e ->> 'record_id'),
+                'eventTime', t, 'eventTimeZoneOffset', tz, 'epcList', jsonb_build_array(epc), 'action', 'OBSERVE',
+                'bizStep', CASE WHEN kind = 'seller_purchase' THEN 'receiving' WHEN retail THEN 'retail_selling' ELSE 'shipping' END,
+                'disposition', CASE WHEN kind = 'seller_purchase' THEN 'in_progress' WHEN retail THEN 'retail_sold' ELSE 'in_transit' END,
+                'pgt:uscc', e ->> 'uscc', 'pgt:quantity', e -> 'quantity')
+                || CASE WHEN kind = 'seller_purchase' THEN
+                       jsonb_build_object('pgt:supplier', @extschema@._epcis_party(e ->> 'supplier_uscc', e ->> 'supplier_name', NULL, NULL))
+                   ELSE
+                       jsonb_build_object('pgt:buyer', @extschema@._epcis_party(e ->> 'buyer_uscc', coalesce(e ->> 'buyer_name', e ->> 'customer_name'),
+                                                                                 e ->> 'buyer_address', e ->> 'buyer_contact'))
+                   END
+                || CASE WHEN e ? 'masked' THEN jsonb_build_object('pgt:masked', e -> 'masked') ELSE '{}' END
+            END AS ev
+        FROM ev
+        UNION ALL
+        SELECT o, 1, jsonb_build_object(
+                'type', 'TransactionEvent', 'eventID', ns || 'event:transaction:' || (e ->> 'record_id'),
+                'eventTime', t, 'eventTimeZoneOffset', tz,
+                'bizTransactionList', jsonb_build_array(jsonb_build_object('bizTransaction', ns || 'sale:' || (e ->> 'record_id'))),
+                'epcList', jsonb_build_array(epc), 'action', 'ADD',
+                'bizStep', CASE WHEN retail THEN 'retail_selling' ELSE 'shipping' END, 'pgt:uscc', e ->> 'uscc')
+        FROM ev WHERE kind IN ('producer_sale', 'seller_sale'))
+    SELECT jsonb_agg(jsonb_strip_nulls(out.ev) ORDER BY out.o, out.seq) INTO events FROM out;
+
+    RETURN jsonb_build_object(
+        '@context', jsonb_build_array('https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld',
+                                      jsonb_build_object('pgt', ns)),
+        'type', 'EPCISDocument',
+        'schemaVersion', '2.0',
+        'creationDate', @extschema@._reg_iso(@extschema@._reg_now()),
+        'pgt:traceCode', doc ->> 'trace_code',
+        'pgt:audience', audience,
+        'epcisBody', jsonb_build_object('eventList', coalesce(events, '[]')));
+END
+$$;

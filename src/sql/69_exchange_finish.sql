@@ -25,7 +25,8 @@ REVOKE ALL ON FUNCTION @extschema@.register_partner(text, text, jsonb, text[]),
     @extschema@.unit_document(text, timestamptz, timestamptz, text),
     @extschema@.export_history(text, text, text, boolean),
     @extschema@.export_unit(text, timestamptz, timestamptz, text, text, boolean),
-    @extschema@.export_epcis(text, timestamptz, timestamptz, text, text) FROM PUBLIC;
+    @extschema@.export_epcis(text, timestamptz, timestamptz, text, text),
+    @extschema@.export_epcis_history(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.register_partner(text, text, jsonb, text[]),
     @extschema@.revoke_partner(text, text) TO trace_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.import(text, timestamptz) TO trace_admin, trace_operator;
@@ -34,7 +35,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.history_document(text, text),
     @extschema@.unit_document(text, timestamptz, timestamptz, text),
     @extschema@.export_history(text, text, text, boolean),
     @extschema@.export_unit(text, timestamptz, timestamptz, text, text, boolean),
-    @extschema@.export_epcis(text, timestamptz, timestamptz, text, text)
+    @extschema@.export_epcis(text, timestamptz, timestamptz, text, text),
+    @extschema@.export_epcis_history(text, text, text)
     TO trace_admin, trace_operator, trace_regulator;
 
 -- trace.status() report of the exchange part.

@@ -8,7 +8,7 @@
 \ir ../data/exchange/tokens.sql
 SELECT :'top' || '/test/data/keys/' AS keydir \gset
 BEGIN;
-SELECT plan(48);
+SELECT plan(51);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 SELECT pg_catalog.set_config('pgtrace.signing_key_file', :'keydir' || 'rfc8037_ed25519.pem', true) AS _ \gset
@@ -136,6 +136,17 @@ SELECT is(:'epcis'::jsonb - 'epcisBody',
       "pgt:uscc": "91330100MA2H3K5L19", "pgt:audience": "public"}', 'the document header; creation date is the reference time');
 SELECT is(trace.export_epcis('91330100MA2H3K5L19', '2026-06-01 00:00+08', '2026-07-01 00:00+08', 'public', 'https://trace.example.cn')
           #>> '{epcisBody,eventList,1,parentID}', 'https://trace.example.cn/00/069012340000000030', 'another Digital Link domain');
+
+-- EPCIS of one unit's life
+SELECT is(jsonb_path_query_array(trace.export_epcis_history('(01)06901234567892(21)P0001'), '$.epcisBody.eventList[*].bizStep'),
+    '["commissioning", "packing", "shipping", "shipping", "receiving", "unpacking", "retail_selling", "retail_selling"]',
+    'the life of P0001 across the factory and the distributor');
+SELECT is(jsonb_path_query_array(trace.export_epcis_history('(01)06901234567892(21)P0001'), '$.epcisBody.eventList[2, 4].epcList[0]'),
+    '["https://id.gs1.org/00/069012340000000030", "https://id.gs1.org/00/069012340000000030"]',
+    'steps reached through the carton name the carton');
+SELECT ok(position('李四' IN trace.export_epcis_history('(01)06901234567892(21)P0001')::text) = 0
+      AND position('李四' IN trace.export_epcis_history('(01)06901234567892(21)P0001', 'regulator')::text) > 0,
+    'the consumer is masked except for the regulator');
 
 -- privileges and the missing key
 SELECT function_privs_are('trace', 'export_history', ARRAY['text', 'text', 'text', 'boolean'], 'trace_public', ARRAY[]::text[]);

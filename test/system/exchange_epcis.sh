@@ -87,6 +87,12 @@ for u in 91330100MA2H3K5L19 91440300MA5FQ7W81X; do
     done
 done
 
+for c in P0001 P0003; do
+    for a in public regulator; do
+        sql "SELECT trace.export_epcis_history('(01)06901234567892(21)$c', '$a')" >"$work/epcis-history-$c-$a.json"
+    done
+done
+
 cat >"$work/validate.py" <<'PY'
 import copy, json, re, sys
 import jsonschema
