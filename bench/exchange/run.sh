@@ -24,7 +24,7 @@ openssl genpkey -algorithm SM2 -out "$work/keys/sm2.pem" 2>/dev/null
 chmod 700 "$work/keys"; chmod 600 "$work/keys"/*.pem
 
 # the raw OpenSSL baseline, with the core's own EVP calls and a key decoded once
-cc -O2 -std=gnu99 -Isrc/core -o "$work/raw_openssl" bench/exchange/raw_openssl.c src/core/*.c -lcrypto
+cc -O2 -std=gnu99 -Isrc/core -o "$work/raw_openssl" bench/exchange/raw_openssl.c src/core/jws.c src/core/jcs.c src/core/b64url.c -lcrypto
 
 eval "$(scripts/cluster.sh start "$work/pg" "max_parallel_workers_per_gather = 0" \
         "pgtrace.signing_key_file = '$work/keys/ed25519.pem'")"

@@ -24,7 +24,7 @@ mkdir -p "$work/keys"
 openssl genpkey -algorithm ed25519 -out "$work/keys/ed25519.pem" 2>/dev/null
 [ "$(id -u)" -eq 0 ] && chown -R postgres: "$work/keys"
 chmod 700 "$work/keys"; chmod 600 "$work/keys"/*.pem
-cc -O2 -std=gnu99 -Isrc/core -o "$work/raw_openssl" bench/exchange/raw_openssl.c src/core/*.c -lcrypto -lqrencode
+cc -O2 -std=gnu99 -Isrc/core -o "$work/raw_openssl" bench/exchange/raw_openssl.c src/core/jws.c src/core/jcs.c src/core/b64url.c -lcrypto
 
 eval "$(scripts/cluster.sh start "$work/pg" "max_parallel_workers_per_gather = 0" \
         "pgtrace.signing_key_file = '$work/keys/ed25519.pem'")"

@@ -199,6 +199,7 @@ INSERT INTO fn_expect VALUES
     ('trace.seal(regclass)', 'ao'),
     -- exchange
     ('trace.export_epcis(text,timestamp with time zone,timestamp with time zone,text,text)', 'aor'),
+    ('trace.export_epcis_history(text,text,text)', 'aor'),
     ('trace.export_history(text,text,text,boolean)', 'aor'),
     ('trace.export_unit(text,timestamp with time zone,timestamp with time zone,text,text,boolean)', 'aor'),
     ('trace.history_document(text,text)', 'aor'),
