@@ -374,7 +374,14 @@ BEGIN
         IF parsed ->> 'form' = 'digital_link' THEN
             m := pg_catalog.regexp_match(scanned, '[?&]sig=([^&#]*)');
         END IF;
-        IF m IS NOT NULL THEN
+        IF m IS NOT NULL
+           AND pg_catalog.jsonb_array_length(@extschema@.public_jwk() -> 'keys') = 0 THEN
+            -- no key to check with: nothing can be said about the element
+            verification := pg_catalog.jsonb_build_object('present', true, 'valid', NULL);
+            v_flags := v_flags || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                'flag', 'no_verification_key',
+                'detail', 'the database has no key to check verification elements with (pgtrace.signing_key_file, pgtrace.verify_key_file)'));
+        ELSIF m IS NOT NULL THEN
             has_element := true;
             element := @extschema@._label_token(m[1]);
             IF element IS NOT NULL THEN

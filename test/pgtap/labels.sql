@@ -5,7 +5,7 @@
 \getenv top PWD
 SELECT :'top' || '/test/data/keys/rfc8037_ed25519.pem' AS key \gset
 BEGIN;
-SELECT plan(45);
+SELECT plan(50);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL pgtrace.signing_key_file = :'key';
 
@@ -130,6 +130,18 @@ SELECT is((trace.ledger_verify('trace.label_scan') ->> 'ok')::boolean, true, 'th
 
 -- status
 SELECT is((trace.status() -> 'labels' ->> 'registry_checks')::boolean, true, 'status: registry checks are wired');
+SELECT is(pg_catalog.jsonb_array_length(trace._status_labels() -> 'missing_guarantees'), 0,
+          'status: nothing missing with a signing key');
+RESET pgtrace.signing_key_file;
+SELECT ok(trace._status_labels() -> 'missing_guarantees' ->> 0 LIKE 'labels: no signing key%',
+          'status: without a signing key, labels are a missing guarantee');
+SELECT is(trace.verify_scan(:'unit_dl', '{"time": "2026-06-28T11:00:00Z"}') ->> 'status', 'unknown',
+          'without any key a scan with an element is unknown, not forged');
+SELECT ok(trace.verify_scan(:'unit_dl', '{"time": "2026-06-28T11:30:00Z"}') -> 'flags' @> '[{"flag": "no_verification_key"}]',
+          '... flagged no_verification_key');
+SELECT is(trace.verify_scan(:'unit_dl', '{"time": "2026-06-28T12:00:00Z"}') ->> 'status', 'genuine',
+          'labels still verify with the key moved to the verification keys only')
+FROM (SELECT pg_catalog.set_config('pgtrace.verify_key_file', :'key', true)) x;
 
 SELECT * FROM finish();
 ROLLBACK;
