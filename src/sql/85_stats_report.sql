@@ -58,7 +58,7 @@ CREATE FUNCTION @extschema@._stats_t(key text, lang text) RETURNS text
         ('subject', '对象', 'Subject'),
         ('day', '日期', 'Date'),
         ('detail', '说明', 'Detail'),
-        ('quantity_mismatch', '数量不符（销售多于生产或进货）', 'Quantity mismatch (sold more than made or bought)'),
+        ('quantity_mismatch', '数量不符（销售多于生产或进货）', 'Quantity mismatch (sold > made or bought)'),
         ('sale_after_expiry', '过期或过保后销售', 'Sale after expiry or warranty end'),
         ('missing_fields', '必填信息缺失', 'Missing mandatory fields'),
         ('trend_change', '趋势突变', 'Sudden trend change'),
