@@ -5,6 +5,7 @@
 # issue 8: report <= 2 s); it is not a test.
 #
 #   bench/stats/run.sh [ITEMS]        default 1000000
+#   STATS_BENCH_EACH=0 bench/stats/run.sh ...   skip the per-view refresh timings
 #
 # The rows go straight into the registry tables (through the ledger's insert
 # trigger, which hashes every row) rather than through the jsonb API: the
@@ -99,16 +100,19 @@ t1=$(date +%s.%N)
 psql -X -At -c "SELECT format('data: %s items, %s flows, %s units (loaded in %s s)', (SELECT count(*) FROM trace.item_record),
     (SELECT count(*) FROM trace.flow_record), (SELECT count(*) FROM trace.unit_record), round(($t1 - $t0)::numeric, 1))"
 
-psql -X -q -At <<'SQL'
+psql -X -q -At -v each="${STATS_BENCH_EACH:-1}" <<'SQL'
 SET pgtrace.reference_time = '2026-07-01 12:00:00+08';
 CREATE TEMP TABLE t (what text, secs float8);
+SET stats_bench.each = :'each';
 DO $$
 DECLARE t0 timestamptz; mv text;
 BEGIN
     t0 := clock_timestamp();
     PERFORM count(*) FROM trace.flow_record;
     INSERT INTO t VALUES ('scan of flow_record (baseline)', extract(epoch FROM clock_timestamp() - t0));
-    FOREACH mv IN ARRAY ARRAY['_stats_flow_units_mv', '_stats_volume_mv', '_stats_flow_mv', '_stats_completeness_mv', '_stats_anomaly_mv'] LOOP
+    FOREACH mv IN ARRAY CASE WHEN current_setting('stats_bench.each') = '1' THEN
+            ARRAY['_stats_flow_units_mv', '_stats_volume_mv', '_stats_daily_mv', '_stats_flow_mv', '_stats_completeness_mv',
+                  '_stats_scan_mv', '_stats_anomaly_mv'] ELSE '{}'::text[] END LOOP
         t0 := clock_timestamp();
         EXECUTE format('REFRESH MATERIALIZED VIEW trace.%I', mv);
         INSERT INTO t VALUES ('refresh ' || mv, extract(epoch FROM clock_timestamp() - t0));
