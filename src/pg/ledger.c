@@ -27,6 +27,7 @@
 #include "commands/trigger.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -641,6 +642,10 @@ keep_sequence_ahead(PtLedgerRel *lr, int64 seq)
     Datum       last;
 
     if (!OidIsValid(lr->seqoid))
+        return;
+    /* a writer without rights on the sequence keeps the old behaviour */
+    if (pg_class_aclcheck(lr->seqoid, GetUserId(), ACL_SELECT | ACL_USAGE) != ACLCHECK_OK
+        || pg_class_aclcheck(lr->seqoid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
         return;
     InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
     fcinfo->args[0].value = ObjectIdGetDatum(lr->seqoid);
