@@ -207,7 +207,8 @@ $fn$;
 -- trace.report(from_date, to_date, lang) -> text: the HTML page.
 CREATE FUNCTION @extschema@.report(from_date date, to_date date, lang text DEFAULT 'zh') RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp AS $fn$
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off AS $fn$
 DECLARE
     bucket text;
     labels text[];
