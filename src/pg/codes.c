@@ -255,9 +255,16 @@ typedef struct pt_code
     char        key[FLEXIBLE_ARRAY_MEMBER];
 } pt_code;
 
+/*
+ * Read access to a stored code whatever its header: values with a 1-byte
+ * header (most codes on disk) are read in place, not copied, so comparing
+ * them in an index build or a sort allocates nothing.
+ */
+#define PT_CODE_DATA(c)     ((const unsigned char *) VARDATA_ANY(c))
+#define PT_CODE_SCHEME(c)   (PT_CODE_DATA(c)[0])
+#define PT_CODE_KEY(c)      ((const char *) PT_CODE_DATA(c) + 1)
 #define PT_CODE_KEYLEN(c)   (VARSIZE_ANY_EXHDR(c) - 1)
-#define DatumGetCodeP(d)    ((pt_code *) PG_DETOAST_DATUM(d))
-#define PG_GETARG_CODE_P(n) DatumGetCodeP(PG_GETARG_DATUM(n))
+#define PG_GETARG_CODE_P(n) ((struct varlena *) PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(n)))
 
 static pt_code *
 code_to_datum(const code_value *v)
@@ -273,18 +280,18 @@ code_to_datum(const code_value *v)
 
 /* Unpack a stored code into a code_value (no validation: it was validated on input). */
 static void
-code_from_datum(const pt_code *c, code_value *v)
+code_from_datum(const struct varlena *c, code_value *v)
 {
     Size        n = PT_CODE_KEYLEN(c);
 
-    v->scheme = (code_scheme) c->scheme;
+    v->scheme = (code_scheme) PT_CODE_SCHEME(c);
     v->keylen = Min(n, CODE_MAX_KEY);
-    memcpy(v->key, c->key, v->keylen);
+    memcpy(v->key, PT_CODE_KEY(c), v->keylen);
     v->key[v->keylen] = '\0';
 }
 
 static char *
-code_text(const pt_code *c)
+code_text(const struct varlena *c)
 {
     code_value *v = palloc(sizeof(code_value));
     char       *buf = palloc(CODE_MAX_KEY * 2 + 64);
@@ -340,30 +347,35 @@ PG_FUNCTION_INFO_V1(code_send);
 Datum
 code_send(PG_FUNCTION_ARGS)
 {
-    pt_code    *c = PG_GETARG_CODE_P(0);
+    struct varlena *c = PG_GETARG_CODE_P(0);
     StringInfoData buf;
 
     pq_begintypsend(&buf);
-    pq_sendbyte(&buf, c->scheme);
-    pq_sendbytes(&buf, c->key, PT_CODE_KEYLEN(c));
+    pq_sendbyte(&buf, PT_CODE_SCHEME(c));
+    pq_sendbytes(&buf, PT_CODE_KEY(c), PT_CODE_KEYLEN(c));
     PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-/* Order: by scheme, then key bytes, then length. */
+/* Order: by scheme, then key bytes, then length. Frees detoasted copies. */
 static int
 code_compare(FunctionCallInfo fcinfo)
 {
-    pt_code    *a = PG_GETARG_CODE_P(0);
-    pt_code    *b = PG_GETARG_CODE_P(1);
+    struct varlena *a = PG_GETARG_CODE_P(0);
+    struct varlena *b = PG_GETARG_CODE_P(1);
     Size        la = PT_CODE_KEYLEN(a);
     Size        lb = PT_CODE_KEYLEN(b);
     int         r;
 
-    if (a->scheme != b->scheme)
-        return a->scheme < b->scheme ? -1 : 1;
-    r = memcmp(a->key, b->key, Min(la, lb));
-    if (r == 0 && la != lb)
-        r = la < lb ? -1 : 1;
+    if (PT_CODE_SCHEME(a) != PT_CODE_SCHEME(b))
+        r = PT_CODE_SCHEME(a) < PT_CODE_SCHEME(b) ? -1 : 1;
+    else
+    {
+        r = memcmp(PT_CODE_KEY(a), PT_CODE_KEY(b), Min(la, lb));
+        if (r == 0 && la != lb)
+            r = la < lb ? -1 : 1;
+    }
+    PG_FREE_IF_COPY(a, 0);
+    PG_FREE_IF_COPY(b, 1);
     return r;
 }
 
@@ -373,24 +385,27 @@ PG_FUNCTION_INFO_V1(code_hash);
 Datum
 code_hash(PG_FUNCTION_ARGS)
 {
-    pt_code    *c = PG_GETARG_CODE_P(0);
+    struct varlena *c = PG_GETARG_CODE_P(0);
+    Datum       h = hash_any(PT_CODE_DATA(c), PT_CODE_KEYLEN(c) + 1);
 
-    return hash_any((const unsigned char *) &c->scheme, PT_CODE_KEYLEN(c) + 1);
+    PG_FREE_IF_COPY(c, 0);
+    return h;
 }
 
 PG_FUNCTION_INFO_V1(code_hash_extended);
 Datum
 code_hash_extended(PG_FUNCTION_ARGS)
 {
-    pt_code    *c = PG_GETARG_CODE_P(0);
+    struct varlena *c = PG_GETARG_CODE_P(0);
+    Datum       h = hash_any_extended(PT_CODE_DATA(c), PT_CODE_KEYLEN(c) + 1, PG_GETARG_INT64(1));
 
-    return hash_any_extended((const unsigned char *) &c->scheme, PT_CODE_KEYLEN(c) + 1,
-                             PG_GETARG_INT64(1));
+    PG_FREE_IF_COPY(c, 0);
+    return h;
 }
 
 /* The AIs of a GS1 code's key (0 for other schemes). */
 static int
-code_ais(const pt_code *c, gs1_ai_value *ais, int max)
+code_ais(const struct varlena *c, gs1_ai_value *ais, int max)
 {
     code_value *v = palloc(sizeof(code_value));
     int         n;
@@ -417,12 +432,12 @@ PG_FUNCTION_INFO_V1(code_scheme_sql);
 Datum
 code_scheme_sql(PG_FUNCTION_ARGS)
 {
-    PG_RETURN_TEXT_P(cstring_to_text(code_scheme_name(PG_GETARG_CODE_P(0)->scheme)));
+    PG_RETURN_TEXT_P(cstring_to_text(code_scheme_name(PT_CODE_SCHEME(PG_GETARG_CODE_P(0)))));
 }
 
 /* The GTIN a code carries (AI 01, or the GTIN inside an ITIP 8006), or -1. */
 static int64
-code_gtin_value(const pt_code *c)
+code_gtin_value(const struct varlena *c)
 {
     gs1_ai_value ais[4];
     int         n = code_ais(c, ais, 4);
@@ -455,7 +470,7 @@ PG_FUNCTION_INFO_V1(code_to_gtin_cast);
 Datum
 code_to_gtin_cast(PG_FUNCTION_ARGS)
 {
-    pt_code    *c = PG_GETARG_CODE_P(0);
+    struct varlena *c = PG_GETARG_CODE_P(0);
     int64       g = code_gtin_value(c);
 
     if (g < 0)
@@ -470,7 +485,7 @@ PG_FUNCTION_INFO_V1(code_to_sscc_cast);
 Datum
 code_to_sscc_cast(PG_FUNCTION_ARGS)
 {
-    pt_code    *c = PG_GETARG_CODE_P(0);
+    struct varlena *c = PG_GETARG_CODE_P(0);
     gs1_ai_value ais[4];
     int         n = code_ais(c, ais, 4);
     const char *v = ai_value(ais, n, "00");
