@@ -124,7 +124,32 @@ SELECT package_of('(01)06901234567892(21)H000002', '2026-06-04 12:00+08') AS car
 SELECT (completeness('91330100MA2H3K5L19') -> 'as_producer') - 'optional_missing' AS factory_completeness;
 
 \echo
-\echo '== 8. Nobody can quietly change the record — not even a superuser =='
+\echo '== 8. The label, and a consumer who scans it (clauses 6.1.3, 5.3) =='
+CREATE TEMP TABLE demo_label AS
+SELECT label('(01)06901234567892(21)H000001', 'https://trace.example-gas.cn') AS l;
+SELECT l ->> 'digital_link' AS label_link, l ->> 'hri' AS printed_line,
+       length(l ->> 'qr_svg') AS qr_svg_bytes
+  FROM demo_label;
+-- the consumer's phone reads the QR: genuine, and only the public (Table 3) information comes back
+SELECT v ->> 'status' AS status, v -> 'public' -> 'product' ->> 'product_name' AS product,
+       v -> 'public' -> 'producer' ->> 'unit_name' AS producer,
+       v -> 'public' -> 'seller' ->> 'unit_name' AS sold_by,
+       v -> 'flags' AS flags
+  FROM (SELECT verify_scan((SELECT l ->> 'digital_link' FROM demo_label),
+                           '{"time": "2026-06-12T09:00:00+08:00", "lat": 39.90, "lon": 116.40, "place": "北京"}') AS v) x;
+-- the same label copied onto goods in Guangzhou an hour later
+SELECT v ->> 'status' AS status, v -> 'flags' AS flags
+  FROM (SELECT verify_scan((SELECT l ->> 'digital_link' FROM demo_label),
+                           '{"time": "2026-06-12T10:00:00+08:00", "lat": 23.13, "lon": 113.26, "place": "广州"}') AS v) x;
+-- a counterfeiter's own label: a serial that was never signed
+SELECT verify_scan(replace((SELECT l ->> 'digital_link' FROM demo_label), 'H000001', 'H000002'),
+                   '{"time": "2026-06-12T11:00:00+08:00"}') ->> 'status' AS altered_label;
+-- the public lookup gives Table 3 fields only: no buyer, no flows, no inspection report
+SELECT jsonb_pretty(lookup('https://id.gs1.org/01/06901234567892/21/H000001') #- '{product,manual_or_warning}'
+                    #- '{producer,business_license}' #- '{seller,business_license}') AS public_information;
+
+\echo
+\echo '== 9. Nobody can quietly change the record — not even a superuser =='
 DO $$
 BEGIN
     SET LOCAL session_replication_role = replica;   -- the classic way around ordinary triggers
@@ -138,7 +163,7 @@ SELECT seal() AS rows_sealed_now;
 SELECT verify() - 'problems' AS verification, jsonb_array_length(verify() -> 'problems') AS problems;
 
 \echo
-\echo '== 9. A signed checkpoint to keep outside the database, and a signed statement for the regulator =='
+\echo '== 10. A signed checkpoint to keep outside the database, and a signed statement for the regulator =='
 CREATE TEMP TABLE demo_checkpoint AS SELECT checkpoint() AS jws;
 SELECT left(jws, 48) || '…' AS checkpoint_jws, length(jws) AS bytes FROM demo_checkpoint;
 SELECT verify((SELECT jws FROM demo_checkpoint)) - 'problems' AS database_extends_checkpoint;
@@ -148,3 +173,11 @@ SELECT sign(jsonb_build_object('gtin', '06901234567892', 'batch', 'B260601',
                                'history_H000001', history('(01)06901234567892(21)H000001'))) AS jws;
 SELECT jws_verify(jws) ->> 'units' AS verified_units, length(jws) AS jws_bytes FROM demo_statement;
 SELECT public_jwk() -> 'keys' -> 0 ->> 'crv' AS curve, public_jwk() -> 'keys' -> 0 ->> 'kid' AS kid;
+
+\echo
+\echo '== 11. The regulator''s statistics and report (clause 10.2) =='
+SELECT stats_refresh() IS NOT NULL AS statistics_refreshed;
+SELECT kind, sum(quantity) AS units FROM stats_volume_by_category WHERE category = 'gas-hob' GROUP BY kind ORDER BY kind;
+SELECT length(report(DATE '2026-06-01', DATE '2026-06-30')) AS report_html_bytes,
+       report(DATE '2026-06-01', DATE '2026-06-30') LIKE '%<svg%' AS has_charts,
+       report(DATE '2026-06-01', DATE '2026-06-30') NOT LIKE '%<script%' AS no_script;
