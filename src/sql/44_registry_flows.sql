@@ -379,6 +379,25 @@ BEGIN
 END
 $$;
 
+-- Write each flow record of `data` (one object or an array) as `direction`
+-- ('sale' or 'purchase') and answer {flow_id, kind, quantity} for each, in the
+-- shape of the input: the body of trace.record_sale and trace.record_purchase.
+CREATE FUNCTION @extschema@._reg_record_flows(data jsonb, api text, direction text) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    r record;
+    out jsonb := '[]';
+    id bigint;
+BEGIN
+    FOR r IN SELECT * FROM @extschema@._reg_records(data, api) LOOP
+        id := @extschema@._reg_write_flow(r.rec, r.ord, direction, NULL, NULL);
+        out := out || (SELECT pg_catalog.jsonb_build_object('flow_id', f.flow_id, 'kind', f.kind, 'quantity', f.quantity)
+                       FROM @extschema@.flows f WHERE f.record_id = id);
+    END LOOP;
+    RETURN CASE WHEN pg_catalog.jsonb_typeof(data) = 'object' THEN out -> 0 ELSE out END;
+END
+$$;
+
 -- trace.record_sale(sale jsonb): a sale by a producer (sale_time, buyer_*) or
 -- by a seller (sold_time, customer_name).
 CREATE FUNCTION @extschema@.record_sale(sale jsonb) RETURNS jsonb
@@ -386,17 +405,8 @@ CREATE FUNCTION @extschema@.record_sale(sale jsonb) RETURNS jsonb
     SET search_path = pg_catalog, pg_temp
     SET jit = off                       -- index lookups: compiling costs more than running
     AS $$
-DECLARE
-    r record;
-    out jsonb := '[]';
-    id bigint;
 BEGIN
-    FOR r IN SELECT * FROM @extschema@._reg_records(sale, 'trace.record_sale') LOOP
-        id := @extschema@._reg_write_flow(r.rec, r.ord, 'sale', NULL, NULL);
-        out := out || (SELECT pg_catalog.jsonb_build_object('flow_id', f.flow_id, 'kind', f.kind, 'quantity', f.quantity)
-                       FROM @extschema@.flows f WHERE f.record_id = id);
-    END LOOP;
-    RETURN CASE WHEN pg_catalog.jsonb_typeof(sale) = 'object' THEN out -> 0 ELSE out END;
+    RETURN @extschema@._reg_record_flows(sale, 'trace.record_sale', 'sale');
 END
 $$;
 
@@ -406,17 +416,8 @@ CREATE FUNCTION @extschema@.record_purchase(purchase jsonb) RETURNS jsonb
     SET search_path = pg_catalog, pg_temp
     SET jit = off                       -- index lookups: compiling costs more than running
     AS $$
-DECLARE
-    r record;
-    out jsonb := '[]';
-    id bigint;
 BEGIN
-    FOR r IN SELECT * FROM @extschema@._reg_records(purchase, 'trace.record_purchase') LOOP
-        id := @extschema@._reg_write_flow(r.rec, r.ord, 'purchase', NULL, NULL);
-        out := out || (SELECT pg_catalog.jsonb_build_object('flow_id', f.flow_id, 'kind', f.kind, 'quantity', f.quantity)
-                       FROM @extschema@.flows f WHERE f.record_id = id);
-    END LOOP;
-    RETURN CASE WHEN pg_catalog.jsonb_typeof(purchase) = 'object' THEN out -> 0 ELSE out END;
+    RETURN @extschema@._reg_record_flows(purchase, 'trace.record_purchase', 'purchase');
 END
 $$;
 
