@@ -188,19 +188,28 @@ BEGIN
 END
 $$;
 
+-- Pack or unpack every record of `data` (one object or an array); the number
+-- of contents moved. The body of trace.pack and trace.unpack.
+CREATE FUNCTION @extschema@._reg_pack_records(data jsonb, api text, action text) RETURNS int
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    r record;
+    n int := 0;
+BEGIN
+    FOR r IN SELECT * FROM @extschema@._reg_records(data, api) LOOP
+        n := n + @extschema@._reg_pack(r.rec, r.ord, action);
+    END LOOP;
+    RETURN n;
+END
+$$;
+
 CREATE FUNCTION @extschema@.pack(package jsonb) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     SET jit = off                       -- index lookups: compiling costs more than running
     AS $$
-DECLARE
-    r record;
-    n int := 0;
 BEGIN
-    FOR r IN SELECT * FROM @extschema@._reg_records(package, 'trace.pack') LOOP
-        n := n + @extschema@._reg_pack(r.rec, r.ord, 'pack');
-    END LOOP;
-    RETURN pg_catalog.jsonb_build_object('packed', n);
+    RETURN pg_catalog.jsonb_build_object('packed', @extschema@._reg_pack_records(package, 'trace.pack', 'pack'));
 END
 $$;
 
@@ -209,14 +218,8 @@ CREATE FUNCTION @extschema@.unpack(package jsonb) RETURNS jsonb
     SET search_path = pg_catalog, pg_temp
     SET jit = off                       -- index lookups: compiling costs more than running
     AS $$
-DECLARE
-    r record;
-    n int := 0;
 BEGIN
-    FOR r IN SELECT * FROM @extschema@._reg_records(package, 'trace.unpack') LOOP
-        n := n + @extschema@._reg_pack(r.rec, r.ord, 'unpack');
-    END LOOP;
-    RETURN pg_catalog.jsonb_build_object('unpacked', n);
+    RETURN pg_catalog.jsonb_build_object('unpacked', @extschema@._reg_pack_records(package, 'trace.unpack', 'unpack'));
 END
 $$;
 
