@@ -453,6 +453,27 @@ code_gtin_value(const struct varlena *c)
     return v ? strtoll(v, NULL, 10) : -1;
 }
 
+/*
+ * A trace code from text without raising, for callers that name the record
+ * themselves (the registry's batch path): NULL when the text is not a trace
+ * code. *gtin receives the GTIN the code carries, or -1.
+ */
+struct varlena *
+pt_code_from_text(const char *s, size_t len, int64 *gtin)
+{
+    code_value *v = palloc(sizeof(code_value));
+    char        msg[CODE_MSG_LEN];
+    struct varlena *c = NULL;
+
+    if (code_parse(s, len, v, scratch(), msg, sizeof(msg)))
+    {
+        c = (struct varlena *) code_to_datum(v);
+        *gtin = code_gtin_value(c);
+    }
+    pfree(v);
+    return c;
+}
+
 PG_FUNCTION_INFO_V1(code_gtin);
 /* trace.gtin(code) -> gtin, NULL when the code carries no GTIN */
 Datum

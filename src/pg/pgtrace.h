@@ -20,4 +20,7 @@ extern void pt_registry_init(void) __attribute__((weak));
 extern void pt_access_init(void) __attribute__((weak));
 extern void pt_labels_init(void) __attribute__((weak));
 
+/* codes.c: a trace code from text, NULL when invalid (no error); *gtin its GTIN or -1. */
+extern struct varlena *pt_code_from_text(const char *s, size_t len, int64 *gtin);
+
 #endif                          /* PGTRACE_H */

@@ -1,9 +1,8 @@
 /*
- * registry.c — settings of the traceability registry.
- *
- * The registry itself is SQL (src/sql/40_registry.sql); this file only
- * declares its setting so that the name is known (and typed) even when
- * another part reserves the "pgtrace" prefix.
+ * registry.c — the traceability registry's C parts: its setting (declared so
+ * that the name is known, and typed, even when another part reserves the
+ * "pgtrace" prefix), a date reader, and the batch path of trace.commission.
+ * The registry itself is SQL (src/sql/40_registry.sql ... 49_registry_finish.sql).
  */
 #include "pgtrace.h"
 
@@ -52,4 +51,494 @@ pt_registry_date_or_null(PG_FUNCTION_ARGS)
     if (!reg_parse_ymd(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &y, &m, &d))
         PG_RETURN_NULL();
     PG_RETURN_DATEADT(date2j(y, m, d) - POSTGRES_EPOCH_JDATE);
+}
+
+/* ------------------------------------------------------------------------
+ * trace.commission: the batch path
+ *
+ * _reg_commission_fast(batch, pmap, today, recorded_at) writes the items of
+ * a batch in which every record is of the common, plain kind: only the keys
+ * trace_code, production_date, serial_or_batch, inspection_report,
+ * collection_method, product and uscc; a valid code (the parser of
+ * trace.code); a product that asks for nothing beyond those (pmap, built by
+ * _reg_commission); a date not in the future; a document given by id or
+ * SHA-256. Rows go in chunks through one prepared INSERT ... SELECT FROM
+ * ROWS FROM (unnest(...)), so the ledger trigger, the operator write check
+ * and every constraint apply as on the checked path, and the per-statement
+ * trigger queues stay bounded however large the batch.
+ *
+ * It accepts nothing the checked path (the SQL in 43_registry_items.sql)
+ * would refuse and raises no registry error of its own: at the first record
+ * that is not of that kind it raises PTB01; the caller rolls the partial
+ * insert back and runs the checked path, which names the record and field.
+ * An unknown document is the one error raised here, by the checked path's
+ * own _reg_doc.
+ * ------------------------------------------------------------------------ */
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/datum.h"
+#include "utils/syscache.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "utils/hsearch.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include <ctype.h>
+
+#define FAST_PRODUCTS   8       /* products remembered at a time */
+#define FAST_KEYLEN     80      /* document / product keys longer than this take the checked path */
+
+typedef struct FastProduct
+{
+    char        key[FAST_KEYLEN];
+    int64       product_id;
+    Datum       uscc;           /* trace.uscc */
+    char       *uscc_text;
+    Interval   *add;            /* the retention rule: production date + add (+ 1 year) */
+    bool        plus_year;
+    DateADT     last_date;      /* one-entry cache of the retention date */
+    DateADT     last_retain;
+} FastProduct;
+
+typedef struct FastDoc
+{
+    char        key[FAST_KEYLEN];
+    int64       id;
+} FastDoc;
+
+typedef struct FastState
+{
+    Jsonb      *batch;
+    Jsonb      *pmap;
+    DateADT     today;
+    int         count;
+    FastProduct products[FAST_PRODUCTS];
+    int         nproducts;
+    HTAB       *docs;
+    FmgrInfo    doc_fn;         /* _reg_doc_of(ord, rec, field) */
+    Oid         uscc_input;
+    Oid         uscc_ioparam;
+    text       *method[3];      /* automatic, manual, mixed */
+} FastState;
+
+static void pg_attribute_noreturn()
+fast_give_up(int ord, const char *why)
+{
+    ereport(ERROR,
+            (errcode(MAKE_SQLSTATE('P', 'T', 'B', '0', '1')),
+             errmsg("record %d needs the checked path of trace.commission: %s", ord, why)));
+}
+
+static JsonbValue *
+fast_key(JsonbContainer *obj, const char *key)
+{
+    JsonbValue  k;
+
+    k.type = jbvString;
+    k.val.string.val = (char *) key;
+    k.val.string.len = strlen(key);
+    return findJsonbValueFromContainer(obj, JB_FOBJECT, &k);
+}
+
+static bool
+fast_is_string(const JsonbValue *v)
+{
+    return v != NULL && v->type == jbvString;
+}
+
+/*
+ * "Not blank" as the checked path reads it (not ~ '^\s*$'): a printable
+ * ASCII character settles it; otherwise (say, only CJK characters) the
+ * same regular expression decides.
+ */
+static bool
+fast_not_blank(const JsonbValue *v)
+{
+    int         i;
+
+    for (i = 0; i < v->val.string.len; i++)
+        if (v->val.string.val[i] > 0x20 && v->val.string.val[i] < 0x7f)
+            return true;
+    return !DatumGetBool(DirectFunctionCall2Coll(textregexeq, DEFAULT_COLLATION_OID,
+                                                 PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
+                                                                                          v->val.string.len)),
+                                                 CStringGetTextDatum("^\\s*$")));
+}
+
+/* A JSON number as jsonb writes it, into buf; false when it does not fit. */
+static bool
+fast_number_text(const JsonbValue *v, char *buf, size_t len, const char *prefix)
+{
+    char       *s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+
+    return (size_t) snprintf(buf, len, "%s%s", prefix, s) < len;
+}
+
+static Interval *
+fast_interval(JsonbContainer *p, const char *key)
+{
+    JsonbValue *v = fast_key(p, key);
+    char       *s;
+
+    if (v == NULL || v->type == jbvNull)
+        return NULL;
+    if (v->type != jbvString)
+        return NULL;
+    s = pnstrdup(v->val.string.val, v->val.string.len);
+    return DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(s),
+                                                 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+/* The product an item names (pmap key "id:<n>" or "g:<gtin>"), or NULL. */
+static FastProduct *
+fast_product(FastState *st, const char *key, int ord)
+{
+    FastProduct *fp;
+    JsonbValue  k, *pv, *v;
+    JsonbContainer *p;
+    Interval   *w, *s;
+    int         i;
+
+    for (i = 0; i < st->nproducts; i++)
+        if (strcmp(st->products[i].key, key) == 0)
+            return &st->products[i];
+
+    k.type = jbvString;
+    k.val.string.val = (char *) key;
+    k.val.string.len = strlen(key);
+    pv = findJsonbValueFromContainer(&st->pmap->root, JB_FOBJECT, &k);
+    if (pv == NULL || pv->type != jbvBinary)
+        return NULL;
+    p = pv->val.binary.data;
+    v = fast_key(p, "extra");
+    if (v == NULL || v->type != jbvBool || v->val.boolean)
+        fast_give_up(ord, "the product asks for more fields");
+
+    if (st->nproducts < FAST_PRODUCTS)
+        fp = &st->products[st->nproducts++];
+    else
+        fp = &st->products[ord % FAST_PRODUCTS];
+    memset(fp, 0, sizeof(*fp));
+    strlcpy(fp->key, key, sizeof(fp->key));
+    fp->last_date = DATEVAL_NOBEGIN;
+
+    v = fast_key(p, "product_id");
+    if (v == NULL || v->type != jbvNumeric)
+        fast_give_up(ord, "product without id");
+    fp->product_id = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v->val.numeric)));
+    v = fast_key(p, "uscc");
+    if (!fast_is_string(v))
+        fast_give_up(ord, "product without producer");
+    fp->uscc_text = pnstrdup(v->val.string.val, v->val.string.len);
+    fp->uscc = OidInputFunctionCall(st->uscc_input, fp->uscc_text, st->uscc_ioparam, -1);
+
+    /* clause 8.5, as _reg_retain(date, date, retention_years, warranty, service_life) */
+    v = fast_key(p, "retention_years");
+    w = fast_interval(p, "warranty_period");
+    s = fast_interval(p, "service_life");
+    if (v != NULL && v->type == jbvNumeric)
+    {
+        fp->add = DatumGetIntervalP(DirectFunctionCall7(make_interval,
+                                                        DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)),
+                                                        Int32GetDatum(0), Int32GetDatum(0), Int32GetDatum(0),
+                                                        Int32GetDatum(0), Int32GetDatum(0), Float8GetDatum(0.0)));
+        fp->plus_year = false;
+    }
+    else if (v != NULL && v->type != jbvNull)
+        fast_give_up(ord, "unreadable retention rule");
+    else if (w != NULL || s != NULL)
+    {
+        Interval   *a = w ? w : s,
+                   *b = s ? s : w;
+
+        fp->add = DatumGetIntervalP(DirectFunctionCall2(interval_larger, IntervalPGetDatum(a), IntervalPGetDatum(b)));
+        fp->plus_year = true;
+    }
+    else
+    {
+        fp->add = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum("2 years"),
+                                                        ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+        fp->plus_year = false;
+    }
+    return fp;
+}
+
+static DateADT
+fast_retain(FastProduct *fp, DateADT pdate)
+{
+    static Interval one_year = {0, 0, 12};
+    Datum       t;
+
+    if (fp->last_date == pdate)
+        return fp->last_retain;
+    t = DirectFunctionCall2(date_pl_interval, DateADTGetDatum(pdate), IntervalPGetDatum(fp->add));
+    if (fp->plus_year)
+        t = DirectFunctionCall2(timestamp_pl_interval, t, IntervalPGetDatum(&one_year));
+    fp->last_date = pdate;
+    fp->last_retain = DatumGetDateADT(DirectFunctionCall1(timestamp_date, t));
+    return fp->last_retain;
+}
+
+/* The document an item names: by id or SHA-256, resolved once per value. */
+static int64
+fast_doc(FastState *st, JsonbValue *rec, JsonbValue *v, int ord)
+{
+    char        key[FAST_KEYLEN];
+    FastDoc    *d;
+    bool        found;
+    int         i;
+
+    if (v->type == jbvNumeric)
+    {
+        if (!fast_number_text(v, key, sizeof(key), "n:"))
+            fast_give_up(ord, "document id");
+    }
+    else if (v->type == jbvString && v->val.string.len == 64)
+    {
+        for (i = 0; i < 64; i++)
+            if (!isxdigit((unsigned char) v->val.string.val[i]))
+                fast_give_up(ord, "document reference");
+        memcpy(key, "s:", 2);
+        memcpy(key + 2, v->val.string.val, 64);
+        key[66] = '\0';
+    }
+    else
+        fast_give_up(ord, "document reference");
+
+    d = hash_search(st->docs, key, HASH_ENTER, &found);
+    if (!found)
+    {
+        Datum       id;
+
+        /* _reg_doc raises the checked path's own error for an unknown document */
+        d->id = -1;
+        id = FunctionCall3(&st->doc_fn, Int32GetDatum(ord),
+                           JsonbPGetDatum(JsonbValueToJsonb(rec)), CStringGetTextDatum("inspection_report"));
+        d->id = DatumGetInt64(id);
+    }
+    if (d->id < 0)
+        fast_give_up(ord, "document reference");
+    return d->id;
+}
+
+/* One record of the batch (the root object itself when the input is one object). */
+static JsonbValue *
+fast_record(FastState *st, int ord)
+{
+    JsonbValue *rec;
+
+    if (JB_ROOT_IS_OBJECT(st->batch))
+    {
+        rec = palloc(sizeof(JsonbValue));
+        rec->type = jbvBinary;
+        rec->val.binary.data = &st->batch->root;
+        rec->val.binary.len = VARSIZE(st->batch) - VARHDRSZ;
+        return rec;
+    }
+    rec = getIthJsonbValueFromContainer(&st->batch->root, ord - 1);
+    if (rec == NULL || rec->type != jbvBinary || !JsonContainerIsObject(rec->val.binary.data))
+        fast_give_up(ord, "not an object");
+    return rec;
+}
+
+/* The columns of one plain record into row[], or PTB01. */
+static void
+fast_row(FastState *st, int ord, Datum *row, MemoryContext keep)
+{
+    JsonbValue *rec, *tc, *pd, *sb, *ir, *cm, *pr, *us;
+    JsonbContainer *obj;
+    int         known;
+    char        pkey[FAST_KEYLEN];
+    int64       gtin;
+    struct varlena *code;
+    FastProduct *fp;
+    int         y, m, d;
+    DateADT     pdate;
+    text       *method;
+    MemoryContext row_cxt = CurrentMemoryContext;
+
+    rec = fast_record(st, ord);
+    obj = rec->val.binary.data;
+    tc = fast_key(obj, "trace_code");
+    pd = fast_key(obj, "production_date");
+    sb = fast_key(obj, "serial_or_batch");
+    ir = fast_key(obj, "inspection_report");
+    cm = fast_key(obj, "collection_method");
+    pr = fast_key(obj, "product");
+    us = fast_key(obj, "uscc");
+    known = 4 + (cm != NULL) + (pr != NULL) + (us != NULL);
+    if (!fast_is_string(tc) || !fast_is_string(pd) || !fast_is_string(sb) || ir == NULL
+        || (int) JsonContainerSize(obj) != known)
+        fast_give_up(ord, "fields");
+
+    code = pt_code_from_text(tc->val.string.val, tc->val.string.len, &gtin);
+    if (code == NULL)
+        fast_give_up(ord, "trace code");
+    if (pr != NULL)
+    {
+        if (pr->type != jbvNumeric || !fast_number_text(pr, pkey, sizeof(pkey), "id:"))
+            fast_give_up(ord, "product");
+    }
+    else if (gtin >= 0)
+        snprintf(pkey, sizeof(pkey), "g:%014lld", (long long) gtin);
+    else
+        fast_give_up(ord, "no GTIN");
+    MemoryContextSwitchTo(keep);
+    fp = fast_product(st, pkey, ord);
+    MemoryContextSwitchTo(row_cxt);
+    if (fp == NULL)
+        fast_give_up(ord, "product");
+    if (us != NULL && (!fast_is_string(us) || strlen(fp->uscc_text) != (size_t) us->val.string.len
+                       || memcmp(fp->uscc_text, us->val.string.val, us->val.string.len) != 0))
+        fast_give_up(ord, "uscc");
+
+    if (!reg_parse_ymd(pd->val.string.val, pd->val.string.len, &y, &m, &d))
+        fast_give_up(ord, "production date");
+    pdate = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+    if (pdate > st->today)
+        fast_give_up(ord, "production date");
+    if (!fast_not_blank(sb))
+        fast_give_up(ord, "serial or batch");
+
+    if (cm == NULL)
+        method = st->method[(tc->val.string.len > 0 && tc->val.string.val[0] == ']') ? 0 : 1];
+    else
+    {
+        int         i;
+
+        method = NULL;
+        for (i = 0; i < 3 && cm->type == jbvString; i++)
+            if (VARSIZE_ANY_EXHDR(st->method[i]) == (Size) cm->val.string.len
+                && memcmp(VARDATA_ANY(st->method[i]), cm->val.string.val, cm->val.string.len) == 0)
+                method = st->method[i];
+        if (method == NULL)
+            fast_give_up(ord, "collection method");
+    }
+
+    MemoryContextSwitchTo(keep);
+    row[5] = Int64GetDatum(fast_doc(st, rec, ir, ord));
+    MemoryContextSwitchTo(row_cxt);
+
+    row[0] = PointerGetDatum(code);
+    row[1] = Int64GetDatum(fp->product_id);
+    row[2] = fp->uscc;
+    row[3] = DateADTGetDatum(pdate);
+    row[4] = PointerGetDatum(cstring_to_text_with_len(sb->val.string.val, sb->val.string.len));
+    row[6] = PointerGetDatum(method);
+    row[7] = DateADTGetDatum(fast_retain(fp, pdate));
+}
+
+#define FAST_COLUMNS    8
+#define FAST_CHUNK      8192    /* rows per INSERT: bounds the trigger queues */
+
+PG_FUNCTION_INFO_V1(pt_registry_commission_fast);
+/*
+ * trace._reg_commission_fast(batch jsonb, pmap jsonb, today date,
+ * recorded_at timestamptz) -> bigint: the number of items written.
+ */
+Datum
+pt_registry_commission_fast(PG_FUNCTION_ARGS)
+{
+    static const char *const types[FAST_COLUMNS] = {"code", "int8", "uscc", "date", "text", "int8", "text", "date"};
+    MemoryContext caller = CurrentMemoryContext;
+    MemoryContext chunk_cxt, row_cxt;
+    FastState  *st = palloc0(sizeof(FastState));
+    Oid         nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+    char       *nspname = get_namespace_name(nsp);
+    Oid         argtypes[3] = {INT4OID, JSONBOID, TEXTOID};
+    Oid         elem[FAST_COLUMNS], ptypes[FAST_COLUMNS + 1];
+    int16       elen[FAST_COLUMNS];
+    bool        ebyval[FAST_COLUMNS];
+    char        ealign[FAST_COLUMNS];
+    Datum      *cols[FAST_COLUMNS];
+    Datum       params[FAST_COLUMNS + 1];
+    Datum       row[FAST_COLUMNS];
+    HASHCTL     ctl;
+    SPIPlanPtr  plan;
+    int64       total = 0;
+    int         ord, n, i;
+
+    st->batch = PG_GETARG_JSONB_P(0);
+    st->pmap = PG_GETARG_JSONB_P(1);
+    st->today = PG_GETARG_DATEADT(2);
+    if (JB_ROOT_IS_SCALAR(st->batch))
+        fast_give_up(0, "not a record");
+    st->count = JB_ROOT_IS_OBJECT(st->batch) ? 1 : (int) JB_ROOT_COUNT(st->batch);
+    if (st->count == 0)
+        fast_give_up(0, "empty batch");
+
+    fmgr_info(LookupFuncName(list_make2(makeString(nspname), makeString("_reg_doc_of")), 3, argtypes, false),
+              &st->doc_fn);
+    for (i = 0; i < FAST_COLUMNS; i++)
+    {
+        elem[i] = (i == 0 || i == 2)
+            ? GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum(types[i]), ObjectIdGetDatum(nsp))
+            : TypenameGetTypid(types[i]);
+        if (!OidIsValid(elem[i]) || !OidIsValid(ptypes[i] = get_array_type(elem[i])))
+            elog(ERROR, "type %s not found", types[i]);
+        get_typlenbyvalalign(elem[i], &elen[i], &ebyval[i], &ealign[i]);
+        cols[i] = palloc(sizeof(Datum) * FAST_CHUNK);
+    }
+    ptypes[FAST_COLUMNS] = TIMESTAMPTZOID;
+    params[FAST_COLUMNS] = PG_GETARG_DATUM(3);
+    getTypeInputInfo(elem[2], &st->uscc_input, &st->uscc_ioparam);
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.keysize = FAST_KEYLEN;
+    ctl.entrysize = sizeof(FastDoc);
+    ctl.hcxt = caller;
+    st->docs = hash_create("trace.commission documents", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+    st->method[0] = cstring_to_text("automatic");
+    st->method[1] = cstring_to_text("manual");
+    st->method[2] = cstring_to_text("mixed");
+    chunk_cxt = AllocSetContextCreate(caller, "trace.commission chunk", ALLOCSET_DEFAULT_SIZES);
+    row_cxt = AllocSetContextCreate(caller, "trace.commission record", ALLOCSET_DEFAULT_SIZES);
+
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    plan = SPI_prepare(psprintf("INSERT INTO %s.item_record (trace_code, product_id, uscc, production_date,"
+                                " serial_or_batch, inspection_report, collection_method, retain_until,"
+                                " recorded_at, recorded_by)"
+                                " SELECT u.*, $9, SESSION_USER"
+                                " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+                                " pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+                                " pg_catalog.unnest($7), pg_catalog.unnest($8)) u",
+                                quote_identifier(nspname)),
+                       FAST_COLUMNS + 1, ptypes);
+    if (plan == NULL)
+        elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+
+    for (ord = 1; ord <= st->count;)
+    {
+        MemoryContextReset(chunk_cxt);
+        for (n = 0; n < FAST_CHUNK && ord <= st->count; n++, ord++)
+        {
+            MemoryContextReset(row_cxt);
+            MemoryContextSwitchTo(row_cxt);
+            fast_row(st, ord, row, caller);
+            /* keep the row's values until the chunk is written */
+            MemoryContextSwitchTo(chunk_cxt);
+            for (i = 0; i < FAST_COLUMNS; i++)
+                cols[i][n] = datumCopy(row[i], ebyval[i], elen[i]);
+        }
+        MemoryContextSwitchTo(chunk_cxt);
+        for (i = 0; i < FAST_COLUMNS; i++)
+            params[i] = PointerGetDatum(construct_array(cols[i], n, elem[i], elen[i], ebyval[i], ealign[i]));
+        if (SPI_execute_plan(plan, params, NULL, false, 0) != SPI_OK_INSERT)
+            elog(ERROR, "trace.commission: insert failed");
+        total += (int64) SPI_processed;
+    }
+    MemoryContextSwitchTo(caller);
+    SPI_finish();
+    MemoryContextDelete(chunk_cxt);
+    MemoryContextDelete(row_cxt);
+    PG_RETURN_INT64(total);
 }

@@ -21,6 +21,52 @@ $$;
 CREATE FUNCTION @extschema@._reg_date_or_null(text) RETURNS date
     AS 'MODULE_PATHNAME', 'pt_registry_date_or_null' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- The batch path of trace.commission (src/pg/registry.c): a batch whose
+-- records are all of the common, plain kind, checked in C and written by one
+-- prepared INSERT ... SELECT FROM ROWS FROM (unnest(...), ...) per chunk of rows; SQLSTATE
+-- PTB01 at the first record it does not take (then the checked path below
+-- runs and names the problem). Returns the number of items written.
+CREATE FUNCTION @extschema@._reg_commission_fast(batch jsonb, pmap jsonb, today date, recorded_at timestamptz)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pt_registry_commission_fast' LANGUAGE C VOLATILE STRICT;
+
+-- A record's document reference resolved as the checked path resolves it
+-- (called by the batch path once per distinct value).
+CREATE FUNCTION @extschema@._reg_doc_of(ord int, rec jsonb, field text) RETURNS bigint
+    LANGUAGE sql VOLATILE AS $$
+    SELECT @extschema@._reg_doc(rec, field, @extschema@._reg_label(ord, rec, 'trace_code'), NULL)
+$$;
+
+-- After a unique violation while commissioning: the first record whose code
+-- repeats an earlier record of the batch or is already commissioned, named
+-- in a 23505 error (returns when there is none: the violation was another).
+CREATE FUNCTION @extschema@._reg_duplicate_code(batch jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v record;
+BEGIN
+    -- (records not yet checked may hold anything: only valid codes count)
+    SELECT d.ord, d.label, d.first_ord INTO v
+    FROM (SELECT c.ord, @extschema@._reg_label(c.ord, c.r, 'trace_code') AS label, c.code,
+                 pg_catalog.min(c.ord) OVER (PARTITION BY c.code) AS first_ord
+          FROM (SELECT e.o::int AS ord, e.r, @extschema@._reg_to_code(e.r ->> 'trace_code') AS code
+                FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(batch) = 'object'
+                                                          THEN pg_catalog.jsonb_build_array(batch) ELSE batch END)
+                     WITH ORDINALITY e(r, o)
+                WHERE pg_catalog.jsonb_typeof(e.r) = 'object' AND pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
+                  AND @extschema@.validate('code', e.r ->> 'trace_code') IS NULL) c) d
+    WHERE d.ord > d.first_ord
+       OR EXISTS (SELECT 1 FROM @extschema@.item_record x WHERE x.trace_code OPERATOR(@extschema@.=) d.code AND x.supersedes IS NULL)
+    ORDER BY d.ord LIMIT 1;
+    IF v.ord IS NOT NULL THEN
+        PERFORM @extschema@._reg_fail('23505',
+            v.label || CASE WHEN v.ord > v.first_ord THEN ': trace code repeats record ' || v.first_ord
+                            ELSE ': trace code is already commissioned' END,
+            'A trace code identifies one minimum sales unit (clause 6.1.1); change an item with trace.correct(''item'', ...).');
+    END IF;
+END
+$$;
+
 CREATE FUNCTION @extschema@._reg_commission(batch jsonb, old_id bigint, why text) RETURNS bigint
     LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -36,10 +82,6 @@ DECLARE
     root_id bigint;
     pmap jsonb;
 BEGIN
-    IF pg_catalog.jsonb_typeof(batch) = 'object' THEN
-        batch := pg_catalog.jsonb_build_array(batch);
-    END IF;
-    PERFORM @extschema@._reg_check_batch(batch, what);
     SELECT pg_catalog.array_agg(DISTINCT f.field) INTO allowed
         FROM @extschema@.field_catalog f WHERE 'item' = ANY (f.record_kinds);
     allowed := allowed || '{product,uscc,collection_method}'::text[];
@@ -48,22 +90,6 @@ BEGIN
     IF old_id IS NOT NULL THEN
         SELECT coalesce(x.root, x.id) INTO root_id FROM @extschema@.item_record x WHERE x.id = old_id;
     END IF;
-
-    -- Documents named by the batch: resolved (or attached) once per distinct value.
-    FOR v IN
-        SELECT g.val, g.ord, g.f, batch -> (g.ord - 1) AS rec
-        FROM (SELECT x.val, x.f, pg_catalog.min(x.ord) AS ord
-              FROM (SELECT e.o::int AS ord, f.f, e.r -> f.f AS val
-                    FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o),
-                         pg_catalog.unnest('{inspection_report,manual_or_warning}'::text[]) f(f)) x
-              WHERE x.val IS NOT NULL
-              GROUP BY x.val, x.f) g
-        WHERE NOT @extschema@._reg_empty(g.val)
-        ORDER BY g.ord
-    LOOP
-        docs := docs || pg_catalog.jsonb_build_object(v.val::text,
-            @extschema@._reg_doc(v.rec, v.f, @extschema@._reg_label(v.ord, v.rec, 'trace_code'), NULL));
-    END LOOP;
 
     -- Products by key ("id:<product_id>" and "g:<gtin>"): what an item needs
     -- from its product, looked up per record without a join (keeps the batch
@@ -80,6 +106,41 @@ BEGIN
         JOIN @extschema@.categories c ON c.code = pr.category
         CROSS JOIN LATERAL (VALUES ('id:' || pr.product_id), ('g:' || pr.gtin::text)) k(key)
         WHERE k.key IS NOT NULL;
+
+    -- The batch path: every record of the common kind, checked in C and
+    -- written chunk by chunk. Any other batch, or a duplicate code, is
+    -- rolled back here and runs the checked path, which names the problem.
+    IF old_id IS NULL AND batch IS NOT NULL THEN
+        BEGIN
+            RETURN @extschema@._reg_commission_fast(batch, pmap, today, now_ts);
+        EXCEPTION
+            WHEN SQLSTATE 'PTB01' THEN
+                NULL;
+            WHEN unique_violation THEN
+                PERFORM @extschema@._reg_duplicate_code(batch);
+                RAISE;
+        END;
+    END IF;
+    IF pg_catalog.jsonb_typeof(batch) = 'object' THEN
+        batch := pg_catalog.jsonb_build_array(batch);
+    END IF;
+    PERFORM @extschema@._reg_check_batch(batch, what);
+
+    -- Documents named by the batch: resolved (or attached) once per distinct value.
+    FOR v IN
+        SELECT g.val, g.ord, g.f, batch -> (g.ord - 1) AS rec
+        FROM (SELECT x.val, x.f, pg_catalog.min(x.ord) AS ord
+              FROM (SELECT e.o::int AS ord, f.f, e.r -> f.f AS val
+                    FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o),
+                         pg_catalog.unnest('{inspection_report,manual_or_warning}'::text[]) f(f)) x
+              WHERE x.val IS NOT NULL
+              GROUP BY x.val, x.f) g
+        WHERE NOT @extschema@._reg_empty(g.val)
+        ORDER BY g.ord
+    LOOP
+        docs := docs || pg_catalog.jsonb_build_object(v.val::text,
+            @extschema@._reg_doc(v.rec, v.f, @extschema@._reg_label(v.ord, v.rec, 'trace_code'), NULL));
+    END LOOP;
 
     BEGIN
         INSERT INTO @extschema@.item_record
@@ -177,21 +238,8 @@ BEGIN
                                               pg_catalog.substr(coalesce(c.problem1, c.problem2), 6)) END;
         GET DIAGNOSTICS n = ROW_COUNT;
     EXCEPTION WHEN unique_violation THEN
-        SELECT d.ord, d.label, d.first_ord INTO v
-        FROM (SELECT e.o::int AS ord, @extschema@._reg_label(e.o::int, e.r, 'trace_code') AS label,
-                     @extschema@._reg_to_code(e.r ->> 'trace_code') AS code,
-                     pg_catalog.min(e.o::int) OVER (PARTITION BY @extschema@._reg_to_code(e.r ->> 'trace_code')) AS first_ord
-              FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o)) d
-        WHERE d.ord > d.first_ord
-           OR EXISTS (SELECT 1 FROM @extschema@.item_record x WHERE x.trace_code OPERATOR(@extschema@.=) d.code AND x.supersedes IS NULL)
-        ORDER BY d.ord LIMIT 1;
-        IF v.ord IS NULL THEN
-            RAISE;
-        END IF;
-        PERFORM @extschema@._reg_fail('23505',
-            v.label || CASE WHEN v.ord > v.first_ord THEN ': trace code repeats record ' || v.first_ord
-                            ELSE ': trace code is already commissioned' END,
-            'A trace code identifies one minimum sales unit (clause 6.1.1); change an item with trace.correct(''item'', ...).');
+        PERFORM @extschema@._reg_duplicate_code(batch);
+        RAISE;
     END;
     RETURN n;
 END

@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(68);
+SELECT plan(78);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -143,6 +143,59 @@ SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(2
     'record 1 (trace_code "(01)06901234567892(21)W9"): unknown fields: colour', 'unknown field in an item');
 SELECT lives_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567922(21)K1", "production_date": "2026-06-01",
     "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, 'a unit of a category without b flags needs no b field');
+
+-- ------------------------------------------------------------- commission: the batch path
+-- A batch of plain records is checked in C and streamed into one INSERT; any
+-- other record sends the whole batch through the checked path. Both must
+-- write the same rows and refuse the same things.
+SELECT lives_ok($$SELECT trace.commission('[
+    {"trace_code": "(01)06901234567892(21)W20", "production_date": "2026-06-01", "serial_or_batch": "L2", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
+    {"trace_code": "]d2010690123456789221W22", "production_date": "2026-06-02", "serial_or_batch": "批次一", "inspection_report": "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824",
+     "uscc": "91330100MA2H3K5L19"}]')$$, 'plain records: a bracketed code, a raw scan, a CJK batch name, an upper-case SHA-256');
+SELECT lives_ok($$SELECT trace.commission('[
+    {"trace_code": "(01)06901234567892(21)W21", "production_date": "2026-06-01", "serial_or_batch": "L2", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+     "performance": null}]')$$, 'a record with a model-level key takes the checked path');
+SELECT results_eq(
+    $$SELECT product_id, uscc::text, production_date, serial_or_batch, inspection_report, manual_or_warning, warranty_period,
+             collection_method, retain_until, recorded_at, recorded_by, root, supersedes
+      FROM trace.item_record WHERE trace_code = '(01)06901234567892(21)W20'$$,
+    $$SELECT product_id, uscc::text, production_date, serial_or_batch, inspection_report, manual_or_warning, warranty_period,
+             collection_method, retain_until, recorded_at, recorded_by, root, supersedes
+      FROM trace.item_record WHERE trace_code = '(01)06901234567892(21)W21'$$,
+    'the batch path writes what the checked path writes (product, producer, document, method, retention, time)');
+SELECT results_eq(
+    $$SELECT trace_code::text, serial_or_batch, collection_method, retain_until FROM trace.item_record
+      WHERE trace_code = '(01)06901234567892(21)W22'$$,
+    $$VALUES ('(01)06901234567892(21)W22', '批次一', 'automatic', '2028-06-02'::date)$$,
+    'a raw scan is normalised and recorded as an automatic collection');
+SELECT throws_ok($$SELECT trace._reg_commission_fast('[{"trace_code": "(01)06901234567892(21)W40",
+    "production_date": "2026-06-01", "serial_or_batch": "L1", "inspection_report": 1, "warranty_period": "P1Y"}]',
+    '{}', '2026-06-30', '2026-06-30 12:00:00+08')$$, 'PTB01', NULL, 'the batch path hands a record it does not take to the checked path');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.commission(%L)$$,
+    (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('trace_code', '(01)06901234567892(21)M' || g,
+         'production_date', CASE WHEN g = 250 THEN '2026-07-02' ELSE '2026-06-01' END, 'serial_or_batch', 'L3',
+         'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824') ORDER BY g)
+     FROM pg_catalog.generate_series(1, 300) g)),
+    '22023', 'record 250 (trace_code "(01)06901234567892(21)M250"): field production_date: 2026-07-02 is in the future (today is 2026-06-30)',
+    'a bad record late in a large batch is named');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.commission(%L)$$,
+    (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('trace_code', '(01)06901234567892(21)M' || CASE WHEN g = 300 THEN 7 ELSE g END,
+         'production_date', '2026-06-01', 'serial_or_batch', 'L3',
+         'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824') ORDER BY g)
+     FROM pg_catalog.generate_series(1, 300) g)),
+    '23505', 'record 300 (trace_code "(01)06901234567892(21)M7"): trace code repeats record 7',
+    'the same code twice in a large batch is refused, both records named');
+SELECT throws_ok($$SELECT trace.commission('[
+    {"trace_code": "(01)06901234567892(21)W23", "production_date": "2026-06-01", "serial_or_batch": "L2", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
+    {"trace_code": "]d2010690123456789221W1", "production_date": "2026-06-01", "serial_or_batch": "L2", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]')$$,
+    '23505', 'record 2 (trace_code "]d2010690123456789221W1"): trace code is already commissioned',
+    'a code commissioned before, scanned raw, is refused');
+SELECT is((SELECT count(*)::int FROM trace.item_record WHERE trace_code::text LIKE '(01)06901234567892(21)M%'
+                                                          OR trace_code = '(01)06901234567892(21)W23'), 0,
+    'refused batches wrote nothing, not even the rows before the bad record');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.commission('[{"trace_code": "(01)06901234567892(21)W24",
+    "production_date": "2026-06-01", "serial_or_batch": "L2", "inspection_report": %s}]')$$,
+    (SELECT pg_catalog.max(document_id) + 1 FROM trace.documents)), '23503', NULL, 'an unknown document id, by the batch path');
 
 -- ------------------------------------------------------------- retention (clause 8.5)
 SELECT is((SELECT retain_until FROM trace.items WHERE trace_code = '(01)06901234567922(21)K1'), '2036-06-01'::date,
