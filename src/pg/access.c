@@ -316,6 +316,8 @@ pt_access_init(void)
                                PGC_SUSET, GUC_LIST_INPUT,
                                check_tls_writers, NULL, NULL);
 
+    pt_access_buffer_init();
+
     prev_executor_start = ExecutorStart_hook;
     ExecutorStart_hook = access_executor_start;
     prev_needs_fmgr_hook = needs_fmgr_hook;
@@ -363,6 +365,97 @@ pt_access_tls_writer_of(PG_FUNCTION_ARGS)
             PG_RETURN_TEXT_P(cstring_to_text(name));
     }
     PG_RETURN_NULL();
+}
+
+/* Is the access log on? (for trace.lookup in lookup.c) */
+bool
+pt_access_log_on(void)
+{
+    return access_log_on;
+}
+
+/*
+ * Record one lookup in the access log (trace.lookup in lookup.c), as the
+ * owner of the log table: the acting role, the login role, the normalised
+ * code, the client address, the application and whether it was found. In a
+ * read-only transaction or on a standby the row cannot be written: the
+ * lookup goes to the server log instead, with the same fields.
+ */
+void
+pt_access_log_lookup(const char *object, bool found)
+{
+    static SPIPlanPtr plan = NULL;
+    static Oid  plan_rel = InvalidOid;
+    Oid         logrel;
+    Oid         owner;
+    Oid         save_user;
+    int         save_sec;
+    HeapTuple   tp;
+
+    if (XactReadOnly || RecoveryInProgress())
+    {
+        ereport(LOG,
+                (errmsg("pgtrace access: lookup by \"%s\" of %s, %s (not in trace.access_log: read-only transaction)",
+                        GetUserNameFromId(GetOuterUserId(), false), object, found ? "found" : "not found"),
+                 errhidestmt(true)));
+        return;
+    }
+    logrel = get_relname_relid("access_log_record", get_namespace_oid("trace", false));
+    if (!OidIsValid(logrel))
+        return;
+    tp = SearchSysCache1(RELOID, ObjectIdGetDatum(logrel));
+    if (!HeapTupleIsValid(tp))
+        return;
+    owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+    ReleaseSysCache(tp);
+
+    GetUserIdAndSecContext(&save_user, &save_sec);
+    in_access_log = true;
+    PG_TRY();
+    {
+        Datum       args[5];
+        char        nulls[6] = "     ";
+
+        SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        if (plan == NULL || plan_rel != logrel)
+        {
+            Oid         argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+            SPIPlanPtr  p;
+
+            if (plan)
+                SPI_freeplan(plan);
+            plan = NULL;
+            p = SPI_prepare("INSERT INTO trace.access_log_record"
+                            " (logged_at, role_name, session_role, action, object, client_addr, application, detail)"
+                            " VALUES (pg_catalog.clock_timestamp(), $1, $2, 'lookup', $3,"
+                            " pg_catalog.inet_client_addr(), $4,"
+                            " pg_catalog.jsonb_build_object('found', $5))", 5, argtypes);
+            if (p == NULL || SPI_keepplan(p) != 0)
+                elog(ERROR, "could not prepare the access-log insert");
+            plan = p;
+            plan_rel = logrel;
+        }
+        args[0] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
+        args[1] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+        args[2] = CStringGetTextDatum(object);
+        args[3] = (Datum) 0;
+        if (application_name && application_name[0])
+            args[3] = CStringGetTextDatum(application_name);
+        else
+            nulls[3] = 'n';
+        args[4] = BoolGetDatum(found);
+        if (SPI_execute_plan(plan, args, nulls, false, 0) != SPI_OK_INSERT)
+            elog(ERROR, "could not append to the access log");
+        SPI_finish();
+    }
+    PG_FINALLY();
+    {
+        in_access_log = false;
+        SetUserIdAndSecContext(save_user, save_sec);
+    }
+    PG_END_TRY();
 }
 
 PG_FUNCTION_INFO_V1(pt_access_log_enabled);

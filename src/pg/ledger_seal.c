@@ -469,6 +469,7 @@ pt_ledger_sealer_main(Datum arg)
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnection(pt_sealer_database, NULL, 0);
     pgstat_report_appname("pgtrace ledger sealer");
+    pt_access_queue_attach();   /* lookups of this database may now queue for the access log */
     round_start = GetCurrentTimestamp();
     loopcxt = AllocSetContextCreate(TopMemoryContext, "pgtrace sealer", ALLOCSET_DEFAULT_SIZES);
     MemoryContextSwitchTo(loopcxt);
@@ -497,6 +498,9 @@ pt_ledger_sealer_main(Datum arg)
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
         }
+
+        /* queued lookups first, so their access-log rows are sealed this round */
+        pt_access_queue_drain(loopcxt);
 
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();

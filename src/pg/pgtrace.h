@@ -23,4 +23,15 @@ extern void pt_labels_init(void) __attribute__((weak));
 /* codes.c: a trace code from text, NULL when invalid (no error); *gtin its GTIN or -1. */
 extern struct varlena *pt_code_from_text(const char *s, size_t len, int64 *gtin);
 
+/* The access log, for trace.lookup (lookup.c); defined in access.c. */
+extern bool pt_access_log_on(void);
+extern void pt_access_log_lookup(const char *object, bool found);
+
+/* The queue of lookups for the access log (access_buffer.c). */
+extern void pt_access_buffer_init(void);
+extern bool pt_access_queue_lookup(const char *role, const char *session, const char *object, bool found);
+extern void pt_access_queue_attach(void);
+extern void pt_access_queue_drain(MemoryContext loopcxt);
+extern int64 pt_access_queue_pending(void);
+
 #endif                          /* PGTRACE_H */

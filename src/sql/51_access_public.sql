@@ -83,13 +83,21 @@ $$;
 -- customer. NULL when no current item has this code. Every call is recorded
 -- in the access log.
 --
--- The function is generated here from the field catalogue: for each part
+-- What is disclosed is generated here from the field catalogue: for each part
 -- (producer = Table 1 basic group, product = Table 1 product group, seller =
--- Table 2 basic group) it emits exactly the catalogue's public fields, the
--- `c` fields always and each `d` field under its category flag. `sources`
--- says where each field's value is read; a public field without a source
--- stops the installation, and a private field is never emitted whatever the
--- sources hold. One statement, so its plan is cached per session.
+-- Table 2 basic group) exactly the catalogue's public fields, the `c` fields
+-- always and each `d` field under its category flag. `sources` says where
+-- each field's value is read; a public field without a source stops the
+-- installation, and a private field is never emitted whatever the sources
+-- hold. Three functions are generated:
+--   _acc_lookup_sql(code)      the whole answer in one query (the reference);
+--   _acc_unit_parts(uscc)      a unit's producer and seller parts;
+--   _acc_product_part(id)      a product model's part, the item's own values
+--                              (trace_code, production_date, serial_or_batch)
+--                              left as null placeholders.
+-- trace.lookup (C, src/pg/lookup.c) caches the parts per session and fills in
+-- the item's values; it answers a unit that was ever packed, or an item with
+-- model-level values of its own, with _acc_lookup_sql.
 DO $gen$
 DECLARE
     sources constant jsonb := $src${
@@ -106,6 +114,13 @@ DECLARE
                    "ccc_certificate_no": "coalesce(it.ccc_certificate_no, prod.ccc_certificate_no)",
                    "manual_or_warning": "DOC(coalesce(it.manual_or_warning, prod.manual_or_warning))"}
     }$src$;
+    -- what the C lookup fills in itself, and the item columns whose own value
+    -- sends a lookup to _acc_lookup_sql (both must match src/pg/lookup.c)
+    item_values constant jsonb := $iv${"trace_code": "c::text",
+        "production_date": "pg_catalog.to_char(it.production_date, 'YYYY-MM-DD')",
+        "serial_or_batch": "it.serial_or_batch"}$iv$;
+    item_overrides constant text[] := ARRAY['warranty_period', 'mandatory_standards', 'production_licence_no',
+                                            'ccc_certificate_no', 'manual_or_warning'];
     -- a document in one probe when it was never corrected (the usual case)
     doc_expr constant text := $d$(CASE WHEN %1$s IS NULL THEN NULL
         WHEN NOT EXISTS (SELECT 1 FROM @extschema@.document_record n WHERE n.supersedes = %1$s)
@@ -114,11 +129,22 @@ DECLARE
                   'file_name', d.file_name, 'uri', d.uri)) END
               FROM @extschema@.document_record d WHERE d.id = %1$s)
         ELSE @extschema@._acc_doc(%1$s) END)$d$;
+    -- the product's category flags (none when the category is gone)
+    cat_expr constant text := $c$(
+            SELECT y.flags FROM (
+                SELECT pg_catalog.array_remove(ARRAY[
+                           CASE WHEN k.licence_managed THEN 'licence' END, CASE WHEN k.ccc_managed THEN 'ccc' END,
+                           CASE WHEN k.has_warranty THEN 'warranty' END, CASE WHEN k.needs_manual THEN 'manual' END],
+                           NULL) AS flags, 1 AS o
+                  FROM @extschema@.categories k WHERE k.code = prod.category
+                UNION ALL SELECT '{}'::text[], 2) y
+            ORDER BY y.o LIMIT 1)$c$;
     part text;
     f record;
     c_args text;
     d_parts text;
     e text;
+    col text;
     obj jsonb := '{}';
 BEGIN
     FOREACH part IN ARRAY ARRAY['producer', 'product', 'seller'] LOOP
@@ -135,6 +161,20 @@ BEGIN
             IF e IS NULL THEN
                 RAISE EXCEPTION 'trace.lookup: public field %.% of the catalogue has no source', part, f.field;
             END IF;
+            -- an item column read any other way than the C lookup knows
+            IF part = 'product' AND NOT (item_values ? f.field AND item_values ->> f.field = e) THEN
+                FOR col IN SELECT m[1] FROM pg_catalog.regexp_matches(e, 'it\.(\w+)', 'g') m LOOP
+                    IF NOT col = ANY (item_overrides)
+                       OR pg_catalog.strpos(e, pg_catalog.format('coalesce(it.%s, prod.%s)', col, col)) = 0 THEN
+                        RAISE EXCEPTION 'trace.lookup: source of product.% reads item column % in a way '
+                            'src/pg/lookup.c does not know', f.field, col;
+                    END IF;
+                END LOOP;
+                IF e ~ '(^|\W)c::' THEN
+                    RAISE EXCEPTION 'trace.lookup: source of product.% reads the code in a way src/pg/lookup.c '
+                        'does not know', f.field;
+                END IF;
+            END IF;
             IF e LIKE 'DOC(%)' THEN
                 e := pg_catalog.format(doc_expr, pg_catalog.substr(e, 5, pg_catalog.length(e) - 5));
             END IF;
@@ -149,12 +189,12 @@ BEGIN
         obj := obj || pg_catalog.jsonb_build_object(part, 'pg_catalog.jsonb_build_object(' || c_args || ')' || d_parts);
     END LOOP;
 
+    -- the reference: the whole answer in one statement
     EXECUTE pg_catalog.format($fn$
-CREATE FUNCTION @extschema@.lookup(code text) RETURNS jsonb
-    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+CREATE FUNCTION @extschema@._acc_lookup_sql(c @extschema@.code) RETURNS jsonb
+    LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $body$
 DECLARE
-    c @extschema@.code := @extschema@._reg_to_code(code);   -- every trace-code form; 22P02 when malformed
     result jsonb;
 BEGIN
     SELECT pg_catalog.jsonb_build_object(
@@ -173,53 +213,82 @@ BEGIN
             SELECT p.* FROM @extschema@.product_record p
              WHERE p.id = it.product_id OR p.root = it.product_id
              ORDER BY p.id DESC LIMIT 1) prod
-      CROSS JOIN LATERAL (
-            SELECT y.flags FROM (
-                SELECT pg_catalog.array_remove(ARRAY[
-                           CASE WHEN k.licence_managed THEN 'licence' END, CASE WHEN k.ccc_managed THEN 'ccc' END,
-                           CASE WHEN k.has_warranty THEN 'warranty' END, CASE WHEN k.needs_manual THEN 'manual' END],
-                           NULL) AS flags, 1 AS o
-                  FROM @extschema@.categories k WHERE k.code = prod.category
-                UNION ALL SELECT '{}'::text[], 2) y
-            ORDER BY y.o LIMIT 1) cat
+      CROSS JOIN LATERAL (SELECT %s AS flags) cat
       LEFT JOIN LATERAL (
             SELECT u.* FROM @extschema@.unit_record u
              WHERE u.uscc OPERATOR(@extschema@.=) it.uscc ORDER BY u.id DESC LIMIT 1) pu0 ON true
       LEFT JOIN LATERAL (SELECT pu0.* WHERE NOT pu0.voided) pu ON true
       LEFT JOIN LATERAL (
             SELECT u.* FROM @extschema@.unit_record u
-             WHERE u.uscc OPERATOR(@extschema@.=) (
-                   -- a unit never packed: its own latest sale to an end customer;
-                   -- else the package walk of _acc_end_seller
-                   CASE WHEN NOT EXISTS (SELECT 1 FROM @extschema@.package_event e
-                                         WHERE e.content_code OPERATOR(@extschema@.=) c)
-                   THEN (SELECT f.uscc FROM @extschema@.flow_record f
-                          WHERE f.trace_code OPERATOR(@extschema@.=) c AND f.kind = 'seller_sale' AND NOT f.voided
-                            AND NOT EXISTS (SELECT 1 FROM @extschema@.flow_record n WHERE n.supersedes = f.id)
-                            AND (f.buyer_uscc IS NULL
-                                 OR NOT EXISTS (SELECT 1 FROM @extschema@.units s
-                                                WHERE s.uscc OPERATOR(@extschema@.=) f.buyer_uscc
-                                                  AND 'seller' = ANY (s.roles)))
-                          ORDER BY f.event_time DESC, f.id DESC LIMIT 1)
-                   ELSE @extschema@._acc_end_seller(c) END)
+             WHERE u.uscc OPERATOR(@extschema@.=) @extschema@._acc_end_seller(c)
              ORDER BY u.id DESC LIMIT 1) su0 ON true
       LEFT JOIN LATERAL (SELECT su0.* WHERE NOT su0.voided) su ON true
      WHERE NOT it.voided
        AND NOT EXISTS (SELECT 1 FROM @extschema@.item_record n WHERE n.supersedes = it.id);
-    IF @extschema@._acc_log_enabled() THEN
-        INSERT INTO @extschema@.access_log_record
-            (logged_at, role_name, session_role, action, object, client_addr, application, detail)
-        VALUES (pg_catalog.clock_timestamp(), pg_catalog.pg_get_userbyid(@extschema@._acc_acting_role()),
-                SESSION_USER, 'lookup', c::text, pg_catalog.inet_client_addr(),
-                NULLIF(pg_catalog.current_setting('application_name'), ''),
-                CASE WHEN result IS NULL THEN '{"found": false}'::jsonb ELSE '{"found": true}'::jsonb END);
-    END IF;
     RETURN result;
 END
 $body$
-$fn$, obj ->> 'producer', obj ->> 'product', obj ->> 'seller');
+$fn$, obj ->> 'producer', obj ->> 'product', obj ->> 'seller', cat_expr);
+
+    -- a product model's part; the item's values are null placeholders
+    EXECUTE pg_catalog.format($fn$
+CREATE FUNCTION @extschema@._acc_product_part(product_id bigint) RETURNS jsonb
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $body$
+    SELECT %s
+      FROM (SELECT p.* FROM @extschema@.product_record p
+             WHERE p.id = _acc_product_part.product_id OR p.root = _acc_product_part.product_id
+             ORDER BY p.id DESC LIMIT 1) prod
+      CROSS JOIN LATERAL (SELECT %s AS flags) cat
+      CROSS JOIN (SELECT (NULL::@extschema@.item_record).*) it
+      CROSS JOIN (SELECT NULL::@extschema@.code AS c) item_code
+$body$
+$fn$, obj ->> 'product', cat_expr);
+
+    -- a unit's producer and seller parts, and whether it is a current seller
+    EXECUTE pg_catalog.format($fn$
+CREATE FUNCTION @extschema@._acc_unit_parts(uscc @extschema@.uscc) RETURNS jsonb
+    LANGUAGE sql STABLE STRICT SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $body$
+    SELECT pg_catalog.jsonb_build_object(
+               'producer', CASE WHEN pu.uscc IS NOT NULL THEN %s END,
+               'seller', CASE WHEN su.uscc IS NOT NULL THEN %s END,
+               'is_seller', EXISTS (SELECT 1 FROM @extschema@.units s
+                                    WHERE s.uscc OPERATOR(@extschema@.=) _acc_unit_parts.uscc
+                                      AND 'seller' = ANY (s.roles)))
+      FROM (SELECT 1) one
+      LEFT JOIN LATERAL (
+            SELECT u.* FROM @extschema@.unit_record u
+             WHERE u.uscc OPERATOR(@extschema@.=) _acc_unit_parts.uscc ORDER BY u.id DESC LIMIT 1) u0 ON true
+      LEFT JOIN LATERAL (SELECT u0.* WHERE NOT u0.voided) pu ON true
+      LEFT JOIN LATERAL (SELECT pu.*) su ON true
+$body$
+$fn$, obj ->> 'producer', obj ->> 'seller');
 END
 $gen$;
+
+CREATE FUNCTION @extschema@.lookup(code text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'pt_lookup' LANGUAGE C VOLATILE STRICT;
+
+-- Wait until every lookup queued for the access log so far is written
+-- (src/pg/access_buffer.c); false when timeout_ms passed first.
+CREATE FUNCTION @extschema@.access_log_flush(timeout_ms integer DEFAULT 10000) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pt_access_log_flush' LANGUAGE C VOLATILE;
+
+-- The lookup's caches are dropped in every session when a unit, product,
+-- category or document record is written.
+CREATE FUNCTION @extschema@._acc_lookup_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pt_lookup_changed' LANGUAGE C;
+DO $trg$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['unit_record', 'product_record', 'category_record', 'document_record'] LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER lookup_changed AFTER INSERT OR DELETE ON @extschema@.%I '
+            'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._acc_lookup_changed()', t);
+    END LOOP;
+END
+$trg$;
 
 -- --------------------------------------------------------------------------
 -- Public views for trace_public. Each reads with the caller's rights
@@ -363,10 +432,13 @@ GRANT SELECT ON @extschema@.public_units, @extschema@.public_products, @extschem
     TO trace_public, trace_admin, trace_regulator, trace_operator;
 
 REVOKE ALL ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_doc(bigint),
-    @extschema@._acc_end_seller(@extschema@.code),
-    @extschema@.lookup(text), @extschema@._acc_current(text, bigint), @extschema@._acc_public_document(bytea),
+    @extschema@._acc_end_seller(@extschema@.code), @extschema@._acc_lookup_sql(@extschema@.code),
+    @extschema@._acc_product_part(bigint), @extschema@._acc_unit_parts(@extschema@.uscc),
+    @extschema@._acc_lookup_changed(), @extschema@.lookup(text), @extschema@._acc_current(text, bigint), @extschema@._acc_public_document(bytea),
     @extschema@._acc_public_sale(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.lookup(text) TO trace_public, trace_admin, trace_operator, trace_regulator;
+REVOKE ALL ON FUNCTION @extschema@.access_log_flush(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.access_log_flush(integer) TO trace_admin, trace_regulator;
 -- evaluated with the caller's rights inside the views and policies
 GRANT EXECUTE ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_current(text, bigint),
     @extschema@._acc_public_document(bytea), @extschema@._acc_public_sale(bigint)

@@ -149,6 +149,7 @@ SELECT is((SELECT pg_catalog.array_agg(p.oid::regprocedure::text ORDER BY 1) FRO
 CREATE TEMP TABLE fn_expect (fn text, roles text) ON COMMIT DROP;
 INSERT INTO fn_expect VALUES
     ('trace.lookup(text)', 'aorp'),
+    ('trace.access_log_flush(integer)', 'ar'),
     ('trace.bind_operator(regrole,text)', 'a'),
     ('trace.unbind_operator(regrole,text)', 'a'),
     ('trace._acc_units_of(name)', 'o'),

@@ -1,0 +1,385 @@
+/*
+ * access_buffer.c — the lookup part of the access log, buffered (issue 5).
+ *
+ * A public lookup is a read; writing its access-log row in the caller's own
+ * transaction would turn every consumer scan into a write transaction with a
+ * commit record to flush. With pgtrace in shared_preload_libraries, a lookup
+ * instead appends its entry (acting role, login role, code, client address,
+ * application, found, time) to a queue in shared memory, and the background
+ * sealer writes the queued entries into trace.access_log_record, in queue
+ * order, at its next round (pgtrace.seal_interval, sooner when the queue is
+ * half full). An entry is removed from the queue only after the transaction
+ * that wrote it committed.
+ *
+ * The lookup falls back to writing the row itself, in its own transaction,
+ * whenever the queue cannot take the entry: pgtrace not preloaded, the
+ * setting pgtrace.access_log_buffer = 0, the sealer not running in this
+ * database, the queue full, or a field too long for a queue slot. Nothing is
+ * ever dropped on the way in. What the queue does trade: entries not yet
+ * written when the server crashes are lost (at most one sealer round), and a
+ * lookup is logged even when the caller's transaction later rolls back.
+ * trace.access_log_flush() waits until everything queued so far is written.
+ */
+#include "pgtrace.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/fmgrprotos.h"
+
+#include <string.h>
+
+#define ACCQ_OBJECT_LEN 160
+#define ACCQ_ADDR_LEN   64
+
+typedef struct AccEntry
+{
+    Oid         dbid;
+    bool        found;
+    bool        has_addr;
+    TimestampTz logged_at;
+    NameData    role_name;
+    NameData    session_role;
+    char        application[NAMEDATALEN];
+    char        object[ACCQ_OBJECT_LEN];
+    char        addr[ACCQ_ADDR_LEN];
+} AccEntry;
+
+typedef struct AccQueue
+{
+    LWLock     *lock;
+    uint64      head;           /* next entry to write */
+    uint64      tail;           /* next entry to drain */
+    Oid         worker_db;      /* the sealer's database; InvalidOid: no sealer */
+    Latch      *worker_latch;
+    int         size;
+    AccEntry    entries[FLEXIBLE_ARRAY_MEMBER];
+} AccQueue;
+
+static int  accq_size = 16384;
+static AccQueue *accq = NULL;
+static shmem_request_hook_type prev_shmem_request = NULL;
+static shmem_startup_hook_type prev_shmem_startup = NULL;
+
+static Size
+accq_shmem_size(void)
+{
+    return add_size(offsetof(AccQueue, entries), mul_size(sizeof(AccEntry), Max(accq_size, 1)));
+}
+
+static void
+accq_shmem_request(void)
+{
+    if (prev_shmem_request)
+        prev_shmem_request();
+    RequestAddinShmemSpace(accq_shmem_size());
+    RequestNamedLWLockTranche("pgtrace access log", 1);
+}
+
+static void
+accq_shmem_startup(void)
+{
+    bool        found;
+
+    if (prev_shmem_startup)
+        prev_shmem_startup();
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    accq = ShmemInitStruct("pgtrace access log", accq_shmem_size(), &found);
+    if (!found)
+    {
+        accq->lock = &(GetNamedLWLockTranche("pgtrace access log"))->lock;
+        accq->head = accq->tail = 0;
+        accq->worker_db = InvalidOid;
+        accq->worker_latch = NULL;
+        accq->size = Max(accq_size, 1);
+    }
+    LWLockRelease(AddinShmemInitLock);
+}
+
+/* Called from pt_access_init when preloaded. */
+void
+pt_access_buffer_init(void)
+{
+    DefineCustomIntVariable("pgtrace.access_log_buffer",
+                            "Entries of the shared-memory queue of lookups waiting for the access log (0: none).",
+                            "Lookups are written to trace.access_log by the background sealer; 0 makes every "
+                            "lookup write its own row.",
+                            &accq_size, 16384, 0, 1048576,
+                            PGC_POSTMASTER, 0, NULL, NULL, NULL);
+    if (!process_shared_preload_libraries_in_progress || accq_size == 0)
+        return;
+    prev_shmem_request = shmem_request_hook;
+    shmem_request_hook = accq_shmem_request;
+    prev_shmem_startup = shmem_startup_hook;
+    shmem_startup_hook = accq_shmem_startup;
+}
+
+/*
+ * The client's address as text (inet_client_addr), or false on a Unix-socket
+ * connection. Computed once per session. (The server's libpq-be.h needs GSSAPI
+ * headers that a build host may lack, hence the SQL function.)
+ */
+static bool
+client_addr(char *buf, size_t len)
+{
+    static bool known = false;
+    static bool has = false;
+    static char addr[ACCQ_ADDR_LEN];
+
+    if (!known)
+    {
+        LOCAL_FCINFO(fcinfo, 0);
+        Datum       d;
+
+        InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+        d = inet_client_addr(fcinfo);
+        if (!fcinfo->isnull)
+        {
+            char       *s = DatumGetCString(DirectFunctionCall1(inet_out, d));
+
+            has = strlen(s) < sizeof(addr);
+            if (has)
+                strlcpy(addr, s, sizeof(addr));
+        }
+        known = true;
+    }
+    if (has)
+        strlcpy(buf, addr, len);
+    return has;
+}
+
+/*
+ * Queue one lookup for the access log. False when it cannot be queued; the
+ * caller then writes the row itself.
+ */
+bool
+pt_access_queue_lookup(const char *role, const char *session, const char *object, bool found)
+{
+    AccEntry    e;
+    bool        queued = false;
+    bool        wake = false;
+
+    if (accq == NULL || accq->worker_db != MyDatabaseId || RecoveryInProgress()
+        || strlen(object) >= ACCQ_OBJECT_LEN)
+        return false;
+    memset(&e, 0, sizeof(e));
+    e.dbid = MyDatabaseId;
+    e.found = found;
+    e.logged_at = GetCurrentTimestamp();
+    namestrcpy(&e.role_name, role);
+    namestrcpy(&e.session_role, session);
+    if (application_name)
+        strlcpy(e.application, application_name, sizeof(e.application));
+    strlcpy(e.object, object, sizeof(e.object));
+    e.has_addr = client_addr(e.addr, sizeof(e.addr));
+
+    LWLockAcquire(accq->lock, LW_EXCLUSIVE);
+    if (accq->worker_db == MyDatabaseId && accq->head - accq->tail < (uint64) accq->size)
+    {
+        accq->entries[accq->head % accq->size] = e;
+        accq->head++;
+        queued = true;
+        wake = accq->head - accq->tail >= (uint64) accq->size / 2;
+    }
+    LWLockRelease(accq->lock);
+    if (wake && accq->worker_latch)
+        SetLatch(accq->worker_latch);
+    return queued;
+}
+
+static void
+worker_detach(int code, Datum arg)
+{
+    if (accq == NULL)
+        return;
+    LWLockAcquire(accq->lock, LW_EXCLUSIVE);
+    accq->worker_db = InvalidOid;
+    accq->worker_latch = NULL;
+    LWLockRelease(accq->lock);
+}
+
+/* The sealer announces itself: lookups of its database may queue. */
+void
+pt_access_queue_attach(void)
+{
+    if (accq == NULL)
+        return;
+    LWLockAcquire(accq->lock, LW_EXCLUSIVE);
+    accq->worker_db = MyDatabaseId;
+    accq->worker_latch = MyLatch;
+    LWLockRelease(accq->lock);
+    on_shmem_exit(worker_detach, (Datum) 0);
+}
+
+/*
+ * Write the queued entries into trace.access_log_record in one transaction
+ * (the sealer, once a round). They leave the queue only once that committed;
+ * after an error they stay and are written at the next round.
+ */
+void
+pt_access_queue_drain(MemoryContext loopcxt)
+{
+    uint64      from, to, i;
+    int         n;
+    AccEntry   *batch;
+
+    if (accq == NULL)
+        return;
+    LWLockAcquire(accq->lock, LW_SHARED);
+    from = accq->tail;
+    to = accq->head;
+    LWLockRelease(accq->lock);
+    if (from == to)
+        return;
+    /* at most one queue's worth per transaction */
+    n = (int) Min(to - from, (uint64) accq->size);
+    to = from + n;
+    batch = MemoryContextAlloc(loopcxt, sizeof(AccEntry) * n);
+    for (i = from; i < to; i++)
+        batch[i - from] = accq->entries[i % accq->size];   /* the producer never writes these slots */
+
+    PG_TRY();
+    {
+        Datum      *at = palloc(sizeof(Datum) * n);
+        Datum      *role = palloc(sizeof(Datum) * n);
+        Datum      *sess = palloc(sizeof(Datum) * n);
+        Datum      *obj = palloc(sizeof(Datum) * n);
+        Datum      *addr = palloc(sizeof(Datum) * n);
+        bool       *addr_null = palloc(sizeof(bool) * n);
+        Datum      *app = palloc(sizeof(Datum) * n);
+        bool       *app_null = palloc(sizeof(bool) * n);
+        Datum      *found = palloc(sizeof(Datum) * n);
+        Datum       args[7];
+        Oid         types[7] = {TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+                                TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
+        int         dims[1];
+        int         lbs[1] = {1};
+        int         k;
+
+        SetCurrentStatementStartTimestamp();
+        StartTransactionCommand();
+        SPI_connect();
+        PushActiveSnapshot(GetTransactionSnapshot());
+        pgstat_report_activity(STATE_RUNNING, "pgtrace: writing queued lookups to the access log");
+        for (k = 0; k < n; k++)
+        {
+            AccEntry   *e = &batch[k];
+
+            at[k] = TimestampTzGetDatum(e->logged_at);
+            role[k] = CStringGetTextDatum(NameStr(e->role_name));
+            sess[k] = CStringGetTextDatum(NameStr(e->session_role));
+            obj[k] = CStringGetTextDatum(e->object);
+            addr_null[k] = !e->has_addr;
+            addr[k] = e->has_addr ? CStringGetTextDatum(e->addr) : (Datum) 0;
+            app_null[k] = e->application[0] == '\0';
+            app[k] = app_null[k] ? (Datum) 0 : CStringGetTextDatum(e->application);
+            found[k] = BoolGetDatum(e->found);
+        }
+        dims[0] = n;
+        args[0] = PointerGetDatum(construct_array(at, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+        args[1] = PointerGetDatum(construct_array(role, n, TEXTOID, -1, false, TYPALIGN_INT));
+        args[2] = PointerGetDatum(construct_array(sess, n, TEXTOID, -1, false, TYPALIGN_INT));
+        args[3] = PointerGetDatum(construct_array(obj, n, TEXTOID, -1, false, TYPALIGN_INT));
+        args[4] = PointerGetDatum(construct_md_array(addr, addr_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+        args[5] = PointerGetDatum(construct_md_array(app, app_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+        args[6] = PointerGetDatum(construct_array(found, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+        if (SPI_execute_with_args(
+                "INSERT INTO trace.access_log_record"
+                " (logged_at, role_name, session_role, action, object, client_addr, application, detail)"
+                " SELECT u.at, u.role, u.sess, 'lookup', u.obj, u.addr::pg_catalog.inet, u.app,"
+                "        pg_catalog.jsonb_build_object('found', u.found)"
+                " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+                "                 pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+                "                 pg_catalog.unnest($7))"
+                "      WITH ORDINALITY AS u(at, role, sess, obj, addr, app, found, ord)"
+                " ORDER BY u.ord",
+                7, types, args, NULL, false, 0) != SPI_OK_INSERT)
+            elog(ERROR, "could not write queued lookups to the access log");
+        PopActiveSnapshot();
+        SPI_finish();
+        CommitTransactionCommand();
+
+        LWLockAcquire(accq->lock, LW_EXCLUSIVE);
+        accq->tail = to;
+        LWLockRelease(accq->lock);
+    }
+    PG_CATCH();
+    {
+        HOLD_INTERRUPTS();
+        EmitErrorReport();
+        AbortOutOfAnyTransaction();
+        FlushErrorState();
+        MemoryContextSwitchTo(loopcxt);
+        RESUME_INTERRUPTS();
+    }
+    PG_END_TRY();
+    MemoryContextSwitchTo(loopcxt);
+    pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/* Entries queued and not yet written (0 without a queue). */
+int64
+pt_access_queue_pending(void)
+{
+    int64       n;
+
+    if (accq == NULL)
+        return 0;
+    LWLockAcquire(accq->lock, LW_SHARED);
+    n = (int64) (accq->head - accq->tail);
+    LWLockRelease(accq->lock);
+    return n;
+}
+
+PG_FUNCTION_INFO_V1(pt_access_log_flush);
+/*
+ * trace.access_log_flush(timeout_ms) → boolean: wait until every lookup
+ * queued before the call is in trace.access_log (true), or the timeout
+ * passed (false). True at once when nothing is queued.
+ */
+Datum
+pt_access_log_flush(PG_FUNCTION_ARGS)
+{
+    int         timeout_ms = PG_ARGISNULL(0) ? 10000 : PG_GETARG_INT32(0);
+    TimestampTz start = GetCurrentTimestamp();
+    uint64      target;
+
+    if (accq == NULL)
+        PG_RETURN_BOOL(true);
+    LWLockAcquire(accq->lock, LW_SHARED);
+    target = accq->head;
+    LWLockRelease(accq->lock);
+    for (;;)
+    {
+        uint64      tail;
+        Latch      *worker;
+
+        LWLockAcquire(accq->lock, LW_SHARED);
+        tail = accq->tail;
+        worker = accq->worker_latch;
+        LWLockRelease(accq->lock);
+        if (tail >= target)
+            PG_RETURN_BOOL(true);
+        if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
+            PG_RETURN_BOOL(false);
+        if (worker)
+            SetLatch(worker);
+        (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+    }
+}
