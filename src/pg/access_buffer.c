@@ -383,3 +383,11 @@ pt_access_log_flush(PG_FUNCTION_ARGS)
         CHECK_FOR_INTERRUPTS();
     }
 }
+
+PG_FUNCTION_INFO_V1(pt_access_log_queued);
+/* trace._acc_log_queued(): lookups queued and not yet in the access log. */
+Datum
+pt_access_log_queued(PG_FUNCTION_ARGS)
+{
+    PG_RETURN_INT64(pt_access_queue_pending());
+}

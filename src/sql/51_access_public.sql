@@ -275,6 +275,10 @@ CREATE FUNCTION @extschema@.lookup(code text) RETURNS jsonb
 CREATE FUNCTION @extschema@.access_log_flush(timeout_ms integer DEFAULT 10000) RETURNS boolean
     AS 'MODULE_PATHNAME', 'pt_access_log_flush' LANGUAGE C VOLATILE;
 
+-- Lookups queued and not yet written (trace.status()).
+CREATE FUNCTION @extschema@._acc_log_queued() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pt_access_log_queued' LANGUAGE C VOLATILE;
+
 -- The lookup's caches are dropped in every session when a unit, product,
 -- category or document record is written.
 CREATE FUNCTION @extschema@._acc_lookup_changed() RETURNS trigger
@@ -434,7 +438,7 @@ GRANT SELECT ON @extschema@.public_units, @extschema@.public_products, @extschem
 REVOKE ALL ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_doc(bigint),
     @extschema@._acc_end_seller(@extschema@.code), @extschema@._acc_lookup_sql(@extschema@.code),
     @extschema@._acc_product_part(bigint), @extschema@._acc_unit_parts(@extschema@.uscc),
-    @extschema@._acc_lookup_changed(), @extschema@.lookup(text), @extschema@._acc_current(text, bigint), @extschema@._acc_public_document(bytea),
+    @extschema@._acc_lookup_changed(), @extschema@._acc_log_queued(), @extschema@.lookup(text), @extschema@._acc_current(text, bigint), @extschema@._acc_public_document(bytea),
     @extschema@._acc_public_sale(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.lookup(text) TO trace_public, trace_admin, trace_operator, trace_regulator;
 REVOKE ALL ON FUNCTION @extschema@.access_log_flush(integer) FROM PUBLIC;
@@ -468,6 +472,7 @@ BEGIN
     RETURN pg_catalog.jsonb_build_object(
         'access_log', log_on,
         'access_log_rows', (SELECT pg_catalog.count(*) FROM @extschema@.access_log_record),
+        'access_log_queued', @extschema@._acc_log_queued(),
         'tls_writers', coalesce(tls, ''),
         'ssl', pg_catalog.current_setting('ssl') = 'on',
         'operator_bindings', (SELECT pg_catalog.count(*) FROM @extschema@.operator_bindings),
