@@ -5,6 +5,17 @@
 # floor: what the lookup costs over reading one row). Prints lookups/s, p50
 # and p99 latency, and the ratios.
 #
+# Two kinds of run. Closed loop (pgbench without a rate): 16 clients each
+# send the next lookup as soon as the last one answered; this measures the
+# most lookups/s the machine serves. Its latency is queueing, not work: with
+# 16 clients always waiting on 2 cores, the mean latency is 16 / throughput
+# (Little's law), so no closed-loop run of 16 clients can show p99 <= 1 ms
+# below 16k/s. Open loop (pgbench --rate): the 16 clients offer 10,000
+# lookups/s between them on a schedule; the latency counted from each
+# lookup's scheduled start (pgbench's time plus its schedule lag) is what a
+# consumer at that load waits. The target is read as: at least 10k/s served,
+# and p99 <= 1 ms while serving 10k/s.
+#
 #   bench/lookup/run.sh          (BENCH_ITEMS=1000000 BENCH_SECONDS=15 BENCH_CLIENTS=16)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -69,15 +80,15 @@ cat >"$work/plain.sql" <<'SQL'
 SELECT i.* FROM trace.item_record i WHERE i.trace_code OPERATOR(trace.=) ('(01)06901234567892(21)S' || :n)::trace.code AND i.supersedes IS NULL;
 SQL
 
-# run NAME SCRIPT [extra PGOPTIONS] -> "tps p50_ms p99_ms"
+# run NAME SCRIPT [rate] -> "tps p50_ms p99_ms" (latency from the scheduled start under a rate)
 run() {
-    local name=$1 script=$2 opts=${3:-}
+    local name=$1 script=$2 rate=${3:-}
     rm -f "$work"/log.*
-    (cd "$work" && PGOPTIONS="$opts" pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -D items="$items" \
+    (cd "$work" && pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -D items="$items" ${rate:+-R "$rate"} \
         -l --log-prefix=log -f "$script" -U bench_public postgres >"$work/$name.out" 2>&1)
     local tps
     tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/$name.out")
-    cat "$work"/log.* | awk '{ print $3 }' | sort -n >"$work/$name.lat"
+    cat "$work"/log.* | awk '{ print $3 + (NF >= 7 ? $7 : 0) }' | sort -n >"$work/$name.lat"
     local cnt p50 p99
     cnt=$(wc -l <"$work/$name.lat")
     p50=$(awk -v n="$cnt" 'NR == int(n * 0.50) + 1 { printf "%.3f", $1 / 1000 }' "$work/$name.lat")
@@ -85,9 +96,15 @@ run() {
     echo "$tps $p50 $p99"
 }
 
+# warm the caches and shared buffers once, unmeasured
+(cd "$work" && pgbench -n -M prepared -c "$clients" -j 2 -T 5 -D items="$items" -f "$work/lookup.sql" \
+    -U bench_public postgres >/dev/null 2>&1)
+q -c "SELECT trace.access_log_flush(60000)" >/dev/null
 before=$(q -c "SELECT count(*) FROM trace.access_log_record")
 read -r tps_on p50_on p99_on <<<"$(run log_on "$work/lookup.sql")"
+q -c "SELECT trace.access_log_flush(60000)" >/dev/null
 after=$(q -c "SELECT count(*) FROM trace.access_log_record")
+read -r tps_rate p50_rate p99_rate <<<"$(run log_on_rate "$work/lookup.sql" 10000)"
 q -c "ALTER ROLE bench_public SET pgtrace.access_log = off" >/dev/null
 read -r tps_off p50_off p99_off <<<"$(run log_off "$work/lookup.sql")"
 q -c "ALTER ROLE bench_public RESET pgtrace.access_log" >/dev/null
@@ -98,10 +115,13 @@ read -r tps_plain p50_plain p99_plain <<<"$(run plain "$work/plain.sql")"
 
 printf '\n%-44s %12s %10s %10s\n' "" "lookups/s" "p50 ms" "p99 ms"
 printf '%-44s %12.0f %10s %10s\n' "trace.lookup, access log on" "$tps_on" "$p50_on" "$p99_on"
+printf '%-44s %12.0f %10s %10s\n' "trace.lookup, log on, offered 10000/s" "$tps_rate" "$p50_rate" "$p99_rate"
 printf '%-44s %12.0f %10s %10s\n' "trace.lookup, access log off" "$tps_off" "$p50_off" "$p99_off"
 printf '%-44s %12.0f %10s %10s\n' "plain indexed SELECT of the item row" "$tps_plain" "$p50_plain" "$p99_plain"
 echo
-echo "access-log rows written during the first run: $((after - before))"
+echo "access-log rows written for the first run (after trace.access_log_flush): $((after - before))"
+echo "closed-loop lookups during it: $(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/log_on.out")"
 echo "log on / log off:    $(ratio "$tps_on" "$tps_off")"
 echo "log on / plain:      $(ratio "$tps_on" "$tps_plain")"
-echo "target: >= 10000 lookups/s and p99 <= 1 ms with the log on: $(awk -v t="$tps_on" -v p="$p99_on" 'BEGIN { print (t >= 10000 && p <= 1.0) ? "met" : "NOT met" }')"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "target: >= 10000 lookups/s served (closed loop) and p99 <= 1 ms at 10000/s offered, log on: $(awk -v t="$tps_on" -v r="$tps_rate" -v p="$p99_rate" 'BEGIN { print (t >= 10000 && r >= 9900 && p <= 1.0) ? "met" : "NOT met" }')"
