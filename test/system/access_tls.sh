@@ -78,7 +78,7 @@ like "$out" 'role "tls_line2" may write registry records only over an encrypted 
 
 # the access log records the client address and application over TCP
 tcp disable tls_public -c "SELECT trace.lookup('(01)06901234567892(21)X1')" >/dev/null 2>&1
-is "$(q -c "SELECT role_name || ' ' || host(client_addr) || ' ' || application FROM trace.access_log ORDER BY id DESC LIMIT 1")" \
+is "$(q -c "SELECT trace.access_log_flush()" >/dev/null; q -c "SELECT role_name || ' ' || host(client_addr) || ' ' || application FROM trace.access_log ORDER BY id DESC LIMIT 1")" \
     "tls_public 127.0.0.1 tls-test" "a lookup over TCP is logged with role, client address and application"
 
 st=$(q -c "SELECT trace.status() -> 'access' ->> 'tls_writers'")
