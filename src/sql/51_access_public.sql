@@ -280,7 +280,7 @@ CREATE FUNCTION @extschema@._acc_log_queued() RETURNS bigint
     AS 'MODULE_PATHNAME', 'pt_access_log_queued' LANGUAGE C VOLATILE;
 
 -- The lookup's caches are dropped in every session when a unit, product,
--- category or document record is written.
+-- category or document record is written (or withdrawn by trace.purge).
 CREATE FUNCTION @extschema@._acc_lookup_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'pt_lookup_changed' LANGUAGE C;
 DO $trg$
@@ -290,6 +290,8 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['unit_record', 'product_record', 'category_record', 'document_record'] LOOP
         EXECUTE pg_catalog.format('CREATE TRIGGER lookup_changed AFTER INSERT OR DELETE ON @extschema@.%I '
             'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._acc_lookup_changed()', t);
+        -- also when rows arrive by logical replication, so a subscriber's lookups follow them
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER lookup_changed', t);
     END LOOP;
 END
 $trg$;
