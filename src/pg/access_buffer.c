@@ -7,8 +7,8 @@
  * instead appends its entry (acting role, login role, code, client address,
  * application, found, time) to a queue in shared memory, and the background
  * sealer writes the queued entries into trace.access_log_record, in queue
- * order, at its next round (pgtrace.seal_interval, sooner when the queue is
- * half full). An entry is removed from the queue only after the transaction
+ * order, at its next round (pgtrace.seal_interval), or as soon as 256
+ * entries (or half the queue) wait, so each batch is small. An entry is removed from the queue only after the transaction
  * that wrote it committed.
  *
  * The lookup falls back to writing the row itself, in its own transaction,
@@ -45,6 +45,7 @@
 
 #define ACCQ_OBJECT_LEN 160
 #define ACCQ_ADDR_LEN   64
+#define ACCQ_WAKE_AT    256     /* queued entries that wake the sealer before its round */
 
 typedef struct AccEntry
 {
@@ -193,7 +194,7 @@ pt_access_queue_lookup(const char *role, const char *session, const char *object
         accq->entries[accq->head % accq->size] = e;
         accq->head++;
         queued = true;
-        wake = accq->head - accq->tail >= (uint64) accq->size / 2;
+        wake = accq->head - accq->tail >= (uint64) Min(accq->size / 2, ACCQ_WAKE_AT);
     }
     LWLockRelease(accq->lock);
     if (wake && accq->worker_latch)
@@ -328,6 +329,7 @@ pt_access_queue_drain(MemoryContext loopcxt)
     }
     PG_END_TRY();
     MemoryContextSwitchTo(loopcxt);
+    pfree(batch);
     pgstat_report_activity(STATE_IDLE, NULL);
 }
 

@@ -480,14 +480,27 @@ pt_ledger_sealer_main(Datum arg)
         int         n = 0;
         int         i;
 
-        /* Rounds start every pgtrace.seal_interval ms, however long sealing took. */
+        /*
+         * Rounds start every pgtrace.seal_interval ms, however long sealing
+         * took. A wake-up in between (the access-log queue filling up, or
+         * trace.access_log_flush) only writes the queued lookups, in small
+         * batches that do not hold a core for long.
+         */
+        for (;;)
         {
             long        elapsed = (long) ((GetCurrentTimestamp() - round_start) / 1000);
 
-            if (elapsed < pt_seal_interval_ms)
-                (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-                                 pt_seal_interval_ms - elapsed, PG_WAIT_EXTENSION);
+            if (elapsed >= pt_seal_interval_ms)
+                break;
+            (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+                             pt_seal_interval_ms - elapsed, PG_WAIT_EXTENSION);
             ResetLatch(MyLatch);
+            CHECK_FOR_INTERRUPTS();
+            if ((GetCurrentTimestamp() - round_start) / 1000 < pt_seal_interval_ms)
+            {
+                MemoryContextSwitchTo(loopcxt);
+                pt_access_queue_drain(loopcxt);
+            }
         }
         round_start = GetCurrentTimestamp();
         MemoryContextSwitchTo(loopcxt);
