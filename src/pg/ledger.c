@@ -254,9 +254,13 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
             }
         case LEDGER_TAG_JSONB:
             {
-                char       *s = DatumGetCString(DirectFunctionCall1(jsonb_out, d));
+                /* exactly jsonb_out's text, without its strlen and fmgr call */
+                Jsonb      *jb = DatumGetJsonbP(d);
+                StringInfoData s;
 
-                ledger_enc_value(h, e->tag, s, strlen(s));
+                initStringInfo(&s);
+                (void) JsonbToCString(&s, &jb->root, VARSIZE(jb));
+                ledger_enc_value(h, e->tag, s.data, s.len);
                 break;
             }
         case LEDGER_TAG_TEXT:
@@ -623,12 +627,108 @@ pt_seqscan_end(PtSeqScan *s)
 static const char *
 collection_method(void)
 {
-    const char *app;
-
     if (pt_collection_method && pt_collection_method[0])
         return pt_collection_method;
-    app = GetConfigOption("application_name", true, false);
-    return (app && app[0]) ? app : NULL;
+    return (application_name && application_name[0]) ? application_name : NULL;
+}
+
+/*
+ * What the insert trigger writes into the who/how columns of every row, kept
+ * as ready text datums between rows: the session user and the collection
+ * method rarely change, and looking them up (a syscache probe, a GUC search)
+ * and copying them for each row of a bulk load cost more than hashing it.
+ */
+typedef struct RowMetaCache
+{
+    Oid         user;
+    Datum       user_text;      /* in TopMemoryContext */
+    char       *method;         /* NULL: none */
+    Datum       method_text;
+    bool        method_valid;
+} RowMetaCache;
+
+static RowMetaCache rowmeta = {InvalidOid, (Datum) 0, NULL, (Datum) 0, false};
+
+static Datum
+cached_user_text(void)
+{
+    Oid         user = GetSessionUserId();
+
+    if (user != rowmeta.user || rowmeta.user_text == (Datum) 0)
+    {
+        MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+        Datum       t = CStringGetTextDatum(GetUserNameFromId(user, false));
+
+        MemoryContextSwitchTo(old);
+        if (rowmeta.user_text != (Datum) 0)
+            pfree(DatumGetPointer(rowmeta.user_text));
+        rowmeta.user_text = t;
+        rowmeta.user = user;
+    }
+    return rowmeta.user_text;
+}
+
+/* The method as a text datum (false when there is none). */
+static bool
+cached_method_text(Datum *out)
+{
+    const char *m = collection_method();
+
+    if (!rowmeta.method_valid
+        || (m == NULL) != (rowmeta.method == NULL)
+        || (m != NULL && strcmp(m, rowmeta.method) != 0))
+    {
+        MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+        if (rowmeta.method)
+            pfree(rowmeta.method);
+        if (rowmeta.method_text != (Datum) 0)
+            pfree(DatumGetPointer(rowmeta.method_text));
+        rowmeta.method = m ? pstrdup(m) : NULL;
+        rowmeta.method_text = m ? CStringGetTextDatum(m) : (Datum) 0;
+        rowmeta.method_valid = true;
+        MemoryContextSwitchTo(old);
+    }
+    *out = rowmeta.method_text;
+    return rowmeta.method != NULL;
+}
+
+/*
+ * Retain-until for a row recorded at `at` under a ledger whose retention is
+ * the interval text `retention`: at + retention counted in UTC, as a date.
+ * The parsed interval and the last answer are kept in lr (one transaction
+ * start serves a whole bulk load).
+ */
+static DateADT
+retain_until(PtLedgerRel *lr, const char *retention, TimestampTz at)
+{
+    Timestamp   until;
+    int64       days;
+
+    if (!lr->has_retention || strcmp(lr->retention_text, retention) != 0)
+    {
+        Interval   *iv = DatumGetIntervalP(DirectFunctionCall3(interval_in,
+                                                               CStringGetDatum(retention),
+                                                               ObjectIdGetDatum(InvalidOid),
+                                                               Int32GetDatum(-1)));
+
+        lr->retention = *iv;
+        lr->retention_text = MemoryContextStrdup(lr->cxt, retention);
+        lr->has_retention = true;
+        lr->retain_valid = false;
+    }
+    if (lr->retain_valid && lr->retain_at == at)
+        return lr->retain_date;
+    until = DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval,
+                                                  TimestampGetDatum((Timestamp) at),
+                                                  IntervalPGetDatum(&lr->retention)));
+    days = until / USECS_PER_DAY;
+    if (until < 0 && until % USECS_PER_DAY != 0)
+        days--;
+    lr->retain_at = at;
+    lr->retain_date = (DateADT) days;
+    lr->retain_valid = true;
+    return lr->retain_date;
 }
 
 /*
@@ -655,6 +755,37 @@ keep_sequence_ahead(PtLedgerRel *lr, int64 seq)
         DirectFunctionCall2(setval_oid, ObjectIdGetDatum(lr->seqoid), Int64GetDatum(seq));
 }
 
+/* The 32-byte hash as a bytea datum (palloc'd in the current context). */
+static Datum
+hash_datum(const uint8 hash[LEDGER_HASH_LEN])
+{
+    bytea      *hb = palloc(VARHDRSZ + LEDGER_HASH_LEN);
+
+    SET_VARSIZE(hb, VARHDRSZ + LEDGER_HASH_LEN);
+    memcpy(VARDATA(hb), hash, LEDGER_HASH_LEN);
+    return PointerGetDatum(hb);
+}
+
+/*
+ * The ledger of the last trigger call: a bulk load fires the trigger once
+ * per row on the same table, so the hash-table probe of pt_ledger_rel() is
+ * skipped while that entry stays valid (an invalidation clears lr->valid;
+ * entries are never removed from the hash table, so the pointer stays good).
+ */
+static PtLedgerRel *last_lr = NULL;
+
+static PtLedgerRel *
+trigger_ledger_rel(Relation rel, Trigger *trig)
+{
+    if (last_lr && last_lr->valid && last_lr->relid == RelationGetRelid(rel)
+        && last_lr->natts == RelationGetDescr(rel)->natts
+        && strcmp(last_lr->name, trig->tgargs[0]) == 0
+        && strcmp(ledger_alg_name(last_lr->alg), trig->tgargs[1]) == 0)
+        return last_lr;
+    last_lr = pt_ledger_rel(rel, trig->tgargs[0], trig->tgargs[1]);
+    return last_lr;
+}
+
 PG_FUNCTION_INFO_V1(pt_ledger_insert_trigger);
 /*
  * BEFORE INSERT FOR EACH ROW on a ledger table (ENABLE ALWAYS).
@@ -662,6 +793,9 @@ PG_FUNCTION_INFO_V1(pt_ledger_insert_trigger);
  * A new row gets its seq, who/when/how and retain-until, then its hash. A row
  * that arrives already carrying seq and hash (pg_restore, a logical
  * replication subscriber) is accepted only when the hash recomputes equal.
+ *
+ * The row's values are taken from the trigger slot (already deformed by the
+ * executor) rather than by deforming the trigger tuple again.
  */
 Datum
 pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
@@ -672,10 +806,9 @@ pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
     PtLedgerRel *lr;
     Datum      *values;
     bool       *nulls;
-    HeapTuple   newtup;
     uint8       hash[LEDGER_HASH_LEN];
-    bytea      *hb;
     int64       seq;
+    int         natts;
 
     if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event)
         || !TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event)
@@ -686,11 +819,19 @@ pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
 
     rel = td->tg_relation;
     desc = RelationGetDescr(rel);
-    lr = pt_ledger_rel(rel, td->tg_trigger->tgargs[0], td->tg_trigger->tgargs[1]);
+    natts = desc->natts;
+    lr = trigger_ledger_rel(rel, td->tg_trigger);
 
-    values = palloc(sizeof(Datum) * desc->natts);
-    nulls = palloc(sizeof(bool) * desc->natts);
-    heap_deform_tuple(td->tg_trigtuple, desc, values, nulls);
+    values = palloc(sizeof(Datum) * natts);
+    nulls = palloc(sizeof(bool) * natts);
+    if (td->tg_trigslot != NULL)
+    {
+        slot_getallattrs(td->tg_trigslot);
+        memcpy(values, td->tg_trigslot->tts_values, sizeof(Datum) * natts);
+        memcpy(nulls, td->tg_trigslot->tts_isnull, sizeof(bool) * natts);
+    }
+    else
+        heap_deform_tuple(td->tg_trigtuple, desc, values, nulls);
 
     if (!nulls[lr->hash_att - 1])
     {
@@ -738,39 +879,24 @@ pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
     }
     else
     {
-        const char *m = collection_method();
-
-        values[lr->by_att - 1] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+        values[lr->by_att - 1] = cached_user_text();
         values[lr->at_att - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-        nulls[lr->method_att - 1] = (m == NULL);
-        values[lr->method_att - 1] = m ? CStringGetTextDatum(m) : (Datum) 0;
+        nulls[lr->method_att - 1] = !cached_method_text(&values[lr->method_att - 1]);
     }
     if (nulls[lr->retain_att - 1] && td->tg_trigger->tgargs[2][0] != '\0')
     {
         /* Retain-until = start of transaction + retention, counted in UTC. */
-        Datum       iv = DirectFunctionCall3(interval_in,
-                                             CStringGetDatum(td->tg_trigger->tgargs[2]),
-                                             ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-        Timestamp   until = DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval,
-                                                                  TimestampGetDatum((Timestamp) DatumGetTimestampTz(values[lr->at_att - 1])),
-                                                                  iv));
-        int64       days = until / USECS_PER_DAY;
-
-        if (until < 0 && until % USECS_PER_DAY != 0)
-            days--;
-        values[lr->retain_att - 1] = DateADTGetDatum((DateADT) days);
+        values[lr->retain_att - 1] =
+            DateADTGetDatum(retain_until(lr, td->tg_trigger->tgargs[2],
+                                         DatumGetTimestampTz(values[lr->at_att - 1])));
         nulls[lr->retain_att - 1] = false;
     }
 
     pt_ledger_rehash(lr, values, nulls, seq, hash);
-    hb = palloc(VARHDRSZ + LEDGER_HASH_LEN);
-    SET_VARSIZE(hb, VARHDRSZ + LEDGER_HASH_LEN);
-    memcpy(VARDATA(hb), hash, LEDGER_HASH_LEN);
-    values[lr->hash_att - 1] = PointerGetDatum(hb);
+    values[lr->hash_att - 1] = hash_datum(hash);
     nulls[lr->hash_att - 1] = false;
 
-    newtup = heap_form_tuple(desc, values, nulls);
-    return PointerGetDatum(newtup);
+    return PointerGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
 PG_FUNCTION_INFO_V1(pt_ledger_refuse_trigger);

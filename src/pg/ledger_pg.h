@@ -12,6 +12,7 @@
 #include "access/genam.h"
 #include "access/relscan.h"
 #include "datatype/timestamp.h"
+#include "utils/date.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/rel.h"
@@ -65,8 +66,14 @@ typedef struct PtLedgerRel
     PtEnc     **encs;
     Oid         indexoid;       /* unique btree index on ledger_seq */
     Oid         seqoid;         /* sequence handing out ledger_seq (or Invalid) */
+    /* the insert trigger's retention argument, parsed once */
     bool        has_retention;
+    char       *retention_text;
     Interval    retention;
+    /* and its last answer: retain-until for rows recorded at retain_at */
+    bool        retain_valid;
+    TimestampTz retain_at;
+    DateADT     retain_date;
 } PtLedgerRel;
 
 /* ledger.c */
