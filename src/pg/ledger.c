@@ -195,6 +195,137 @@ make_enc(Oid typid, int32 typmod, MemoryContext cxt, int depth)
     return e;
 }
 
+/*
+ * jsonb as the text jsonb_out gives it (the canonical form of tag 0D),
+ * written straight from the stored container — no iterator, no copies of the
+ * strings — byte for byte what JsonbToCString writes: ", " between members,
+ * ": " after a key, keys in their stored order, strings escaped as
+ * escape_json escapes them, numbers through numeric_out, a raw scalar without
+ * brackets. test/pgtap/ledger.sql compares the two over many documents.
+ */
+static void
+jsonb_text_string(StringInfo out, const char *s, uint32 len)
+{
+    uint32      start = 0;
+    uint32      i;
+
+    appendStringInfoCharMacro(out, '"');
+    for (i = 0; i < len; i++)
+    {
+        unsigned char c = (unsigned char) s[i];
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (i > start)
+            appendBinaryStringInfo(out, s + start, i - start);
+        start = i + 1;
+        switch (c)
+        {
+            case '\b':
+                appendBinaryStringInfo(out, "\\b", 2);
+                break;
+            case '\f':
+                appendBinaryStringInfo(out, "\\f", 2);
+                break;
+            case '\n':
+                appendBinaryStringInfo(out, "\\n", 2);
+                break;
+            case '\r':
+                appendBinaryStringInfo(out, "\\r", 2);
+                break;
+            case '\t':
+                appendBinaryStringInfo(out, "\\t", 2);
+                break;
+            case '"':
+                appendBinaryStringInfo(out, "\\\"", 2);
+                break;
+            case '\\':
+                appendBinaryStringInfo(out, "\\\\", 2);
+                break;
+            default:
+                appendStringInfo(out, "\\u%04x", (int) c);
+                break;
+        }
+    }
+    if (len > start)
+        appendBinaryStringInfo(out, s + start, len - start);
+    appendStringInfoCharMacro(out, '"');
+}
+
+static void jsonb_text_container(StringInfo out, const JsonbContainer *c);
+
+/* One child whose data starts at base + off; off advances past it. */
+static void
+jsonb_text_child(StringInfo out, JEntry je, const char *base, uint32 *off)
+{
+    uint32      start = *off;
+    uint32      len;
+
+    JBE_ADVANCE_OFFSET(*off, je);
+    len = *off - start;
+    if (JBE_ISSTRING(je))
+        jsonb_text_string(out, base + start, len);
+    else if (JBE_ISNUMERIC(je))
+    {
+        char       *t = DatumGetCString(DirectFunctionCall1(numeric_out,
+                                                            PointerGetDatum(base + INTALIGN(start))));
+
+        appendStringInfoString(out, t);
+        pfree(t);
+    }
+    else if (JBE_ISBOOL_TRUE(je))
+        appendBinaryStringInfo(out, "true", 4);
+    else if (JBE_ISBOOL_FALSE(je))
+        appendBinaryStringInfo(out, "false", 5);
+    else if (JBE_ISNULL(je))
+        appendBinaryStringInfo(out, "null", 4);
+    else
+        jsonb_text_container(out, (const JsonbContainer *) (base + INTALIGN(start)));
+}
+
+static void
+jsonb_text_container(StringInfo out, const JsonbContainer *c)
+{
+    uint32      n = JsonContainerSize(c);
+    uint32      i;
+
+    check_stack_depth();
+    if (JsonContainerIsObject(c))
+    {
+        const char *base = (const char *) &c->children[2 * n];
+        uint32      koff = 0;
+        uint32      voff = n > 0 ? getJsonbOffset(c, n) : 0;
+
+        appendStringInfoCharMacro(out, '{');
+        for (i = 0; i < n; i++)
+        {
+            if (i > 0)
+                appendBinaryStringInfo(out, ", ", 2);
+            jsonb_text_child(out, c->children[i], base, &koff);
+            appendBinaryStringInfo(out, ": ", 2);
+            jsonb_text_child(out, c->children[n + i], base, &voff);
+        }
+        appendStringInfoCharMacro(out, '}');
+    }
+    else
+    {
+        const char *base = (const char *) &c->children[n];
+        uint32      off = 0;
+        bool        scalar = JsonContainerIsScalar(c);
+
+        if (!scalar)
+            appendStringInfoCharMacro(out, '[');
+        for (i = 0; i < n; i++)
+        {
+            if (i > 0)
+                appendBinaryStringInfo(out, ", ", 2);
+            jsonb_text_child(out, c->children[i], base, &off);
+        }
+        if (!scalar)
+            appendStringInfoCharMacro(out, ']');
+    }
+}
+
 static void encode_datum(ledger_hasher *h, PtEnc *e, Datum d);
 
 static void
@@ -254,12 +385,12 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
             }
         case LEDGER_TAG_JSONB:
             {
-                /* exactly jsonb_out's text, without its strlen and fmgr call */
+                /* exactly jsonb_out's text (see jsonb_text_container) */
                 Jsonb      *jb = DatumGetJsonbP(d);
                 StringInfoData s;
 
                 initStringInfo(&s);
-                (void) JsonbToCString(&s, &jb->root, VARSIZE(jb));
+                jsonb_text_container(&s, &jb->root);
                 ledger_enc_value(h, e->tag, s.data, s.len);
                 break;
             }
@@ -585,8 +716,6 @@ void
 pt_seqscan_begin(PtSeqScan *s, PtLedgerRel *lr, Relation heap, Snapshot snap,
                  int64 lo, int64 hi)
 {
-    ScanKeyData keys[2];
-
     if (!OidIsValid(lr->indexoid))
         ereport(ERROR,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -595,11 +724,24 @@ pt_seqscan_begin(PtSeqScan *s, PtLedgerRel *lr, Relation heap, Snapshot snap,
                  errdetail("trace.ledger_enable() creates one; it must not be dropped.")));
     s->heap = heap;
     s->index = index_open(lr->indexoid, AccessShareLock);
-    ScanKeyInit(&keys[0], 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(lo));
-    ScanKeyInit(&keys[1], 1, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(hi));
     s->scan = index_beginscan(heap, s->index, snap, 2, 0);
-    index_rescan(s->scan, keys, 2, NULL, 0);
     s->slot = table_slot_create(heap, NULL);
+    pt_seqscan_rescan(s, lo, hi);
+}
+
+/* Restart an open scan on [lo, hi); hi = PT_SEQ_NO_LIMIT: no upper bound. */
+void
+pt_seqscan_rescan(PtSeqScan *s, int64 lo, int64 hi)
+{
+    ScanKeyData keys[2];
+
+    /* always two keys: btree keeps the key count of index_beginscan */
+    ScanKeyInit(&keys[0], 1, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(lo));
+    if (hi == PT_SEQ_NO_LIMIT)
+        ScanKeyInit(&keys[1], 1, BTLessEqualStrategyNumber, F_INT8LE, Int64GetDatum(PG_INT64_MAX));
+    else
+        ScanKeyInit(&keys[1], 1, BTLessStrategyNumber, F_INT8LT, Int64GetDatum(hi));
+    index_rescan(s->scan, keys, 2, NULL, 0);
 }
 
 bool
@@ -774,8 +916,8 @@ hash_datum(const uint8 hash[LEDGER_HASH_LEN])
  */
 static PtLedgerRel *last_lr = NULL;
 
-static PtLedgerRel *
-trigger_ledger_rel(Relation rel, Trigger *trig)
+PtLedgerRel *
+pt_ledger_trigger_rel(Relation rel, Trigger *trig)
 {
     if (last_lr && last_lr->valid && last_lr->relid == RelationGetRelid(rel)
         && last_lr->natts == RelationGetDescr(rel)->natts
@@ -786,52 +928,21 @@ trigger_ledger_rel(Relation rel, Trigger *trig)
     return last_lr;
 }
 
-PG_FUNCTION_INFO_V1(pt_ledger_insert_trigger);
 /*
- * BEFORE INSERT FOR EACH ROW on a ledger table (ENABLE ALWAYS).
- * Arguments: ledger name, hash algorithm, retention interval ('' for none).
- * A new row gets its seq, who/when/how and retain-until, then its hash. A row
- * that arrives already carrying seq and hash (pg_restore, a logical
- * replication subscriber) is accepted only when the hash recomputes equal.
- *
- * The row's values are taken from the trigger slot (already deformed by the
- * executor) rather than by deforming the trigger tuple again.
+ * Complete a row about to be inserted into a ledger table (values/nulls
+ * indexed by attnum - 1, changed in place; new values are palloc'd in the
+ * current memory context): its seq, who/when/how, retain-until (retention is
+ * the interval text of the ledger, '' for none), then its hash. A row that
+ * arrives already carrying seq and hash (pg_restore, a logical replication
+ * subscriber) is checked instead and left as it is: then false is returned.
+ * Used by the insert trigger and by the COPY path (ledger_copy.c).
  */
-Datum
-pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
+bool
+pt_ledger_fill_row(PtLedgerRel *lr, Relation rel, const char *retention,
+                   Datum *values, bool *nulls)
 {
-    TriggerData *td = (TriggerData *) fcinfo->context;
-    Relation    rel;
-    TupleDesc   desc;
-    PtLedgerRel *lr;
-    Datum      *values;
-    bool       *nulls;
     uint8       hash[LEDGER_HASH_LEN];
     int64       seq;
-    int         natts;
-
-    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event)
-        || !TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event)
-        || td->tg_trigger->tgnargs < 3)
-        ereport(ERROR,
-                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                 errmsg("pt_ledger_insert_trigger must run BEFORE INSERT FOR EACH ROW with 3 arguments")));
-
-    rel = td->tg_relation;
-    desc = RelationGetDescr(rel);
-    natts = desc->natts;
-    lr = trigger_ledger_rel(rel, td->tg_trigger);
-
-    values = palloc(sizeof(Datum) * natts);
-    nulls = palloc(sizeof(bool) * natts);
-    if (td->tg_trigslot != NULL)
-    {
-        slot_getallattrs(td->tg_trigslot);
-        memcpy(values, td->tg_trigslot->tts_values, sizeof(Datum) * natts);
-        memcpy(nulls, td->tg_trigslot->tts_isnull, sizeof(bool) * natts);
-    }
-    else
-        heap_deform_tuple(td->tg_trigtuple, desc, values, nulls);
 
     if (!nulls[lr->hash_att - 1])
     {
@@ -844,7 +955,7 @@ pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
                      errdetail("A row may arrive with ledger_seq and ledger_hash set (restore, replication) only when the hash recomputes equal."),
                      errhint("Leave ledger_hash NULL to let the ledger assign it.")));
         keep_sequence_ahead(lr, DatumGetInt64(values[lr->seq_att - 1]));
-        return PointerGetDatum(td->tg_trigtuple);
+        return false;
     }
 
     if (!OidIsValid(lr->seqoid))
@@ -883,19 +994,64 @@ pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
         values[lr->at_att - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
         nulls[lr->method_att - 1] = !cached_method_text(&values[lr->method_att - 1]);
     }
-    if (nulls[lr->retain_att - 1] && td->tg_trigger->tgargs[2][0] != '\0')
+    if (nulls[lr->retain_att - 1] && retention[0] != '\0')
     {
         /* Retain-until = start of transaction + retention, counted in UTC. */
         values[lr->retain_att - 1] =
-            DateADTGetDatum(retain_until(lr, td->tg_trigger->tgargs[2],
-                                         DatumGetTimestampTz(values[lr->at_att - 1])));
+            DateADTGetDatum(retain_until(lr, retention, DatumGetTimestampTz(values[lr->at_att - 1])));
         nulls[lr->retain_att - 1] = false;
     }
 
     pt_ledger_rehash(lr, values, nulls, seq, hash);
     values[lr->hash_att - 1] = hash_datum(hash);
     nulls[lr->hash_att - 1] = false;
+    return true;
+}
 
+PG_FUNCTION_INFO_V1(pt_ledger_insert_trigger);
+/*
+ * BEFORE INSERT FOR EACH ROW on a ledger table (ENABLE ALWAYS).
+ * Arguments: ledger name, hash algorithm, retention interval ('' for none).
+ * The row is completed by pt_ledger_fill_row. Its values are taken from the
+ * trigger slot (already deformed by the executor) rather than by deforming
+ * the trigger tuple again.
+ */
+Datum
+pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
+{
+    TriggerData *td = (TriggerData *) fcinfo->context;
+    Relation    rel;
+    TupleDesc   desc;
+    PtLedgerRel *lr;
+    Datum      *values;
+    bool       *nulls;
+    int         natts;
+
+    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event)
+        || !TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event)
+        || td->tg_trigger->tgnargs < 3)
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("pt_ledger_insert_trigger must run BEFORE INSERT FOR EACH ROW with 3 arguments")));
+
+    rel = td->tg_relation;
+    desc = RelationGetDescr(rel);
+    natts = desc->natts;
+    lr = pt_ledger_trigger_rel(rel, td->tg_trigger);
+
+    values = palloc(sizeof(Datum) * natts);
+    nulls = palloc(sizeof(bool) * natts);
+    if (td->tg_trigslot != NULL)
+    {
+        slot_getallattrs(td->tg_trigslot);
+        memcpy(values, td->tg_trigslot->tts_values, sizeof(Datum) * natts);
+        memcpy(nulls, td->tg_trigslot->tts_isnull, sizeof(bool) * natts);
+    }
+    else
+        heap_deform_tuple(td->tg_trigtuple, desc, values, nulls);
+
+    if (!pt_ledger_fill_row(lr, rel, td->tg_trigger->tgargs[2], values, nulls))
+        return PointerGetDatum(td->tg_trigtuple);
     return PointerGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
@@ -971,6 +1127,69 @@ pt_ledger_row_hash_sql(PG_FUNCTION_ARGS)
     SET_VARSIZE(out, VARHDRSZ + LEDGER_HASH_LEN);
     memcpy(VARDATA(out), hash, LEDGER_HASH_LEN);
     PG_RETURN_BYTEA_P(out);
+}
+
+PG_FUNCTION_INFO_V1(pt_ledger_backfill_hash_sql);
+/*
+ * trace._ledger_backfill_hash(tbl, ledger, alg, r, seq, by, at, method,
+ * retain_until) → bytea: the hash of a row that existed before
+ * trace.ledger_enable() put its table under the ledger. r is the stored row
+ * (its ledger columns still NULL); the other arguments are the ledger values
+ * ledger_enable writes into it in the same UPDATE. Hashes exactly as the
+ * insert trigger does for a new row.
+ */
+Datum
+pt_ledger_backfill_hash_sql(PG_FUNCTION_ARGS)
+{
+    Oid         relid = PG_GETARG_OID(0);
+    Relation    rel;
+    TupleDesc   desc;
+    PtLedgerRel *lr;
+    HeapTupleHeader th;
+    HeapTupleData tup;
+    Datum      *values;
+    bool       *nulls;
+    uint8       hash[LEDGER_HASH_LEN];
+    int         i;
+
+    for (i = 0; i <= 6; i++)
+        if (PG_ARGISNULL(i))
+            ereport(ERROR,
+                    (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                     errmsg("trace._ledger_backfill_hash: argument %d must not be NULL", i + 1)));
+    rel = table_open(relid, AccessShareLock);
+    if (!pg_class_ownercheck(relid, GetUserId()))
+        aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, RelationGetRelationName(rel));
+    desc = RelationGetDescr(rel);
+    lr = pt_ledger_rel(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), text_to_cstring(PG_GETARG_TEXT_PP(2)));
+    th = PG_GETARG_HEAPTUPLEHEADER(3);
+    if (HeapTupleHeaderGetTypeId(th) != rel->rd_rel->reltype)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATATYPE_MISMATCH),
+                 errmsg("trace._ledger_backfill_hash: the row is not a row of table \"%s\"",
+                        RelationGetRelationName(rel))));
+    tup.t_len = HeapTupleHeaderGetDatumLength(th);
+    ItemPointerSetInvalid(&tup.t_self);
+    tup.t_tableOid = relid;
+    tup.t_data = th;
+    values = palloc(sizeof(Datum) * desc->natts);
+    nulls = palloc(sizeof(bool) * desc->natts);
+    heap_deform_tuple(&tup, desc, values, nulls);
+
+    values[lr->seq_att - 1] = PG_GETARG_DATUM(4);
+    nulls[lr->seq_att - 1] = false;
+    values[lr->by_att - 1] = PG_GETARG_DATUM(5);
+    nulls[lr->by_att - 1] = false;
+    values[lr->at_att - 1] = PG_GETARG_DATUM(6);
+    nulls[lr->at_att - 1] = false;
+    values[lr->method_att - 1] = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
+    nulls[lr->method_att - 1] = PG_ARGISNULL(7);
+    values[lr->retain_att - 1] = PG_ARGISNULL(8) ? (Datum) 0 : PG_GETARG_DATUM(8);
+    nulls[lr->retain_att - 1] = PG_ARGISNULL(8);
+
+    pt_ledger_rehash(lr, values, nulls, PG_GETARG_INT64(4), hash);
+    table_close(rel, AccessShareLock);
+    PG_RETURN_DATUM(hash_datum(hash));
 }
 
 PG_FUNCTION_INFO_V1(pt_ledger_hooks_active_sql);

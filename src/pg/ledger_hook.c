@@ -395,6 +395,24 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
                     }
                     break;
                 }
+            case T_CopyStmt:
+                {
+                    CopyStmt   *cs = (CopyStmt *) parsetree;
+                    uint64      processed = 0;
+                    Oid         relid;
+
+                    if (!cs->is_from || cs->relation == NULL)
+                        break;
+                    relid = rangevar_relid(cs->relation);
+                    if (is_ledger(relid)
+                        && pt_ledger_copy_from(cs, relid, queryString, queryEnv, &processed))
+                    {
+                        if (qc)
+                            SetQueryCompletion(qc, CMDTAG_COPY, processed);
+                        return;
+                    }
+                    break;
+                }
             case T_RuleStmt:
                 {
                     Oid         relid = rangevar_relid(((RuleStmt *) parsetree)->relation);

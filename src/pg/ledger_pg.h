@@ -16,6 +16,7 @@
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/rel.h"
+#include "utils/reltrigger.h"
 #include "utils/snapshot.h"
 
 #include "ledger.h"
@@ -85,6 +86,9 @@ extern bool pt_break_glass;
 extern Oid  pt_purging_relid;
 
 extern PtLedgerRel *pt_ledger_rel(Relation rel, const char *name, const char *alg);
+extern PtLedgerRel *pt_ledger_trigger_rel(Relation rel, Trigger *trig);
+extern bool pt_ledger_fill_row(PtLedgerRel *lr, Relation rel, const char *retention,
+                               Datum *values, bool *nulls);
 extern void pt_ledger_rehash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
                                uint8 out[LEDGER_HASH_LEN]);
 extern bool pt_ledger_hash_matches(PtLedgerRel *lr, Datum *values, bool *nulls,
@@ -92,6 +96,7 @@ extern bool pt_ledger_hash_matches(PtLedgerRel *lr, Datum *values, bool *nulls,
 extern Oid  pt_ledger_extension_schema(void);
 
 /* An index-order scan of one ledger table over ledger_seq in [lo, hi). */
+#define PT_SEQ_NO_LIMIT PG_INT64_MAX    /* as hi: no upper bound */
 typedef struct PtSeqScan
 {
     Relation    heap;
@@ -102,8 +107,15 @@ typedef struct PtSeqScan
 
 extern void pt_seqscan_begin(PtSeqScan *s, PtLedgerRel *lr, Relation heap,
                              Snapshot snap, int64 lo, int64 hi);
+extern void pt_seqscan_rescan(PtSeqScan *s, int64 lo, int64 hi);
 extern bool pt_seqscan_next(PtSeqScan *s, Datum **values, bool **nulls);
 extern void pt_seqscan_end(PtSeqScan *s);
+
+/* ledger_copy.c */
+struct CopyStmt;
+struct QueryEnvironment;
+extern bool pt_ledger_copy_from(struct CopyStmt *stmt, Oid relid, const char *queryString,
+                                struct QueryEnvironment *queryEnv, uint64 *processed);
 
 /* ledger_seal.c */
 extern void pt_ledger_register_sealer(void);

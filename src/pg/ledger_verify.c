@@ -168,6 +168,124 @@ free_block(BlockRec *b)
     pfree(b->ranges);
 }
 
+/*
+ * The blocks of one ledger in block order, through an SPI cursor a few at a
+ * time (verify, export and proofs page them alike). Each batch is copied out
+ * and its SPI tuples freed before the caller sees it, so the caller may run
+ * other SPI queries between two blocks.
+ */
+typedef struct BlockIter
+{
+    Portal      portal;
+    int         batch;
+    uint64      n;
+    uint64      next;
+    BlockRec   *bs;
+} BlockIter;
+
+/* Blocks after block `after` up to block `upto` (inclusive). */
+static void
+block_iter_open(BlockIter *it, const char *ledger, int64 after, int64 upto, int batch)
+{
+    Oid         t[3] = {TEXTOID, INT8OID, INT8OID};
+    Datum       a[3] = {CStringGetTextDatum(ledger), Int64GetDatum(after), Int64GetDatum(upto)};
+
+    it->portal = SPI_cursor_open_with_args(NULL,
+                                           "SELECT " BLOCK_COLUMNS " FROM trace.ledger_blocks WHERE ledger = $1"
+                                           " AND block_no > $2 AND block_no <= $3 ORDER BY block_no",
+                                           3, t, a, NULL, true, 0);
+    it->batch = batch;
+    it->n = it->next = 0;
+    it->bs = NULL;
+}
+
+/* The next block into *b (free it with free_block), false after the last. */
+static bool
+block_iter_next(BlockIter *it, BlockRec *b)
+{
+    if (it->next >= it->n)
+    {
+        uint64      k;
+
+        if (it->bs)
+            pfree(it->bs);
+        it->bs = NULL;
+        SPI_cursor_fetch(it->portal, true, it->batch);
+        it->n = SPI_processed;
+        it->next = 0;
+        if (it->n == 0)
+            return false;
+        it->bs = palloc(sizeof(BlockRec) * it->n);
+        for (k = 0; k < it->n; k++)
+            read_block(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, &it->bs[k]);
+        SPI_freetuptable(SPI_tuptable);
+    }
+    *b = it->bs[it->next++];
+    return true;
+}
+
+static void
+block_iter_close(BlockIter *it)
+{
+    if (it->bs)
+        pfree(it->bs);
+    SPI_cursor_close(it->portal);
+}
+
+/*
+ * What to do with the member seqs of one block, in leaf order (walk_block):
+ * a row found for member `seq` at leaf position `pos`, a member with no row,
+ * and a further row carrying a seq already seen.
+ */
+typedef struct BlockWalker
+{
+    void        (*row) (void *arg, BlockRec *b, int64 pos, int64 seq, Datum *values, bool *nulls);
+    void        (*gap) (void *arg, BlockRec *b, int64 pos, int64 seq);
+    void        (*dup) (void *arg, BlockRec *b, int64 seq);
+    void       *arg;
+} BlockWalker;
+
+/*
+ * Walk the members of block b in seq order by index range scans (one per
+ * member range, all on the caller's open scan s), matching each member seq
+ * to its leaf position.
+ */
+static void
+walk_block(PtLedgerRel *lr, PtSeqScan *s, BlockRec *b, BlockWalker *w)
+{
+    int64       pos = 0;
+    int         r;
+
+    for (r = 0; r < b->nranges; r++)
+    {
+        int64       e = b->ranges[2 * r];
+        int64       hi = b->ranges[2 * r + 1];
+        Datum      *values;
+        bool       *nulls;
+
+        if (hi <= e)
+            continue;
+        pt_seqscan_rescan(s, e, hi);
+        while (pt_seqscan_next(s, &values, &nulls))
+        {
+            int64       seq = DatumGetInt64(values[lr->seq_att - 1]);
+
+            CHECK_FOR_INTERRUPTS();
+            if (seq < e)
+            {
+                w->dup(w->arg, b, seq);
+                continue;
+            }
+            while (e < seq)
+                w->gap(w->arg, b, pos++, e++);
+            w->row(w->arg, b, pos++, seq, values, nulls);
+            e = seq + 1;
+        }
+        while (e < hi)
+            w->gap(w->arg, b, pos++, e++);
+    }
+}
+
 /* Tombstones of purged rows within [lo, hi), sorted by seq. */
 typedef struct Tombs
 {
@@ -279,19 +397,51 @@ check_row(VerifyCtx *v, PtLedgerRel *lr, BlockRec *b, int64 pos, int64 seq,
                 : "The row's values no longer match the hash sealed for it.");
 }
 
+/* verify_block's walk: each member row checked, each absent one explained. */
+typedef struct VerifyWalk
+{
+    VerifyCtx  *v;
+    PtLedgerRel *lr;
+    Tombs       tombs;
+} VerifyWalk;
+
+static void
+verify_walk_row(void *arg, BlockRec *b, int64 pos, int64 seq, Datum *values, bool *nulls)
+{
+    VerifyWalk *w = arg;
+
+    check_row(w->v, w->lr, b, pos, seq, values, nulls);
+}
+
+static void
+verify_walk_gap(void *arg, BlockRec *b, int64 pos, int64 seq)
+{
+    VerifyWalk *w = arg;
+
+    missing_row(w->v, b, &w->tombs, seq, pos);
+}
+
+static void
+verify_walk_dup(void *arg, BlockRec *b, int64 seq)
+{
+    VerifyWalk *w = arg;
+
+    add_problem(w->v, "inserted", true, seq, b->block_no, "A second row carries this seq.");
+}
+
 /* Verify one block: its own fields, then each member row. */
 static void
-verify_block(VerifyCtx *v, PtLedgerRel *lr, Relation rel, BlockRec *b,
+verify_block(VerifyCtx *v, PtLedgerRel *lr, PtSeqScan *scan, BlockRec *b,
              int64 expect_no, const uint8 prev_hash[LEDGER_HASH_LEN])
 {
     uint8       h[LEDGER_HASH_LEN];
     ledger_merkle m;
     int64       members = 0;
-    int64       pos = 0;
     int64       i;
     int         r;
-    Tombs       tombs = {0};
     char        msg[200];
+    VerifyWalk  vw = {v, lr, {0}};
+    BlockWalker w = {verify_walk_row, verify_walk_gap, verify_walk_dup, &vw};
 
     if (b->block_no != expect_no)
     {
@@ -322,111 +472,97 @@ verify_block(VerifyCtx *v, PtLedgerRel *lr, Relation rel, BlockRec *b,
         add_problem(v, "changed", false, 0, b->block_no,
                     "The block's Merkle root does not match its leaf hashes.");
 
-    for (r = 0; r < b->nranges; r++)
-    {
-        int64       lo = b->ranges[2 * r];
-        int64       hi = b->ranges[2 * r + 1];
-        int64       e = lo;
-        PtSeqScan   s;
-        Datum      *values;
-        bool       *nulls;
-
-        if (hi <= lo)
-            continue;
-        pt_seqscan_begin(&s, lr, rel, GetActiveSnapshot(), lo, hi);
-        while (pt_seqscan_next(&s, &values, &nulls))
-        {
-            int64       seq = DatumGetInt64(values[lr->seq_att - 1]);
-
-            CHECK_FOR_INTERRUPTS();
-            if (seq < e)
-            {
-                add_problem(v, "inserted", true, seq, b->block_no,
-                            "A second row carries this seq.");
-                continue;
-            }
-            while (e < seq)
-                missing_row(v, b, &tombs, e++, pos++);
-            check_row(v, lr, b, pos++, seq, values, nulls);
-            e++;
-        }
-        pt_seqscan_end(&s);
-        while (e < hi)
-            missing_row(v, b, &tombs, e++, pos++);
-    }
+    walk_block(lr, scan, b, &w);
     v->blocks++;
 }
 
-/* Rows no block holds: pending, pending too long, or inserted. */
+/* One row no block holds: pending, pending too long, or inserted. */
 static void
-verify_unsealed(VerifyCtx *v, PtLedgerRel *lr, Relation rel, int64 floor)
+verify_unsealed_row(VerifyCtx *v, PtLedgerRel *lr, int64 seq, Datum *values, bool *nulls,
+                    int64 floor, TimestampTz limit)
+{
+    uint8       h[LEDGER_HASH_LEN];
+
+    if (!pt_ledger_hash_matches(lr, values, nulls, h))
+        add_problem(v, "inserted", true, seq, 0,
+                    "An unsealed row whose ledger_hash does not match its values.");
+    else if (seq <= floor)
+        add_problem(v, "inserted", true, seq, 0,
+                    "An unsealed row below the sealed floor: it appeared after its place was closed.");
+    else if (!nulls[lr->at_att - 1]
+             && DatumGetTimestampTz(values[lr->at_att - 1]) < limit
+             && pt_pending_limit_s > 0)
+        add_problem(v, "pending_too_long", true, seq, 0,
+                    "The row is committed but still unsealed after pgtrace.seal_pending_limit.");
+    else
+        v->pending++;
+}
+
+/*
+ * Rows no block holds. The blocks' members, merged into ascending disjoint
+ * ranges, leave holes (seqs of aborted inserts, unsealed rows, forged ones):
+ * only those holes are scanned, by index range scans, so a sealed ledger is
+ * not read a second time. Rows without a seq are counted apart.
+ */
+static void
+verify_unsealed(VerifyCtx *v, PtLedgerRel *lr, Relation rel, PtSeqScan *scan, int64 floor)
 {
     Oid         types[1] = {TEXTOID};
     Datum       args[1] = {CStringGetTextDatum(lr->name)};
-    char       *q;
-    Portal      portal;
     TimestampTz limit = GetCurrentTransactionStartTimestamp() - (int64) pt_pending_limit_s * USECS_PER_SEC;
+    int64      *sealed;
+    int         nsealed;
+    int         i;
+    int64       lo = PG_INT64_MIN;
+    int64       nullseq;
+    bool        isnull;
 
-    q = psprintf("SELECT t.%s FROM %s t WHERE t.%s IS NULL OR NOT (t.%s OPERATOR(pg_catalog.<@) COALESCE("
-                 "(SELECT pg_catalog.range_agg(r) FROM trace.ledger_blocks b, pg_catalog.unnest(b.members) r"
-                 " WHERE b.ledger = $1), '{}'::pg_catalog.int8multirange)) ORDER BY 1",
-                 PT_COL_SEQ,
-                 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-                                            RelationGetRelationName(rel)),
-                 PT_COL_SEQ, PT_COL_SEQ);
-    portal = SPI_cursor_open_with_args(NULL, q, 1, types, args, NULL, true, 0);
-    for (;;)
+    if (SPI_execute_with_args("SELECT pg_catalog.lower(r), pg_catalog.upper(r) FROM pg_catalog.unnest("
+                              "(SELECT pg_catalog.range_agg(m) FROM trace.ledger_blocks b, pg_catalog.unnest(b.members) m"
+                              " WHERE b.ledger = $1)) r",
+                              1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "pgtrace ledger: reading sealed ranges failed");
+    nsealed = (int) SPI_processed;
+    sealed = palloc(sizeof(int64) * 2 * Max(nsealed, 1));
+    for (i = 0; i < nsealed; i++)
     {
-        uint64      i;
-        uint64      n;
-        int64      *seqs;
-        bool       *nullseq;
-
-        SPI_cursor_fetch(portal, true, 1000);
-        n = SPI_processed;
-        if (n == 0)
-            break;
-        seqs = palloc(sizeof(int64) * n);
-        nullseq = palloc(sizeof(bool) * n);
-        for (i = 0; i < n; i++)
-            seqs[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &nullseq[i]));
-        for (i = 0; i < n; i++)
-        {
-            PtSeqScan   s;
-            Datum      *values;
-            bool       *nulls;
-            uint8       h[LEDGER_HASH_LEN];
-
-            if (nullseq[i])
-            {
-                add_problem(v, "inserted", false, 0, 0, "A row without ledger_seq was written past the ledger trigger.");
-                continue;
-            }
-            if (i > 0 && !nullseq[i - 1] && seqs[i - 1] == seqs[i])
-                continue;       /* duplicates come back from one index scan */
-            pt_seqscan_begin(&s, lr, rel, GetActiveSnapshot(), seqs[i], seqs[i] + 1);
-            while (pt_seqscan_next(&s, &values, &nulls))
-            {
-                if (!pt_ledger_hash_matches(lr, values, nulls, h))
-                    add_problem(v, "inserted", true, seqs[i], 0,
-                                "An unsealed row whose ledger_hash does not match its values.");
-                else if (seqs[i] <= floor)
-                    add_problem(v, "inserted", true, seqs[i], 0,
-                                "An unsealed row below the sealed floor: it appeared after its place was closed.");
-                else if (!nulls[lr->at_att - 1]
-                         && DatumGetTimestampTz(values[lr->at_att - 1]) < limit
-                         && pt_pending_limit_s > 0)
-                    add_problem(v, "pending_too_long", true, seqs[i], 0,
-                                "The row is committed but still unsealed after pgtrace.seal_pending_limit.");
-                else
-                    v->pending++;
-            }
-            pt_seqscan_end(&s);
-        }
-        pfree(seqs);
-        pfree(nullseq);
+        sealed[2 * i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+        sealed[2 * i + 1] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
     }
-    SPI_cursor_close(portal);
+    SPI_freetuptable(SPI_tuptable);
+
+    for (i = 0; i <= nsealed; i++)
+    {
+        int64       hi = i < nsealed ? sealed[2 * i] : PG_INT64_MAX;
+        Datum      *values;
+        bool       *nulls;
+
+        if (hi > lo || i == nsealed)
+        {
+            /* the last hole is open above: [lo, +infinity) */
+            pt_seqscan_rescan(scan, lo, i < nsealed ? hi : PT_SEQ_NO_LIMIT);
+            while (pt_seqscan_next(scan, &values, &nulls))
+            {
+                CHECK_FOR_INTERRUPTS();
+                verify_unsealed_row(v, lr, DatumGetInt64(values[lr->seq_att - 1]), values, nulls,
+                                    floor, limit);
+            }
+        }
+        if (i < nsealed)
+            lo = sealed[2 * i + 1];
+    }
+    pfree(sealed);
+
+    /* rows without a seq cannot be reached through the index ranges */
+    if (SPI_execute(psprintf("SELECT pg_catalog.count(*) FROM %s t WHERE t.%s IS NULL",
+                             quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+                                                        RelationGetRelationName(rel)),
+                             PT_COL_SEQ), true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "pgtrace ledger: counting rows without seq failed");
+    nullseq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    SPI_freetuptable(SPI_tuptable);
+    for (; nullseq > 0 && !v->truncated; nullseq--)
+        add_problem(v, "inserted", false, 0, 0, "A row without ledger_seq was written past the ledger trigger.");
 }
 
 static void
@@ -434,9 +570,9 @@ verify_ledger(VerifyCtx *v, Oid relid, const char *name, const char *alg, int64 
 {
     Relation    rel = try_table_open(relid, AccessShareLock);
     PtLedgerRel *lr;
-    Oid         types[1] = {TEXTOID};
-    Datum       args[1] = {CStringGetTextDatum(name)};
-    Portal      portal;
+    BlockIter   it;
+    BlockRec    b;
+    PtSeqScan   scan;
     int64       expect_no = 1;
     uint8       prev[LEDGER_HASH_LEN];
 
@@ -453,35 +589,19 @@ verify_ledger(VerifyCtx *v, Oid relid, const char *name, const char *alg, int64 
     lr = pt_ledger_rel(rel, name, alg);
     memset(prev, 0, LEDGER_HASH_LEN);
 
-    portal = SPI_cursor_open_with_args(NULL,
-                                       "SELECT " BLOCK_COLUMNS " FROM trace.ledger_blocks WHERE ledger = $1 ORDER BY block_no",
-                                       1, types, args, NULL, true, 0);
-    for (;;)
+    pt_seqscan_begin(&scan, lr, rel, GetActiveSnapshot(), 0, 0);
+    block_iter_open(&it, name, 0, PG_INT64_MAX, 8);
+    while (block_iter_next(&it, &b))
     {
-        uint64      n;
-        uint64      i;
-        BlockRec   *bs;
-
-        SPI_cursor_fetch(portal, true, 8);
-        n = SPI_processed;
-        if (n == 0)
-            break;
-        bs = palloc(sizeof(BlockRec) * n);
-        for (i = 0; i < n; i++)
-            read_block(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, &bs[i]);
-        SPI_freetuptable(SPI_tuptable);
-        for (i = 0; i < n; i++)
-        {
-            verify_block(v, lr, rel, &bs[i], expect_no, prev);
-            expect_no = bs[i].block_no + 1;
-            memcpy(prev, bs[i].hash, LEDGER_HASH_LEN);
-            free_block(&bs[i]);
-        }
-        pfree(bs);
+        verify_block(v, lr, &scan, &b, expect_no, prev);
+        expect_no = b.block_no + 1;
+        memcpy(prev, b.hash, LEDGER_HASH_LEN);
+        free_block(&b);
     }
-    SPI_cursor_close(portal);
+    block_iter_close(&it);
 
-    verify_unsealed(v, lr, rel, floor);
+    verify_unsealed(v, lr, rel, &scan, floor);
+    pt_seqscan_end(&scan);
     table_close(rel, AccessShareLock);
 }
 
@@ -647,7 +767,6 @@ pt_ledger_proof_sql(PG_FUNCTION_ARGS)
     bool       *nulls;
     bool        found = false;
     bool        stored_ok = false;
-    Portal      portal;
     char       *rowjson = NULL;
     MemoryContext callcxt = CurrentMemoryContext;
     MemoryContext spicxt;
@@ -765,40 +884,23 @@ pt_ledger_proof_sql(PG_FUNCTION_ARGS)
 
     /* Later blocks, up to the head or the checkpoint's block. */
     {
-        Oid         t[3] = {TEXTOID, INT8OID, INT8OID};
-        Datum       a[3] = {CStringGetTextDatum(name), Int64GetDatum(blk.block_no), Int64GetDatum(upto)};
+        BlockIter   it;
+        BlockRec    b;
         bool        first = true;
         int64       last = blk.block_no;
 
-        portal = SPI_cursor_open_with_args(NULL,
-                                           "SELECT " BLOCK_COLUMNS " FROM trace.ledger_blocks WHERE ledger = $1"
-                                           " AND block_no > $2 AND block_no <= $3 ORDER BY block_no",
-                                           3, t, a, NULL, true, 0);
-        for (;;)
+        block_iter_open(&it, name, blk.block_no, upto, 64);
+        while (block_iter_next(&it, &b))
         {
-            uint64      n;
-            uint64      k;
-
-            SPI_cursor_fetch(portal, true, 64);
-            n = SPI_processed;
-            if (n == 0)
-                break;
-            for (k = 0; k < n; k++)
-            {
-                BlockRec    b;
-
-                read_block(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, &b);
-                if (!first)
-                    appendStringInfoString(&out, ", ");
-                first = false;
-                /* leaves are not needed to check a link: only the root */
-                append_block_json(&out, &b);
-                last = b.block_no;
-                free_block(&b);
-            }
-            SPI_freetuptable(SPI_tuptable);
+            if (!first)
+                appendStringInfoString(&out, ", ");
+            first = false;
+            /* leaves are not needed to check a link: only the root */
+            append_block_json(&out, &b);
+            last = b.block_no;
+            free_block(&b);
         }
-        SPI_cursor_close(portal);
+        block_iter_close(&it);
         if (has_upto && last != upto)
             ereport(ERROR,
                     (errcode(ERRCODE_DATA_CORRUPTED),
@@ -813,6 +915,58 @@ pt_ledger_proof_sql(PG_FUNCTION_ARGS)
 }
 
 /* ------------------------------------------------------------- exports */
+
+/* The export's walk: each member row's encoding, or its tombstone. */
+typedef struct ExportWalk
+{
+    PtLedgerRel *lr;
+    const char *ledger;
+    StringInfo  line;
+    bool        first;
+    Tombs       tombs;
+} ExportWalk;
+
+static void
+export_walk_row(void *arg, BlockRec *b, int64 pos, int64 seq, Datum *values, bool *nulls)
+{
+    ExportWalk *w = arg;
+    StringInfoData enc;
+    uint8       h[LEDGER_HASH_LEN];
+
+    initStringInfo(&enc);
+    (void) hash_showing_encoding(w->lr, values, nulls, h, &enc);
+    appendStringInfo(w->line, "%s{\"seq\": " INT64_FORMAT ", \"row_encoding\": \"%s\"}",
+                     w->first ? "" : ", ", seq, enc.data);
+    pfree(enc.data);
+    w->first = false;
+}
+
+static void
+export_walk_gap(void *arg, BlockRec *b, int64 pos, int64 seq)
+{
+    ExportWalk *w = arg;
+    const uint8 *th;
+
+    if (!w->tombs.loaded)
+        load_tombs(&w->tombs, w->ledger, b->ranges[0], b->ranges[2 * b->nranges - 1]);
+    th = find_tomb(&w->tombs, seq);
+    appendStringInfo(w->line, "%s{\"seq\": " INT64_FORMAT, w->first ? "" : ", ", seq);
+    if (th)
+    {
+        appendStringInfoString(w->line, ", \"purged\": ");
+        append_hex(w->line, th);
+    }
+    else
+        appendStringInfoString(w->line, ", \"missing\": true");
+    appendStringInfoChar(w->line, '}');
+    w->first = false;
+}
+
+/* a duplicate seq: the first row stands (verify reports the others) */
+static void
+export_walk_dup(void *arg, BlockRec *b, int64 seq)
+{
+}
 
 PG_FUNCTION_INFO_V1(pt_ledger_export_sql);
 /*
@@ -830,7 +984,9 @@ pt_ledger_export_sql(PG_FUNCTION_ARGS)
     char       *alg;
     Relation    rel;
     PtLedgerRel *lr;
-    Portal      portal;
+    BlockIter   it;
+    BlockRec    b;
+    PtSeqScan   scan;
     StringInfoData line;
     Datum       value;
     bool        isnull = false;
@@ -862,99 +1018,25 @@ pt_ledger_export_sql(PG_FUNCTION_ARGS)
     value = CStringGetTextDatum(line.data);
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 
+    pt_seqscan_begin(&scan, lr, rel, GetActiveSnapshot(), 0, 0);
+    block_iter_open(&it, name, 0, PG_INT64_MAX, 4);
+    while (block_iter_next(&it, &b))
     {
-        Oid         t[1] = {TEXTOID};
-        Datum       a[1] = {CStringGetTextDatum(name)};
+        ExportWalk  ew = {lr, name, &line, true, {0}};
+        BlockWalker w = {export_walk_row, export_walk_gap, export_walk_dup, &ew};
 
-        portal = SPI_cursor_open_with_args(NULL,
-                                           "SELECT " BLOCK_COLUMNS " FROM trace.ledger_blocks WHERE ledger = $1 ORDER BY block_no",
-                                           1, t, a, NULL, true, 0);
+        resetStringInfo(&line);
+        appendStringInfoString(&line, "{\"block\": ");
+        append_block_json(&line, &b);
+        appendStringInfoString(&line, ", \"rows\": [");
+        walk_block(lr, &scan, &b, &w);
+        appendStringInfoString(&line, "]}");
+        value = CStringGetTextDatum(line.data);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+        free_block(&b);
     }
-    for (;;)
-    {
-        uint64      n;
-        uint64      k;
-        BlockRec   *bs;
-
-        SPI_cursor_fetch(portal, true, 4);
-        n = SPI_processed;
-        if (n == 0)
-            break;
-        bs = palloc(sizeof(BlockRec) * n);
-        for (k = 0; k < n; k++)
-            read_block(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, &bs[k]);
-        SPI_freetuptable(SPI_tuptable);
-        for (k = 0; k < n; k++)
-        {
-            BlockRec   *b = &bs[k];
-            Tombs       tombs = {0};
-            bool        first = true;
-            int         r;
-
-            resetStringInfo(&line);
-            appendStringInfoString(&line, "{\"block\": ");
-            append_block_json(&line, b);
-            appendStringInfoString(&line, ", \"rows\": [");
-            for (r = 0; r < b->nranges; r++)
-            {
-                int64       e = b->ranges[2 * r];
-                int64       hi = b->ranges[2 * r + 1];
-                PtSeqScan   s;
-                Datum      *values;
-                bool       *nulls;
-
-                pt_seqscan_begin(&s, lr, rel, GetActiveSnapshot(), e, hi);
-                for (;;)
-                {
-                    bool        got = pt_seqscan_next(&s, &values, &nulls);
-                    int64       seq = got ? DatumGetInt64(values[lr->seq_att - 1]) : hi;
-
-                    CHECK_FOR_INTERRUPTS();
-                    if (got && seq < e)
-                        continue;   /* a duplicate seq: the first one stands */
-                    for (; e < seq; e++)
-                    {
-                        const uint8 *th;
-
-                        if (!tombs.loaded)
-                            load_tombs(&tombs, name, b->ranges[0], b->ranges[2 * b->nranges - 1]);
-                        th = find_tomb(&tombs, e);
-                        appendStringInfo(&line, "%s{\"seq\": " INT64_FORMAT, first ? "" : ", ", e);
-                        if (th)
-                        {
-                            appendStringInfoString(&line, ", \"purged\": ");
-                            append_hex(&line, th);
-                        }
-                        else
-                            appendStringInfoString(&line, ", \"missing\": true");
-                        appendStringInfoChar(&line, '}');
-                        first = false;
-                    }
-                    if (!got)
-                        break;
-                    {
-                        StringInfoData enc;
-                        uint8       h[LEDGER_HASH_LEN];
-
-                        initStringInfo(&enc);
-                        (void) hash_showing_encoding(lr, values, nulls, h, &enc);
-                        appendStringInfo(&line, "%s{\"seq\": " INT64_FORMAT ", \"row_encoding\": \"%s\"}",
-                                         first ? "" : ", ", seq, enc.data);
-                        pfree(enc.data);
-                        first = false;
-                    }
-                    e = seq + 1;
-                }
-                pt_seqscan_end(&s);
-            }
-            appendStringInfoString(&line, "]}");
-            value = CStringGetTextDatum(line.data);
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
-            free_block(b);
-        }
-        pfree(bs);
-    }
-    SPI_cursor_close(portal);
+    block_iter_close(&it);
+    pt_seqscan_end(&scan);
     table_close(rel, AccessShareLock);
     SPI_finish();
     return (Datum) 0;

@@ -68,6 +68,10 @@ CREATE FUNCTION @extschema@._ledger_refuse_trigger() RETURNS trigger
 CREATE FUNCTION @extschema@._ledger_rehash(tbl pg_catalog.regclass, seq bigint, ledger text, alg text)
     RETURNS bytea
     AS 'MODULE_PATHNAME', 'pt_ledger_row_hash_sql' LANGUAGE C STABLE STRICT;
+CREATE FUNCTION @extschema@._ledger_backfill_hash(tbl pg_catalog.regclass, ledger text, alg text,
+        r record, seq bigint, recorded_by text, recorded_at timestamptz, method text, retain_until date)
+    RETURNS bytea
+    AS 'MODULE_PATHNAME', 'pt_ledger_backfill_hash_sql' LANGUAGE C STABLE;
 CREATE FUNCTION @extschema@._ledger_verify(tbl pg_catalog.regclass) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'pt_ledger_verify_sql' LANGUAGE C VOLATILE;
 CREATE FUNCTION @extschema@._ledger_seal(tbl pg_catalog.regclass) RETURNS bigint
@@ -115,9 +119,10 @@ BEGIN
 END
 $fn$;
 
--- trace.ledger_enable(tbl, hash_algorithm, retention): put an empty table
--- under the ledger. Adds the ledger columns, the seq sequence and its unique
--- index, and the two ENABLE ALWAYS triggers.
+-- trace.ledger_enable(tbl, hash_algorithm, retention): put a table under the
+-- ledger. Adds the ledger columns, the seq sequence and its unique index, and
+-- the two ENABLE ALWAYS triggers; rows the table already holds are numbered,
+-- hashed and sealed in the same transaction.
 CREATE FUNCTION @extschema@.ledger_enable(
     tbl pg_catalog.regclass,
     hash_algorithm text DEFAULT 'sha256',
@@ -132,8 +137,12 @@ DECLARE
     seqname text;
     idxname text;
     col text;
+    nrows bigint;
+    numbered bigint;
+    ord text;
+    retain date;
 BEGIN
-    SELECT c.relname, c.relkind, n.nspname, c.relowner
+    SELECT c.relname, c.relkind, n.nspname, c.relowner, c.relrowsecurity
       INTO rel
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      WHERE c.oid = tbl;
@@ -155,11 +164,26 @@ BEGIN
         RAISE EXCEPTION 'table % is already a ledger table', tbl USING ERRCODE = '42710';
     END IF;
     qname := pg_catalog.format('%I.%I', rel.nspname, rel.relname);
-    EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s)', qname) INTO STRICT col;
-    IF col::boolean THEN
-        RAISE EXCEPTION 'table % is not empty', tbl
-            USING ERRCODE = '55000',
-                  DETAIL = 'A table is put under the ledger before its first row, so that every row is hashed and sealed.';
+    EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', qname) INTO STRICT nrows;
+    IF nrows > 0 THEN
+        -- Existing rows get their ledger columns by one UPDATE (below): no
+        -- user trigger may fire on it, and every row must be reachable.
+        SELECT t.tgname INTO col FROM pg_catalog.pg_trigger t
+         WHERE t.tgrelid = tbl AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+           AND (t.tgtype::int & 16) <> 0
+         ORDER BY t.tgname LIMIT 1;
+        IF col IS NOT NULL THEN
+            RAISE EXCEPTION 'trigger "%" on table % would fire while its existing rows are put under the ledger', col, tbl
+                USING ERRCODE = '55000',
+                      DETAIL = 'trace.ledger_enable() fills the ledger columns of existing rows with one UPDATE; a ledger table refuses updates afterwards anyway.',
+                      HINT = 'Drop or disable the UPDATE trigger first.';
+        END IF;
+        IF rel.relrowsecurity THEN
+            RAISE EXCEPTION 'table % has row-level security enabled and holds rows', tbl
+                USING ERRCODE = '55000',
+                      DETAIL = 'Every existing row must be hashed; a policy could hide some of them.',
+                      HINT = 'Disable row-level security while enabling the ledger, or enable the ledger on the empty table.';
+        END IF;
     END IF;
     -- A BEFORE INSERT row trigger that fires after the ledger's (triggers fire
     -- in name order) would change rows after they are hashed.
@@ -183,11 +207,12 @@ BEGIN
         END IF;
     END LOOP;
 
+    -- NOT NULL is set once existing rows have their values.
     EXECUTE pg_catalog.format(
-        'ALTER TABLE %s ADD COLUMN ledger_seq bigint NOT NULL,'
-        ' ADD COLUMN ledger_hash bytea NOT NULL,'
-        ' ADD COLUMN ledger_recorded_by text NOT NULL,'
-        ' ADD COLUMN ledger_recorded_at timestamptz NOT NULL,'
+        'ALTER TABLE %s ADD COLUMN ledger_seq bigint,'
+        ' ADD COLUMN ledger_hash bytea,'
+        ' ADD COLUMN ledger_recorded_by text,'
+        ' ADD COLUMN ledger_recorded_at timestamptz,'
         ' ADD COLUMN ledger_method text,'
         ' ADD COLUMN ledger_retain_until date,'
         ' ADD COLUMN ledger_supersedes bigint,'
@@ -196,6 +221,38 @@ BEGIN
     idxname := pg_catalog.left(rel.relname, 48) || '_ledger_seq_key';
     EXECUTE pg_catalog.format('CREATE SEQUENCE %s AS bigint CACHE 1', seqname);
     EXECUTE pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.ledger_seq', seqname, qname);
+    IF nrows > 0 THEN
+        -- Existing rows: seqs 1..n in primary-key order (physical order
+        -- without a primary key); who = the enabling session user, when = this
+        -- transaction's start, how = 'ledger_enable'; retain-until from the
+        -- retention as for a new row; each row hashed as the insert trigger
+        -- hashes a new one. They are sealed below, in this transaction.
+        SELECT pg_catalog.string_agg(pg_catalog.format('%I', a.attname), ', ' ORDER BY k.ord)
+          INTO ord
+          FROM pg_catalog.pg_index i
+               CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::pg_catalog.int2[]) WITH ORDINALITY AS k(attnum, ord)
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+         WHERE i.indrelid = tbl AND i.indisprimary;
+        retain := ((pg_catalog.now() AT TIME ZONE 'UTC') + retention)::date;
+        EXECUTE pg_catalog.format(
+            'UPDATE %1$s t SET ledger_seq = o.seq, ledger_recorded_by = $2, ledger_recorded_at = $3,'
+            ' ledger_method = $4, ledger_retain_until = $5,'
+            ' ledger_hash = @extschema@._ledger_backfill_hash($1, $6, $7, t, o.seq, $2, $3, $4, $5)'
+            ' FROM (SELECT s.ctid AS tid, pg_catalog.row_number() OVER (ORDER BY %2$s) AS seq FROM %1$s s) o'
+            ' WHERE t.ctid OPERATOR(pg_catalog.=) o.tid',
+            qname, COALESCE(ord, 's.ctid'))
+          USING tbl, SESSION_USER::text, pg_catalog.now(), 'ledger_enable'::text, retain, qname, hash_algorithm;
+        GET DIAGNOSTICS numbered = ROW_COUNT;
+        IF numbered <> nrows THEN
+            RAISE EXCEPTION 'table % changed while it was put under the ledger', tbl
+                USING ERRCODE = '55000',
+                      DETAIL = pg_catalog.format('%s rows counted, %s numbered.', nrows, numbered);
+        END IF;
+        PERFORM pg_catalog.setval(seqname::pg_catalog.regclass, nrows, true);
+    END IF;
+    EXECUTE pg_catalog.format(
+        'ALTER TABLE %s ALTER COLUMN ledger_seq SET NOT NULL, ALTER COLUMN ledger_hash SET NOT NULL,'
+        ' ALTER COLUMN ledger_recorded_by SET NOT NULL, ALTER COLUMN ledger_recorded_at SET NOT NULL', qname);
     EXECUTE pg_catalog.format('CREATE UNIQUE INDEX %I ON %s (ledger_seq)', idxname, qname);
     -- An extension's own ledger table (enabled from its install script): its
     -- sequence is extension-owned too, so pg_dump must keep its position.
@@ -215,6 +272,9 @@ BEGIN
     EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER pgtrace_ledger_refuse', qname);
 
     PERFORM @extschema@._ledger_register(tbl, qname, hash_algorithm, retention);
+    IF nrows > 0 THEN
+        PERFORM @extschema@.seal(tbl);
+    END IF;
 END
 $fn$;
 
@@ -540,6 +600,11 @@ GRANT EXECUTE ON FUNCTION @extschema@._ledger_is_registered(pg_catalog.regclass)
     @extschema@._ledger_register(pg_catalog.regclass, text, text, interval) TO trace_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.ledger_enable(pg_catalog.regclass, text, interval)
     TO trace_admin;
+-- called by ledger_enable (with the caller's rights) for rows the table holds
+REVOKE ALL ON FUNCTION @extschema@._ledger_backfill_hash(pg_catalog.regclass, text, text, record, bigint,
+    text, timestamptz, text, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._ledger_backfill_hash(pg_catalog.regclass, text, text, record, bigint,
+    text, timestamptz, text, date) TO trace_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.seal(pg_catalog.regclass) TO trace_admin, trace_operator;
 GRANT EXECUTE ON FUNCTION @extschema@.verify(), @extschema@.ledger_verify(pg_catalog.regclass),
     @extschema@.ledger_rehash(pg_catalog.regclass, bigint)

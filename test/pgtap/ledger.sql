@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(64);
+SELECT plan(87);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -25,10 +25,37 @@ SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_t')$$, '42710', NUL
                  'enabling twice is refused');
 SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_t', 'md5')$$, '22023', NULL,
                  'unknown hash algorithm refused');
-CREATE TABLE public.ledger_full (id int);
-INSERT INTO public.ledger_full VALUES (1);
-SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_full')$$, '55000', NULL,
-                 'a table that already holds rows is refused');
+-- a table that already holds rows: numbered in primary-key order, hashed
+-- and sealed by ledger_enable itself, in its transaction
+CREATE TABLE public.ledger_full (id int PRIMARY KEY, note text, amount numeric);
+INSERT INTO public.ledger_full VALUES (3, 'three', 3.30), (1, 'one', NULL), (2, 'two', 2);
+CREATE TABLE public.ledger_full_upd (id int);
+INSERT INTO public.ledger_full_upd VALUES (1);
+CREATE TRIGGER audit_upd BEFORE UPDATE ON public.ledger_full_upd FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_full_upd')$$, '55000',
+                 'trigger "audit_upd" on table public.ledger_full_upd would fire while its existing rows are put under the ledger',
+                 'a table with rows and an UPDATE trigger is refused');
+SELECT hasnt_column('public', 'ledger_full_upd', 'ledger_seq', 'and nothing of the refused enable is left behind');
+SELECT lives_ok($$SELECT trace.ledger_enable('public.ledger_full', 'sha256', '1 year')$$,
+                'a table that already holds rows is put under the ledger');
+SELECT is((SELECT array_agg(id ORDER BY ledger_seq) FROM public.ledger_full), '{1,2,3}'::int[],
+          'existing rows are numbered 1..n in primary-key order');
+SELECT is((SELECT array_agg(DISTINCT ledger_method || ' ' || ledger_recorded_by || ' ' || (ledger_recorded_at = now())::text)
+             FROM public.ledger_full), ARRAY['ledger_enable ' || session_user || ' true'],
+          'existing rows record how (ledger_enable), who (the enabling session user) and when (the enable)');
+SELECT is(trace.ledger_verify('public.ledger_full') - 'problems' - 'truncated',
+          '{"ok": true, "rows": 3, "blocks": 1, "pending": 0, "purged": 0, "ledgers": 1}'::jsonb,
+          'existing rows are sealed by ledger_enable and verify clean');
+INSERT INTO public.ledger_full (id, note) VALUES (0, 'zero');
+SELECT is((SELECT ledger_seq FROM public.ledger_full WHERE id = 0), 4::bigint,
+          'a row added later takes the next seq after the existing rows');
+SELECT is((SELECT count(DISTINCT ledger_retain_until) FROM public.ledger_full), 1::bigint,
+          'existing and new rows of one transaction get the same retain-until');
+SELECT is(trace.seal('public.ledger_full'), 1::bigint, 'the new row is sealed into the next block');
+SELECT is((SELECT prev_hash FROM trace.ledger_blocks WHERE ledger = 'public.ledger_full' AND block_no = 2),
+          (SELECT block_hash FROM trace.ledger_blocks WHERE ledger = 'public.ledger_full' AND block_no = 1),
+          'and that block chains after the block of the existing rows');
+SELECT is(trace.ledger_verify('public.ledger_full') -> 'rows', '4'::jsonb, 'verify counts existing and new rows');
 CREATE TABLE public.ledger_clash (ledger_hash int);
 SELECT throws_ok($$SELECT trace.ledger_enable('public.ledger_clash')$$, '42701', NULL,
                  'a column named like a ledger column is refused');
@@ -198,6 +225,80 @@ SELECT is((SELECT prev_hash FROM trace.ledger_blocks WHERE ledger = 'public.ledg
           (SELECT block_hash FROM trace.ledger_blocks WHERE ledger = 'public.ledger_t' AND block_no = 1),
           'block 2 links to block 1');
 SELECT is(trace.ledger_verify('public.ledger_t') -> 'ok', 'true'::jsonb, 'verify is clean after two blocks');
+
+-- jsonb is hashed as jsonb_out's text, written by the ledger's own
+-- container walker: the encoding of every document must hold exactly that text
+CREATE TABLE public.ledger_json (j jsonb);
+SELECT trace.ledger_enable('public.ledger_json');
+INSERT INTO public.ledger_json (j) VALUES ('{}'), ('[]'), ('"s"'), ('1.50'), ('-0.0'), ('1e100'),
+    ('true'), ('false'), ('null'), ('[[[]], {}]'),
+    ('{"a": null, "b": [1, 2.5, "x", true, false, null, {}, []], "c": {"d": {"e": "f"}}, "aa": -7}'),
+    (to_jsonb(E'\x01\x1f\b\f\n\r\t"\\ é 中 /'::text)),
+    (jsonb_build_object(E'k"e\\y\n', E'v\x02', '', '')),
+    ((SELECT jsonb_object_agg('k' || g, CASE g % 4 WHEN 0 THEN to_jsonb(g * 1.25) WHEN 1 THEN to_jsonb(repeat('s', g))
+                                                   WHEN 2 THEN jsonb_build_array(g, 'x', NULL, jsonb_build_object('n', g))
+                                                   ELSE 'null'::jsonb END)
+        FROM generate_series(1, 70) g)),
+    ((SELECT jsonb_agg(CASE WHEN g % 3 = 0 THEN to_jsonb(g) ELSE to_jsonb('e' || g) END) FROM generate_series(1, 100) g));
+SELECT is(trace.seal('public.ledger_json'), 15::bigint, 'the jsonb documents are sealed');
+SELECT is((SELECT count(*) FROM public.ledger_json
+            WHERE position('0d' || lpad(to_hex(octet_length(convert_to(j::text, 'UTF8'))), 8, '0')
+                           || encode(convert_to(j::text, 'UTF8'), 'hex')
+                           IN trace.proof('public.ledger_json', ledger_seq) ->> 'row_encoding') = 0),
+          0::bigint, 'each jsonb document is encoded as its jsonb_out text (tag 0D, length, bytes)');
+
+-- tampering with a row that existed before ledger_enable: a superuser
+-- switches the refusal trigger off in the catalog (the pg_class touch makes
+-- this session see it), rewrites the row, and switches it back on
+RESET ROLE;
+UPDATE pg_trigger SET tgenabled = 'D' WHERE tgrelid = 'public.ledger_full'::regclass AND tgname = 'pgtrace_ledger_refuse';
+UPDATE pg_class SET relhastriggers = relhastriggers WHERE oid = 'public.ledger_full'::regclass;
+UPDATE public.ledger_full SET amount = 20 WHERE id = 2;
+UPDATE pg_trigger SET tgenabled = 'A' WHERE tgrelid = 'public.ledger_full'::regclass AND tgname = 'pgtrace_ledger_refuse';
+UPDATE pg_class SET relhastriggers = relhastriggers WHERE oid = 'public.ledger_full'::regclass;
+SELECT is((SELECT string_agg((p ->> 'kind') || ':' || (p ->> 'seq'), ' ')
+             FROM jsonb_array_elements(trace.ledger_verify('public.ledger_full') -> 'problems') p),
+          'changed:2', 'a pre-existing row changed after enable is reported');
+
+-- COPY FROM: a ledger table whose only triggers are the ledger's is loaded
+-- in batches without calling the trigger; rows come out as the trigger
+-- would have made them
+SET track_functions = 'all';
+CREATE TABLE public.ledger_copy (id int PRIMARY KEY, note text CHECK (note <> 'bad'), doc jsonb);
+SELECT trace.ledger_enable('public.ledger_copy', 'sha256', '7 days');
+COPY public.ledger_copy (id, note, doc) FROM STDIN;
+1	one	{"b": 2, "a": [1, 2.50]}
+2	\N	\N
+3	three	"x"
+\.
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), NULL,
+          'COPY into a ledger table does not call the insert trigger row by row');
+SELECT is((SELECT array_agg(ledger_seq ORDER BY id) FROM public.ledger_copy), '{1,2,3}'::bigint[],
+          'COPY assigns seqs in input order');
+SELECT is((SELECT count(*) FROM public.ledger_copy
+            WHERE ledger_hash = trace.ledger_rehash('public.ledger_copy', ledger_seq)
+              AND ledger_recorded_by = session_user AND ledger_recorded_at = now()
+              AND ledger_retain_until = ((now() AT TIME ZONE 'UTC') + interval '7 days')::date), 3::bigint,
+          'COPY fills who, when, retain-until and the hash as the trigger does');
+SELECT throws_ok($$COPY public.ledger_copy (id, note) FROM PROGRAM 'printf "4\tbad\n"'$$, '23514', NULL,
+                 'COPY checks the table''s constraints');
+SELECT throws_ok($$COPY public.ledger_copy (id, note) FROM PROGRAM 'printf "1\tagain\n"'$$, '23505', NULL,
+                 'COPY checks unique indexes');
+SELECT throws_ok($$COPY public.ledger_copy (id, note, ledger_seq, ledger_hash) FROM PROGRAM 'printf "9\tforged\t9\tnot-the-hash\n"'$$,
+                 '23000', NULL, 'COPY refuses a row carrying a hash that does not match');
+CREATE TABLE public.ledger_copy_log (id int);
+CREATE FUNCTION public.ledger_copy_log() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN INSERT INTO public.ledger_copy_log VALUES (NEW.id); RETURN NULL; END $$;
+CREATE TRIGGER log_after AFTER INSERT ON public.ledger_copy FOR EACH ROW EXECUTE FUNCTION public.ledger_copy_log();
+COPY public.ledger_copy (id, note) FROM STDIN;
+5	five
+\.
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 1::bigint,
+          'with another trigger on the table, COPY goes row by row through the trigger');
+SELECT is((SELECT array_agg(id) FROM public.ledger_copy_log), '{5}'::int[], 'and that trigger fires');
+SELECT is(trace.seal('public.ledger_copy'), 4::bigint, 'copied rows are sealed');
+SELECT is(trace.ledger_verify('public.ledger_copy') -> 'ok', 'true'::jsonb, 'and verify clean');
+RESET track_functions;
 
 SELECT * FROM finish();
 ROLLBACK;

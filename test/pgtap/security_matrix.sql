@@ -197,6 +197,7 @@ INSERT INTO fn_expect VALUES
     ('trace.ledger_enable(regclass,text,interval)', 'a'),
     ('trace._ledger_is_registered(regclass)', 'a'),
     ('trace._ledger_register(regclass,text,text,interval)', 'a'),
+    ('trace._ledger_backfill_hash(regclass,text,text,record,bigint,text,timestamp with time zone,text,date)', 'a'),
     ('trace.seal(regclass)', 'ao'),
     -- exchange
     ('trace.export_epcis(text,timestamp with time zone,timestamp with time zone,text,text)', 'aor'),

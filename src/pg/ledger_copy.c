@@ -1,0 +1,264 @@
+/*
+ * ledger_copy.c — COPY FROM into a ledger table, in batches.
+ *
+ * PostgreSQL's COPY inserts row by row as soon as a table has a BEFORE ROW
+ * trigger (the trigger might read the table), so a ledger table loses the
+ * batched heap_multi_insert path a plain table gets. The ledger's own insert
+ * trigger reads nothing of the table, so for a table whose only triggers are
+ * the ledger's two, the utility hook (ledger_hook.c) runs COPY FROM itself:
+ * PostgreSQL's COPY parser reads the rows (BeginCopyFrom / NextCopyFrom, so
+ * every format and option behaves as usual), each row is completed exactly as
+ * the trigger would complete it (pt_ledger_fill_row: same seq, metadata and
+ * hash, same checks of rows that arrive with a hash), checked against the
+ * table's constraints, and stored in batches with table_multi_insert, then
+ * indexed. Anything unusual (other triggers, a WHERE clause, FREEZE, a
+ * partition, generated columns, deferrable unique indexes, row-level
+ * security, missing file privileges) is left to PostgreSQL's own COPY, which
+ * fires the trigger row by row.
+ */
+#include "ledger_pg.h"
+
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_trigger.h"
+#include "commands/copy.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parse_relation.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
+
+#include <string.h>
+
+/* Rows per table_multi_insert call, and bytes: as PostgreSQL's COPY. */
+#define LEDGER_COPY_BATCH_ROWS  1000
+#define LEDGER_COPY_BATCH_BYTES 65535
+
+/* The ledger's insert trigger of rel, when its only triggers are the ledger's two. */
+static Trigger *
+only_ledger_triggers(Relation rel)
+{
+    TriggerDesc *td = rel->trigdesc;
+    Trigger    *ins = NULL;
+    bool        refuse = false;
+    Oid         nsp = pt_ledger_extension_schema();
+    int         i;
+
+    if (td == NULL || td->numtriggers != 2)
+        return NULL;
+    for (i = 0; i < td->numtriggers; i++)
+    {
+        Trigger    *t = &td->triggers[i];
+        char       *fn = get_func_name(t->tgfoid);
+
+        if (fn == NULL || get_func_namespace(t->tgfoid) != nsp
+            || t->tgenabled != TRIGGER_FIRES_ALWAYS)
+            return NULL;
+        if (strcmp(t->tgname, PT_TRIGGER_INSERT) == 0
+            && strcmp(fn, "_ledger_insert_trigger") == 0 && t->tgnargs >= 3
+            && TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype)
+            && TRIGGER_FOR_INSERT(t->tgtype))
+            ins = t;
+        else if (strcmp(t->tgname, PT_TRIGGER_REFUSE) == 0
+                 && strcmp(fn, "_ledger_refuse_trigger") == 0
+                 && !TRIGGER_FOR_INSERT(t->tgtype))
+            refuse = true;
+        else
+            return NULL;
+    }
+    return refuse ? ins : NULL;
+}
+
+/* Every index of rel checks uniqueness immediately (no deferred rechecks). */
+static bool
+indexes_immediate(Relation rel)
+{
+    List       *idxs = RelationGetIndexList(rel);
+    ListCell   *lc;
+    bool        ok = true;
+
+    foreach(lc, idxs)
+    {
+        HeapTuple   ht = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+
+        if (!HeapTupleIsValid(ht))
+            continue;
+        if (!((Form_pg_index) GETSTRUCT(ht))->indimmediate)
+            ok = false;
+        ReleaseSysCache(ht);
+    }
+    list_free(idxs);
+    return ok;
+}
+
+/* Store and index one batch of completed rows. */
+static void
+flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTableSlot **slots, int n,
+            CommandId cid, BulkInsertState bistate)
+{
+    int         i;
+
+    if (n == 0)
+        return;
+    table_multi_insert(rel, slots, n, cid, 0, bistate);
+    for (i = 0; i < n; i++)
+    {
+        if (rri->ri_NumIndices > 0)
+            list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false, NULL, NIL));
+        ExecClearTuple(slots[i]);
+    }
+}
+
+/* Read every row of cstate into rel; returns how many. */
+static uint64
+copy_rows(CopyFromState cstate, Relation rel, List *rtable, PtLedgerRel *lr, const char *retention)
+{
+    EState     *estate = CreateExecutorState();
+    ResultRelInfo *rri = makeNode(ResultRelInfo);
+    ExprContext *econtext;
+    TupleTableSlot *slots[LEDGER_COPY_BATCH_ROWS];
+    BulkInsertState bistate = GetBulkInsertState();
+    CommandId   cid = GetCurrentCommandId(true);
+    ErrorContextCallback errcallback;
+    uint64      processed = 0;
+    int         n = 0;
+    int         nslots = 0;
+    Size        bytes = 0;
+
+    ExecInitRangeTable(estate, rtable);
+    ExecInitResultRelation(estate, rri, 1);
+    ExecOpenIndices(rri, false);
+    econtext = GetPerTupleExprContext(estate);
+
+    errcallback.callback = CopyFromErrorCallback;
+    errcallback.arg = (void *) cstate;
+    errcallback.previous = error_context_stack;
+    error_context_stack = &errcallback;
+
+    for (;;)
+    {
+        TupleTableSlot *slot;
+        MemoryContext old;
+        bool        more;
+
+        CHECK_FOR_INTERRUPTS();
+        ResetPerTupleExprContext(estate);
+        if (n == nslots)
+            slots[nslots++] = table_slot_create(rel, &estate->es_tupleTable);
+        slot = slots[n];
+        ExecClearTuple(slot);
+
+        old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+        more = NextCopyFrom(cstate, econtext, slot->tts_values, slot->tts_isnull);
+        if (more)
+        {
+            (void) pt_ledger_fill_row(lr, rel, retention, slot->tts_values, slot->tts_isnull);
+            ExecStoreVirtualTuple(slot);
+            if (rel->rd_att->constr)
+                ExecConstraints(rri, slot, estate);
+            /* the slot keeps its own copy until the batch is stored */
+            bytes += ExecFetchSlotHeapTuple(slot, true, NULL)->t_len;
+            n++;
+            processed++;
+        }
+        MemoryContextSwitchTo(old);
+
+        if (n == LEDGER_COPY_BATCH_ROWS || bytes > LEDGER_COPY_BATCH_BYTES || (!more && n > 0))
+        {
+            flush_batch(rel, rri, estate, slots, n, cid, bistate);
+            n = 0;
+            bytes = 0;
+        }
+        if (!more)
+            break;
+    }
+
+    error_context_stack = errcallback.previous;
+    FreeBulkInsertState(bistate);
+    table_finish_bulk_insert(rel, 0);
+    ExecCloseResultRelations(estate);  /* and their indexes */
+    ExecCloseRangeTableRelations(estate);
+    ExecResetTupleTable(estate->es_tupleTable, false);
+    FreeExecutorState(estate);
+    return processed;
+}
+
+/*
+ * COPY ... FROM into the ledger table relid, when the batched path applies:
+ * returns false (having done nothing) otherwise. The caller has checked
+ * that relid is a registered ledger table.
+ */
+bool
+pt_ledger_copy_from(CopyStmt *stmt, Oid relid, const char *queryString,
+                    QueryEnvironment *queryEnv, uint64 *processed)
+{
+    Relation    rel;
+    Trigger    *ins;
+    ParseState *pstate;
+    ParseNamespaceItem *nsitem;
+    RangeTblEntry *rte;
+    List       *attnums;
+    ListCell   *lc;
+    CopyFromState cstate;
+    PtLedgerRel *lr;
+    bool        usable;
+
+    if (!stmt->is_from || stmt->relation == NULL || stmt->query != NULL
+        || stmt->whereClause != NULL)
+        return false;
+    foreach(lc, stmt->options)
+        if (strcmp(lfirst_node(DefElem, lc)->defname, "freeze") == 0)
+            return false;
+    /* reading a server file or running a program: PostgreSQL says who may */
+    if (stmt->filename != NULL
+        && !has_privs_of_role(GetUserId(), stmt->is_program ? ROLE_PG_EXECUTE_SERVER_PROGRAM
+                              : ROLE_PG_READ_SERVER_FILES))
+        return false;
+
+    rel = table_open(relid, RowExclusiveLock);
+    ins = only_ledger_triggers(rel);
+    usable = ins != NULL
+        && rel->rd_rel->relkind == RELKIND_RELATION && !rel->rd_rel->relispartition
+        && !(rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+        && check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED
+        && indexes_immediate(rel);
+    if (!usable)
+    {
+        table_close(rel, RowExclusiveLock);
+        return false;
+    }
+
+    /* the checks of PostgreSQL's DoCopy: privileges, read-only transaction */
+    pstate = make_parsestate(NULL);
+    pstate->p_sourcetext = queryString;
+    pstate->p_queryEnv = queryEnv;
+    nsitem = addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL, false, false);
+    rte = nsitem->p_rte;
+    rte->requiredPerms = ACL_INSERT;
+    attnums = CopyGetAttnums(RelationGetDescr(rel), rel, stmt->attlist);
+    foreach(lc, attnums)
+        rte->insertedCols = bms_add_member(rte->insertedCols,
+                                           lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
+    ExecCheckRTPerms(pstate->p_rtable, true);
+    if (XactReadOnly && !rel->rd_islocaltemp)
+        PreventCommandIfReadOnly("COPY FROM");
+
+    lr = pt_ledger_trigger_rel(rel, ins);
+    cstate = BeginCopyFrom(pstate, rel, NULL, stmt->filename, stmt->is_program, NULL,
+                           stmt->attlist, stmt->options);
+    *processed = copy_rows(cstate, rel, pstate->p_rtable, lr, ins->tgargs[2]);
+    EndCopyFrom(cstate);
+    free_parsestate(pstate);
+    table_close(rel, NoLock);
+    return true;
+}
