@@ -42,6 +42,41 @@ CREATE FUNCTION @extschema@._reg_units_in(c @extschema@.code, t timestamptz)
     SELECT i.trace_code FROM tree JOIN @extschema@.items i ON i.trace_code OPERATOR(@extschema@.=) tree.code
 $$;
 
+-- Packages that held `c` at some time, with their enclosing packages.
+CREATE FUNCTION @extschema@._reg_ancestors(c @extschema@.code)
+    RETURNS TABLE (package_code @extschema@.code)
+    LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE up(code, depth) AS (
+        SELECT DISTINCT e.package_code, 1 FROM @extschema@.package_events e WHERE e.content_code OPERATOR(@extschema@.=) c
+        UNION
+        SELECT e.package_code, up.depth + 1
+        FROM up JOIN @extschema@.package_events e ON e.content_code OPERATOR(@extschema@.=) up.code
+        WHERE up.depth < 16
+    )
+    SELECT DISTINCT up.code FROM up
+$$;
+
+-- Does package `p` hold unit `c` at time `t`, directly or through inner
+-- packages? Walks up from the unit (one index probe per level, as
+-- _reg_parent) instead of listing everything inside `p`. Not inlined:
+-- trace.history pays for it only when a package's event or flow is checked.
+CREATE FUNCTION @extschema@._reg_holds(p @extschema@.code, t timestamptz, c @extschema@.code) RETURNS boolean
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    x @extschema@.code := c;
+BEGIN
+    FOR depth IN 1..16 LOOP
+        x := @extschema@._reg_parent(x, t);
+        IF x IS NULL THEN
+            RETURN false;
+        ELSIF x OPERATOR(@extschema@.=) p THEN
+            RETURN true;
+        END IF;
+    END LOOP;
+    RETURN false;
+END
+$$;
+
 -- trace.package_contents(package, at): what the package held at that time
 -- (default: now), directly or (nested => true) through inner packages.
 CREATE FUNCTION @extschema@.package_contents(package text, at timestamptz DEFAULT NULL, nested boolean DEFAULT false)
@@ -228,6 +263,18 @@ $$;
 -- One flow record. `kind` is decided by the caller: a sale by the producer of
 -- the goods is a producer sale (Table 1), any other sale a seller sale
 -- (Table 2); a purchase is a seller purchase (Table 2).
+-- The current purchases and sales recorded by unit `u` that covered unit `x`:
+-- flows of `x` itself or of a package holding it at the flow's time.
+CREATE FUNCTION @extschema@._reg_unit_flows(x @extschema@.code, u @extschema@.uscc)
+    RETURNS TABLE (record_id bigint, kind text, event_time timestamptz)
+    LANGUAGE sql STABLE AS $$
+    SELECT f.record_id, f.kind, f.event_time
+    FROM @extschema@.flows f
+    WHERE f.uscc OPERATOR(@extschema@.=) u AND f.kind IN ('seller_purchase', 'seller_sale')
+      AND f.trace_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT x UNION ALL SELECT a.package_code FROM @extschema@._reg_ancestors(x) a))
+      AND (f.trace_code OPERATOR(@extschema@.=) x OR @extschema@._reg_holds(f.trace_code, f.event_time, x))
+$$;
+
 CREATE FUNCTION @extschema@._reg_write_flow(rec jsonb, ord int, direction text, old_id bigint, why text,
                                             old_kind text DEFAULT NULL) RETURNS bigint
     LANGUAGE plpgsql VOLATILE AS $$
@@ -240,6 +287,7 @@ DECLARE
     t timestamptz;
     tdate date;
     covered @extschema@.code[];
+    x @extschema@.code;
     qty numeric;
     bad record;
     other_uscc @extschema@.uscc;
@@ -355,6 +403,38 @@ BEGIN
                    WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind = 'seller_purchase' AND f.uscc OPERATOR(@extschema@.=) u AND f.event_time <= t) THEN
             PERFORM @extschema@._reg_fail('22023',
                 pg_catalog.format('%s: the sale (%s) is before this unit''s purchase of %s', label, @extschema@._reg_iso(t), code));
+        END IF;
+        -- A seller sells only what it bought (or produced), and each unit
+        -- once per purchase: for every unit the sale covers, a purchase of it
+        -- (or of a package holding it) by this unit at or before the sale,
+        -- and no other sale of it by this unit without a purchase in between.
+        IF kind = 'seller_sale' THEN
+            FOR x IN SELECT v.c FROM pg_catalog.unnest(covered) v(c) ORDER BY v.c LOOP
+                WITH g AS MATERIALIZED (SELECT * FROM @extschema@._reg_unit_flows(x, u) g
+                                        WHERE g.record_id IS DISTINCT FROM old_id)
+                SELECT EXISTS (SELECT 1 FROM g WHERE g.kind = 'seller_purchase' AND g.event_time <= t)
+                           OR EXISTS (SELECT 1 FROM @extschema@.item_record i WHERE i.trace_code OPERATOR(@extschema@.=) x
+                                        AND i.supersedes IS NULL AND i.uscc OPERATOR(@extschema@.=) u) AS bought,
+                       (SELECT s.event_time FROM g s
+                        WHERE s.kind = 'seller_sale'
+                          AND NOT EXISTS (SELECT 1 FROM g p WHERE p.kind = 'seller_purchase'
+                                            AND p.event_time > least(s.event_time, t) AND p.event_time <= greatest(s.event_time, t))
+                        ORDER BY s.event_time LIMIT 1) AS sold_at
+                  INTO bad;
+                IF NOT bad.bought THEN
+                    PERFORM @extschema@._reg_fail('22023',
+                        pg_catalog.format('%s: field trace_code: unit %s has no purchase of %s%s at or before the sale (%s)',
+                            label, u, x, CASE WHEN x OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
+                            @extschema@._reg_iso(t)),
+                        'A seller sells what it bought: record its purchase of the unit, or of a package holding it, first.');
+                ELSIF bad.sold_at IS NOT NULL THEN
+                    PERFORM @extschema@._reg_fail('23505',
+                        pg_catalog.format('%s: field trace_code: unit %s already recorded a sale of %s%s (%s) with no purchase of it in between',
+                            label, u, x, CASE WHEN x OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
+                            @extschema@._reg_iso(bad.sold_at)),
+                        'One unit is sold once per purchase; correct or withdraw the earlier sale with trace.correct(''flow'', ...).');
+                END IF;
+            END LOOP;
         END IF;
     END IF;
 

@@ -1,19 +1,5 @@
 -- Registry reads: the life of one unit, completeness per unit, retention.
 
--- Packages that held `c` at some time, with their enclosing packages.
-CREATE FUNCTION @extschema@._reg_ancestors(c @extschema@.code)
-    RETURNS TABLE (package_code @extschema@.code)
-    LANGUAGE sql STABLE AS $$
-    WITH RECURSIVE up(code, depth) AS (
-        SELECT DISTINCT e.package_code, 1 FROM @extschema@.package_events e WHERE e.content_code OPERATOR(@extschema@.=) c
-        UNION
-        SELECT e.package_code, up.depth + 1
-        FROM up JOIN @extschema@.package_events e ON e.content_code OPERATOR(@extschema@.=) up.code
-        WHERE up.depth < 16
-    )
-    SELECT DISTINCT up.code FROM up
-$$;
-
 -- trace.history(code) -> jsonb: the whole life of one unit, in order:
 -- production, packing and unpacking (also of the packages around it),
 -- every sale and purchase (also of a package while it held the unit), and
@@ -22,30 +8,46 @@ CREATE FUNCTION @extschema@.history(code text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
     SET jit = off                                   -- index lookups only: compiling would cost more than running
+    -- the same plans fit every code; without statistics on the small unit and
+    -- product tables the plan cache would otherwise plan each call anew
+    SET plan_cache_mode = force_generic_plan
     AS $$
 DECLARE
     c @extschema@.code;
     problem text := @extschema@.validate('code', code);
     item record;
+    product record;
+    producer_name text;
     events jsonb;
+    packed boolean;
+    holders @extschema@.code[];         -- the unit and every package that ever held it
     readers @extschema@.uscc[] := @extschema@._acc_reader_units();
 BEGIN
     IF problem IS NOT NULL THEN
         PERFORM @extschema@._reg_fail('22P02', 'trace.history: ' || problem);
     END IF;
     c := @extschema@._reg_to_code(code);
-    SELECT i.*, p.product_id AS pid, p.product_name, p.product_type, p.spec_model, p.category, p.gtin, u.unit_name
-        INTO item
-        FROM @extschema@.item_record i
-        JOIN @extschema@.products p ON p.product_id = i.product_id
-        LEFT JOIN @extschema@.units u ON u.uscc OPERATOR(@extschema@.=) i.uscc
+    -- one index lookup each (no join: the small unit and product tables
+    -- often have no planner statistics, and a join plan then costs more)
+    SELECT i.* INTO item FROM @extschema@.item_record i
         WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NULL;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
+    SELECT p.product_id, p.product_name, p.product_type, p.spec_model, p.category, p.gtin INTO product
+        FROM @extschema@.products p
+        WHERE p.record_id IN (SELECT r.id FROM @extschema@.product_record r
+                              WHERE r.id = item.product_id OR r.root = item.product_id);
+    producer_name := (SELECT u.unit_name FROM @extschema@.units u WHERE u.uscc OPERATOR(@extschema@.=) item.uscc);
+    -- The common case, a unit never packed, needs no package walk.
+    packed := EXISTS (SELECT 1 FROM @extschema@.package_event e WHERE e.content_code OPERATOR(@extschema@.=) c);
+    IF packed THEN
+        holders := ARRAY(SELECT c UNION ALL SELECT a.package_code FROM @extschema@._reg_ancestors(c) a);
+    ELSE
+        holders := ARRAY[c];
+    END IF;
 
-    WITH pk AS (SELECT a.package_code FROM @extschema@._reg_ancestors(c) a),
-    ev AS (
+    WITH ev AS (
         -- production (and each corrected version of the item record)
         SELECT ((i.production_date::timestamp - interval '8 hours') AT TIME ZONE 'UTC') AS t, 0 AS seq, i.id AS rid,
                pg_catalog.jsonb_build_object('event', 'production', 'date', i.production_date,
@@ -68,9 +70,9 @@ BEGIN
                || CASE WHEN e.supersedes IS NOT NULL THEN pg_catalog.jsonb_build_object('withdrawn', true, 'reason', e.reason)
                        ELSE '{}' END
         FROM @extschema@.package_event e
-        WHERE e.content_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT c UNION ALL SELECT pk.package_code FROM pk))
-          AND (e.content_code OPERATOR(@extschema@.=) c
-               OR c OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(e.content_code, e.event_time) w))
+        WHERE packed
+          AND e.content_code OPERATOR(@extschema@.=) ANY (holders)
+          AND (e.content_code OPERATOR(@extschema@.=) c OR @extschema@._reg_holds(e.content_code, e.event_time, c))
           AND (NOT e.voided OR e.supersedes IS NOT NULL)
         UNION ALL
         -- sales and purchases of the unit or of a package holding it
@@ -84,9 +86,8 @@ BEGIN
                    'supersedes', f.supersedes, 'reason', f.reason,
                    'withdrawn', CASE WHEN f.voided THEN true END))
         FROM @extschema@.flow_record f
-        WHERE f.trace_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT c UNION ALL SELECT pk.package_code FROM pk))
-          AND (f.trace_code OPERATOR(@extschema@.=) c
-               OR c OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w))
+        WHERE f.trace_code OPERATOR(@extschema@.=) ANY (holders)
+          AND (f.trace_code OPERATOR(@extschema@.=) c OR @extschema@._reg_holds(f.trace_code, f.event_time, c))
     )
     SELECT pg_catalog.jsonb_agg(ev.e ORDER BY ev.t, ev.seq, ev.rid) INTO events FROM ev
      -- an operator sees the events of its own units and the flows it is a
@@ -98,14 +99,15 @@ BEGIN
 
     RETURN pg_catalog.jsonb_build_object(
         'trace_code', c::text,
-        'current', pg_catalog.jsonb_build_object('package_code', @extschema@._reg_parent(c, 'infinity')::text,
+        'current', pg_catalog.jsonb_build_object('package_code',
+                       CASE WHEN packed THEN @extschema@._reg_parent(c, 'infinity')::text END,
                        'withdrawn', EXISTS (SELECT 1 FROM @extschema@.item_record x
                                             WHERE x.trace_code OPERATOR(@extschema@.=) c AND x.voided AND x.supersedes IS NOT NULL
                                               AND NOT EXISTS (SELECT 1 FROM @extschema@.item_record y WHERE y.supersedes = x.id))),
-        'product', pg_catalog.jsonb_build_object('product_id', item.pid, 'product_name', item.product_name,
-                       'product_type', item.product_type, 'spec_model', item.spec_model, 'category', item.category,
-                       'gtin', item.gtin),
-        'producer', pg_catalog.jsonb_build_object('uscc', item.uscc, 'unit_name', item.unit_name),
+        'product', pg_catalog.jsonb_build_object('product_id', product.product_id, 'product_name', product.product_name,
+                       'product_type', product.product_type, 'spec_model', product.spec_model, 'category', product.category,
+                       'gtin', product.gtin),
+        'producer', pg_catalog.jsonb_build_object('uscc', item.uscc, 'unit_name', producer_name),
         'events', coalesce(events, '[]'));
 END
 $$;

@@ -5,7 +5,7 @@
 --   retailer     92110105MA01ABC2DR   GTIN 06901234567892 (domestic gas hob)
 --   cartons      (00)069012340000000016, (00)069012340000000023
 BEGIN;
-SELECT plan(29);
+SELECT plan(44);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
@@ -137,6 +137,57 @@ SELECT is((trace.completeness('91330100MA2H3K5L19') -> 'as_producer') - 'optiona
     'factory: 6 of 7 unit records complete; the unsold H0007 lacks the flow fields');
 SELECT is((SELECT retain_until FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0002'::trace.code),
     '2030-06-01'::date, 'retention: production date + 3-year warranty + 1 year');
+
+-- nested packing: the distributor takes H0006 out of carton 2, puts carton 2
+-- on a pallet and sells the pallet; H0005 goes with it, H0006 does not
+SELECT is((trace.unpack($${"package_code": "(00)069012340000000023", "uscc": "91440300MA5FQ7W81X",
+    "event_time": "2026-06-07T09:00:00+08:00", "contents": ["(01)06901234567892(21)H0006"]}$$) ->> 'unpacked')::int, 1,
+    'distributor takes H0006 out of carton 2');
+SELECT is((trace.pack($${"package_code": "(00)069012340000000030", "uscc": "91440300MA5FQ7W81X",
+    "event_time": "2026-06-07T10:00:00+08:00", "contents": ["(00)069012340000000023"]}$$) ->> 'packed')::int, 1,
+    'distributor puts carton 2 on a pallet');
+SELECT is(trace.record_sale($${"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000030",
+    "sold_time": "2026-06-08T10:00:00+08:00", "customer_name": "北京示例五金店", "buyer_uscc": "92110105MA01ABC2DR"}$$) -> 'quantity',
+    '2'::jsonb, 'distributor sells the pallet: the two units left in carton 2');
+SELECT is(pg_catalog.jsonb_path_query_array(trace.history('(01)06901234567892(21)H0005') -> 'events', '$[*] ? (@.at > "2026-06-06") .event'),
+    '["pack", "seller_sale"]'::jsonb, 'history of H0005: carton 2 packed on the pallet, then the pallet''s sale');
+SELECT is(trace.history('(01)06901234567892(21)H0005') #>> '{events,-1,via}', '(00)069012340000000030'::trace.code::text,
+    'the pallet sale reached H0005 through two levels of packing');
+SELECT is(pg_catalog.jsonb_path_query_array(trace.history('(01)06901234567892(21)H0006') -> 'events', '$[*].event'),
+    '["production", "pack", "producer_sale", "seller_purchase", "unpack"]'::jsonb,
+    'history of H0006: taken out before the pallet, so neither the pallet nor its sale');
+SELECT results_eq($$SELECT trace.history('(01)06901234567892(21)H0005') #>> '{current,package_code}',
+                           trace.history('(01)06901234567892(21)H0003') #>> '{current,package_code}'$$,
+    $$VALUES ('(00)069012340000000023'::trace.code::text, NULL::text)$$,
+    'current package: carton 2 for H0005, none for an unpacked unit');
+
+-- a seller sells only what it bought, each unit once per purchase
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "92110105MA01ABC2DR", "trace_code": "(01)06901234567892(21)H0002",
+     "sold_time": "2026-06-09T10:00:00+08:00", "customer_name": "个人消费者"}')$$, '22023',
+    'record 1 (trace_code "(01)06901234567892(21)H0002"): field trace_code: unit 92110105MA01ABC2DR has no purchase of (01)06901234567892(21)H0002 at or before the sale (2026-06-09T02:00:00Z)',
+    'the retailer cannot sell a unit it never bought');
+SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)H0002",
+     "sold_time": "2026-06-09T10:00:00+08:00", "customer_name": "个人消费者"}')$$,
+    'the distributor sells H0002, bought inside carton 1');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)H0002",
+     "sold_time": "2026-06-10T10:00:00+08:00", "customer_name": "另一位消费者"}')$$, '23505',
+    'record 1 (trace_code "(01)06901234567892(21)H0002"): field trace_code: unit 91440300MA5FQ7W81X already recorded a sale of (01)06901234567892(21)H0002 (2026-06-09T02:00:00Z) with no purchase of it in between',
+    'the distributor cannot sell H0002 a second time');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)H0002",
+     "sold_time": "2026-06-08T10:00:00+08:00", "customer_name": "另一位消费者"}')$$, '23505', NULL,
+    'nor record an earlier second sale of it');
+SELECT throws_like($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000030",
+     "sold_time": "2026-06-09T10:00:00+08:00", "customer_name": "另一位消费者"}')$$,
+    '%already recorded a sale of (01)06901234567892(21)H0004 (in (00)069012340000000030)%',
+    'nor sell the pallet again: the unit and the package are named');
+SELECT lives_ok($$SELECT trace.correct('flow', (SELECT record_id FROM trace.flows WHERE kind = 'seller_sale'
+     AND trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0002'::trace.code), '{"customer_name": "个人消费者（退货）"}', 'name')$$,
+    'a correction of that sale is not a second sale');
+SELECT lives_ok($$SELECT trace.record_purchase('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)H0002",
+     "supplier_name": "个人消费者", "purchase_time": "2026-06-11T10:00:00+08:00"}')$$, 'the distributor takes H0002 back');
+SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)H0002",
+     "sold_time": "2026-06-12T10:00:00+08:00", "customer_name": "第三位消费者"}')$$,
+    'after buying it back, the distributor sells H0002 again');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -168,19 +168,30 @@ SELECT pg_catalog.jsonb_array_length(trace.record_sale($$[
    "customer_name": "个人消费者"}]$$)) AS r_sales;
 
 -- Planted quantity mismatches: R sells a hob it never bought; D sells a hob
--- of carton K1 twice (after unpacking it).
-SELECT pg_catalog.jsonb_array_length(trace.record_sale($$[
-  {"uscc": "92110105MA01ABC2DR", "trace_code": "(01)06901234567892(21)A0622-1", "sold_time": "2026-06-26T15:00:00+08:00",
-   "customer_name": "个人消费者"}]$$)) AS r_unbought_sale;
+-- of carton K1 twice (after unpacking it). trace.record_sale refuses both, so
+-- they are written directly, as a faulty or forged import would leave them,
+-- with the values record_sale would have stored.
+CREATE FUNCTION pg_temp.plant_sale(seller text, code text, sold text, customer text) RETURNS void
+    LANGUAGE sql AS $$
+    INSERT INTO trace.flow_record (kind, uscc, trace_code, event_time, sold_time, customer_name, quantity,
+                                   collection_method, retain_until, recorded_at, recorded_by)
+    SELECT 'seller_sale', seller::trace.uscc, code::trace.code, sold::timestamptz, sold::timestamptz, customer, 1, 'manual',
+           greatest((((sold::timestamptz AT TIME ZONE 'UTC') + interval '8 hours')::date + interval '2 years')::date, i.retain_until),
+           trace._reg_now(), session_user
+    FROM trace.items i WHERE i.trace_code OPERATOR(trace.=) code::trace.code
+$$;
+SELECT pg_temp.plant_sale('92110105MA01ABC2DR', '(01)06901234567892(21)A0622-1', '2026-06-26T15:00:00+08:00', '个人消费者')
+    AS r_unbought_sale;
 SELECT (trace.unpack($${"package_code": "(00)069012340000000016", "uscc": "91440300MA5FQ7W81X",
     "event_time": "2026-05-25T09:00:00+08:00"}$$) ->> 'unpacked')::int AS unpacked;
 SELECT pg_catalog.jsonb_array_length(trace.record_sale($$[
   {"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)A0504-1", "sold_time": "2026-06-02T10:00:00+08:00",
-   "customer_name": "个人消费者"},
-  {"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)A0504-1", "sold_time": "2026-06-03T10:00:00+08:00",
-   "customer_name": "另一位消费者"},
-  {"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)A0504-2", "sold_time": "2026-06-03T11:00:00+08:00",
    "customer_name": "个人消费者"}]$$)) AS d_consumer_sales;
+SELECT pg_temp.plant_sale('91440300MA5FQ7W81X', '(01)06901234567892(21)A0504-1', '2026-06-03T10:00:00+08:00', '另一位消费者')
+    AS d_second_sale;
+SELECT pg_catalog.jsonb_array_length(trace.record_sale($$[
+  {"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)A0504-2", "sold_time": "2026-06-03T11:00:00+08:00",
+   "customer_name": "个人消费者"}]$$)) AS d_consumer_sales_2;
 
 -- Label scans as trace.verify_scan records them (written directly, with fixed
 -- times). Planted suspected counterfeits: a forged label on A0511-2, a code
