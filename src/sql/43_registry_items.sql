@@ -67,6 +67,111 @@ BEGIN
 END
 $$;
 
+-- The checked path's reading of each record of a batch: the record (filled
+-- from a raw scan), its code, product and dates, and the first problem with it
+-- as SQLSTATE || message (NULL when it is fine). Inlined into the INSERT
+-- (STABLE, one SELECT), so the batch streams through in order.
+CREATE FUNCTION @extschema@._reg_item_checks(batch jsonb, pmap jsonb, today date, allowed text[], model_fields text[])
+    RETURNS TABLE (ord int, rec jsonb, code @extschema@.code, p jsonb, product_id bigint, pdate date,
+                   warranty interval, problem text)
+    LANGUAGE sql STABLE AS $$
+    SELECT c.ord, c.rec, c.code, c.p, c.product_id, c.pdate, c.warranty, coalesce(c.problem1, c.problem2)
+    FROM (
+    SELECT b.*,
+        CASE
+        WHEN (b.rec - allowed) <> '{}'::jsonb THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': unknown fields: '
+            || (SELECT pg_catalog.string_agg(k, ', ' ORDER BY k) FROM pg_catalog.jsonb_object_keys(b.rec - allowed) k)
+        WHEN @extschema@._reg_empty(b.rec -> 'trace_code') THEN
+            '23502' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': missing mandatory fields: '
+            || pg_catalog.array_to_string(@extschema@._reg_missing('item', '{producer}', b.rec, '{}', model_fields), ', ')
+        WHEN pg_catalog.jsonb_typeof(b.rec -> 'trace_code') <> 'string' THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'trace_code')
+        WHEN b.code_problem IS NOT NULL THEN
+            '22P02' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: ' || b.code_problem
+        WHEN b.rec ? 'product' AND pg_catalog.jsonb_typeof(b.rec -> 'product') <> 'number' THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field product: expected a product_id (number)'
+        WHEN b.product_id IS NULL THEN
+            '23503' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || CASE WHEN b.rec ? 'product' THEN ': no product ' || (b.rec ->> 'product')
+                                       ELSE ': no registered product has the GTIN of this trace code' END
+        WHEN b.rec ? 'uscc' AND (b.rec ->> 'uscc') IS DISTINCT FROM (b.p ->> 'uscc') THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field uscc: the product''s producer is ' || (b.p ->> 'uscc')
+        WHEN NOT (b.rec ?& '{production_date,serial_or_batch,inspection_report}'::text[])
+             OR (b.p -> 'extra')::boolean
+             OR (b.rec ->> 'serial_or_batch') ~ '^\s*$' OR (b.rec ->> 'production_date') ~ '^\s*$'
+             OR (b.rec -> 'inspection_report') IN ('null', '""', '[]', '{}')
+             OR b.rec -> 'serial_or_batch' = 'null' OR b.rec -> 'production_date' = 'null' THEN
+            -- the slow path: name exactly the fields that are missing, if any
+            (SELECT CASE WHEN pg_catalog.cardinality(m.missing) > 0 THEN
+                        '23502' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': missing mandatory fields: '
+                        || pg_catalog.array_to_string(m.missing, ', ') END
+             FROM (SELECT @extschema@._reg_missing('item', '{producer}', b.rec, @extschema@._reg_flags(ct),
+                              ARRAY(SELECT j.key FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(pr)) j
+                                    WHERE NOT @extschema@._reg_empty(j.value))) AS missing
+                   FROM @extschema@.products pr JOIN @extschema@.categories ct ON ct.code = pr.category
+                   WHERE pr.product_id = b.product_id) m)
+        END AS problem1,
+        CASE
+        WHEN pg_catalog.jsonb_typeof(b.rec -> 'production_date') <> 'string' OR b.pdate IS NULL THEN
+            '22007' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: invalid date ' || (b.rec -> 'production_date')::text
+        WHEN b.pdate > today THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: ' || pg_catalog.to_char(b.pdate, 'YYYY-MM-DD') || ' is in the future (today is '
+            || pg_catalog.to_char(today, 'YYYY-MM-DD') || ')'
+        WHEN pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch') <> 'string' THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field serial_or_batch: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch')
+        WHEN b.rec ? 'warranty_period' AND NOT @extschema@._reg_empty(b.rec -> 'warranty_period') AND b.warranty IS NULL THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field warranty_period: invalid period ' || (b.rec -> 'warranty_period')::text
+        WHEN b.rec ?| '{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}'::text[] AND EXISTS (SELECT 1 FROM pg_catalog.unnest('{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}'::text[]) o(f)
+                WHERE b.rec ? o.f AND pg_catalog.jsonb_typeof(b.rec -> o.f) NOT IN ('string', 'null')) THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': fields ' || pg_catalog.array_to_string('{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}'::text[], ', ') || ' take strings'
+        WHEN b.rec ? 'collection_method' AND (b.rec ->> 'collection_method') NOT IN ('automatic', 'manual', 'mixed') THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field collection_method: expected automatic, manual or mixed'
+        END AS problem2
+    FROM (
+        SELECT a.ord, a.rec, a.code_problem, a.code, a.p, (a.p ->> 'product_id')::bigint AS product_id,
+               @extschema@._reg_date_or_null(a.rec ->> 'production_date') AS pdate,
+               CASE WHEN a.rec ? 'warranty_period' AND @extschema@._reg_period_ok(a.rec -> 'warranty_period')
+                    THEN @extschema@._reg_period_of(a.rec -> 'warranty_period') END AS warranty
+        FROM (
+            SELECT e.o::int AS ord, x.rec, x.problem AS code_problem, x.code,
+                   pmap -> coalesce(CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'product') = 'number' THEN 'id:' || (e.r ->> 'product') END,
+                                    'g:' || @extschema@.gtin(x.code)::text) AS p
+            FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o)
+            CROSS JOIN LATERAL (
+                SELECT y.problem,
+                       CASE WHEN y.problem IS NULL AND pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
+                            THEN @extschema@._reg_to_code(e.r ->> 'trace_code') END AS code,
+                       CASE WHEN y.problem IS NULL AND pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string' AND NOT (e.r ?& '{production_date,serial_or_batch}'::text[])
+                            THEN @extschema@._reg_scan_fill(e.r, today) ELSE e.r END AS rec
+                FROM (SELECT CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
+                                  THEN @extschema@.validate('code', e.r ->> 'trace_code') END AS problem) y) x
+            OFFSET 0        -- evaluate each record's columns once, not once per reference
+        ) a
+        OFFSET 0
+    ) b
+) c
+$$;
+
+-- Refuse a batch at its first bad record (failed_ord), naming in the detail
+-- how many later records are refused too and the first ten of them.
+CREATE FUNCTION @extschema@._reg_item_fail(failed_ord int, problem text, batch jsonb, pmap jsonb, today date,
+                                           allowed text[], model_fields text[]) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    total bigint;
+    more text[];
+BEGIN
+    SELECT pg_catalog.count(*), pg_catalog.array_agg(x.msg) FILTER (WHERE x.n <= 10) INTO total, more
+    FROM (SELECT pg_catalog.substr(k.problem, 6) AS msg, pg_catalog.row_number() OVER () AS n
+          FROM @extschema@._reg_item_checks(batch, pmap, today, allowed, model_fields) k
+          WHERE k.ord > failed_ord AND k.problem IS NOT NULL) x;
+    RETURN @extschema@._reg_fail(pg_catalog.left(problem, 5), pg_catalog.substr(problem, 6),
+        CASE WHEN total > 0 THEN
+            pg_catalog.format('%s more record(s) of the batch refused: %s%s', total, pg_catalog.array_to_string(more, '; '),
+                              CASE WHEN total > 10 THEN '; ...' ELSE '' END) END);
+END
+$$;
+
 CREATE FUNCTION @extschema@._reg_commission(batch jsonb, old_id bigint, why text) RETURNS bigint
     LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -78,7 +183,6 @@ DECLARE
     now_ts timestamptz := @extschema@._reg_now();
     allowed text[];
     model_fields text[];
-    overrides constant text[] := '{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}';
     root_id bigint;
     pmap jsonb;
 BEGIN
@@ -159,83 +263,9 @@ BEGIN
                @extschema@._reg_retain(c.pdate, c.pdate, (c.p ->> 'retention_years')::int,
                    coalesce(c.warranty, (c.p ->> 'warranty_period')::interval), (c.p ->> 'service_life')::interval),
                now_ts, session_user
-        FROM (
-            SELECT b.*,
-                CASE
-                WHEN (b.rec - allowed) <> '{}'::jsonb THEN
-                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': unknown fields: '
-                    || (SELECT pg_catalog.string_agg(k, ', ' ORDER BY k) FROM pg_catalog.jsonb_object_keys(b.rec - allowed) k)
-                WHEN @extschema@._reg_empty(b.rec -> 'trace_code') THEN
-                    '23502' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': missing mandatory fields: '
-                    || pg_catalog.array_to_string(@extschema@._reg_missing('item', '{producer}', b.rec, '{}', model_fields), ', ')
-                WHEN pg_catalog.jsonb_typeof(b.rec -> 'trace_code') <> 'string' THEN
-                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'trace_code')
-                WHEN b.code_problem IS NOT NULL THEN
-                    '22P02' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: ' || b.code_problem
-                WHEN b.rec ? 'product' AND pg_catalog.jsonb_typeof(b.rec -> 'product') <> 'number' THEN
-                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field product: expected a product_id (number)'
-                WHEN b.product_id IS NULL THEN
-                    '23503' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || CASE WHEN b.rec ? 'product' THEN ': no product ' || (b.rec ->> 'product')
-                                               ELSE ': no registered product has the GTIN of this trace code' END
-                WHEN b.rec ? 'uscc' AND (b.rec ->> 'uscc') IS DISTINCT FROM (b.p ->> 'uscc') THEN
-                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field uscc: the product''s producer is ' || (b.p ->> 'uscc')
-                WHEN NOT (b.rec ?& '{production_date,serial_or_batch,inspection_report}'::text[])
-                     OR (b.p -> 'extra')::boolean
-                     OR (b.rec ->> 'serial_or_batch') ~ '^\s*$' OR (b.rec ->> 'production_date') ~ '^\s*$'
-                     OR (b.rec -> 'inspection_report') IN ('null', '""', '[]', '{}')
-                     OR b.rec -> 'serial_or_batch' = 'null' OR b.rec -> 'production_date' = 'null' THEN
-                    -- the slow path: name exactly the fields that are missing, if any
-                    (SELECT CASE WHEN pg_catalog.cardinality(m.missing) > 0 THEN
-                                '23502' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': missing mandatory fields: '
-                                || pg_catalog.array_to_string(m.missing, ', ') END
-                     FROM (SELECT @extschema@._reg_missing('item', '{producer}', b.rec, @extschema@._reg_flags(ct),
-                                      ARRAY(SELECT j.key FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(pr)) j
-                                            WHERE NOT @extschema@._reg_empty(j.value))) AS missing
-                           FROM @extschema@.products pr JOIN @extschema@.categories ct ON ct.code = pr.category
-                           WHERE pr.product_id = b.product_id) m)
-                END AS problem1,
-                CASE
-                WHEN pg_catalog.jsonb_typeof(b.rec -> 'production_date') <> 'string' OR b.pdate IS NULL THEN
-                    '22007' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: invalid date ' || (b.rec -> 'production_date')::text
-                WHEN b.pdate > today THEN
-                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: ' || pg_catalog.to_char(b.pdate, 'YYYY-MM-DD') || ' is in the future (today is '
-                    || pg_catalog.to_char(today, 'YYYY-MM-DD') || ')'
-                WHEN pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch') <> 'string' THEN
-                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field serial_or_batch: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch')
-                WHEN b.rec ? 'warranty_period' AND NOT @extschema@._reg_empty(b.rec -> 'warranty_period') AND b.warranty IS NULL THEN
-                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field warranty_period: invalid period ' || (b.rec -> 'warranty_period')::text
-                WHEN b.rec ?| overrides AND EXISTS (SELECT 1 FROM pg_catalog.unnest(overrides) o(f)
-                        WHERE b.rec ? o.f AND pg_catalog.jsonb_typeof(b.rec -> o.f) NOT IN ('string', 'null')) THEN
-                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': fields ' || pg_catalog.array_to_string(overrides, ', ') || ' take strings'
-                WHEN b.rec ? 'collection_method' AND (b.rec ->> 'collection_method') NOT IN ('automatic', 'manual', 'mixed') THEN
-                    '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field collection_method: expected automatic, manual or mixed'
-                END AS problem2
-            FROM (
-                SELECT a.ord, a.rec, a.code_problem, a.code, a.p, (a.p ->> 'product_id')::bigint AS product_id,
-                       @extschema@._reg_date_or_null(a.rec ->> 'production_date') AS pdate,
-                       CASE WHEN a.rec ? 'warranty_period' AND @extschema@._reg_period_ok(a.rec -> 'warranty_period')
-                            THEN @extschema@._reg_period_of(a.rec -> 'warranty_period') END AS warranty
-                FROM (
-                    SELECT e.o::int AS ord, x.rec, x.problem AS code_problem, x.code,
-                           pmap -> coalesce(CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'product') = 'number' THEN 'id:' || (e.r ->> 'product') END,
-                                            'g:' || @extschema@.gtin(x.code)::text) AS p
-                    FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o)
-                    CROSS JOIN LATERAL (
-                        SELECT y.problem,
-                               CASE WHEN y.problem IS NULL AND pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
-                                    THEN @extschema@._reg_to_code(e.r ->> 'trace_code') END AS code,
-                               CASE WHEN y.problem IS NULL AND pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string' AND NOT (e.r ?& '{production_date,serial_or_batch}'::text[])
-                                    THEN @extschema@._reg_scan_fill(e.r, today) ELSE e.r END AS rec
-                        FROM (SELECT CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
-                                          THEN @extschema@.validate('code', e.r ->> 'trace_code') END AS problem) y) x
-                    OFFSET 0        -- evaluate each record's columns once, not once per reference
-                ) a
-                OFFSET 0
-            ) b
-        ) c
-        WHERE CASE WHEN c.problem1 IS NULL AND c.problem2 IS NULL THEN true
-                   ELSE @extschema@._reg_fail(pg_catalog.left(coalesce(c.problem1, c.problem2), 5),
-                                              pg_catalog.substr(coalesce(c.problem1, c.problem2), 6)) END;
+        FROM @extschema@._reg_item_checks(batch, pmap, today, allowed, model_fields) c
+        WHERE CASE WHEN c.problem IS NULL THEN true
+                   ELSE @extschema@._reg_item_fail(c.ord, c.problem, batch, pmap, today, allowed, model_fields) END;
         GET DIAGNOSTICS n = ROW_COUNT;
     EXCEPTION WHEN unique_violation THEN
         PERFORM @extschema@._reg_duplicate_code(batch);

@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(78);
+SELECT plan(81);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -178,6 +178,32 @@ SELECT throws_ok(pg_catalog.format($$SELECT trace.commission(%L)$$,
      FROM pg_catalog.generate_series(1, 300) g)),
     '22023', 'record 250 (trace_code "(01)06901234567892(21)M250"): field production_date: 2026-07-02 is in the future (today is 2026-06-30)',
     'a bad record late in a large batch is named');
+CREATE FUNCTION pg_temp.bad_batch() RETURNS jsonb LANGUAGE sql AS $f$
+    SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+        'trace_code', CASE WHEN g = 50 THEN '(01)06901234567893(21)M50' ELSE '(01)06901234567892(21)M' || g END,
+        'production_date', CASE WHEN g = 5 THEN NULL WHEN g BETWEEN 100 AND 114 THEN '2026-07-02' ELSE '2026-06-01' END,
+        'serial_or_batch', 'L3',
+        'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824')) ORDER BY g)
+    FROM pg_catalog.generate_series(1, 300) g $f$;
+CREATE FUNCTION pg_temp.error_detail(q text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE d text;
+BEGIN
+    EXECUTE q;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RETURN d;
+END $f$;
+SELECT throws_ok($$SELECT trace.commission(pg_temp.bad_batch())$$, '23502',
+    'record 5 (trace_code "(01)06901234567892(21)M5"): missing mandatory fields: production_date',
+    'a batch with many bad records is refused at the first, named');
+SELECT alike(pg_temp.error_detail($$SELECT trace.commission(pg_temp.bad_batch())$$),
+    '16 more record(s) of the batch refused: record 50 (trace_code "(01)06901234567893(21)M50"): field trace_code: %; '
+    'record 100 (trace_code "(01)06901234567892(21)M100"): field production_date: 2026-07-02 is in the future (today is 2026-06-30); %',
+    'the detail counts the other bad records and names the first of them with their problem');
+SELECT alike(pg_temp.error_detail($$SELECT trace.commission(pg_temp.bad_batch())$$),
+    '%; record 108 (trace_code "(01)06901234567892(21)M108"): field production_date: 2026-07-02 is in the future (today is 2026-06-30); ...',
+    'ten are named, then an ellipsis');
 SELECT throws_ok(pg_catalog.format($$SELECT trace.commission(%L)$$,
     (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('trace_code', '(01)06901234567892(21)M' || CASE WHEN g = 300 THEN 7 ELSE g END,
          'production_date', '2026-06-01', 'serial_or_batch', 'L3',
