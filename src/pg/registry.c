@@ -260,7 +260,8 @@ fast_product(FastState *st, const char *key, int ord)
         Interval   *a = w ? w : s,
                    *b = s ? s : w;
 
-        fp->add = DatumGetIntervalP(DirectFunctionCall2(interval_larger, IntervalPGetDatum(a), IntervalPGetDatum(b)));
+        /* greatest(a, b): the first of equals, as SQL's GREATEST (interval_larger takes the second) */
+        fp->add = DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(a), IntervalPGetDatum(b))) < 0 ? b : a;
         fp->plus_year = true;
     }
     else

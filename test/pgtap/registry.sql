@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(81);
+SELECT plan(84);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -168,6 +168,19 @@ SELECT results_eq(
       WHERE trace_code = '(01)06901234567892(21)W22'$$,
     $$VALUES ('(01)06901234567892(21)W22', '批次一', 'automatic', '2028-06-02'::date)$$,
     'a raw scan is normalised and recorded as an automatic collection');
+SELECT lives_ok($$SELECT trace.add_category('{"code": "test-plain", "name_zh": "测试", "name_en": "test", "licence_managed": false,
+    "ccc_managed": false, "has_warranty": false, "needs_manual": false}'),
+    trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "test-plain", "gtin": "06901234567939", "product_name": "x",
+    "product_type": "x", "spec_model": "T-1", "mandatory_standards": "x", "warranty_period": "P360D", "service_life": "P12M"}')$$,
+    'a product whose warranty and service life compare equal (360 days, 12 months)');
+SELECT lives_ok($$SELECT trace.commission('[
+    {"trace_code": "(01)06901234567939(21)T1", "production_date": "2026-06-01", "serial_or_batch": "L", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}]'),
+    trace.commission('[
+    {"trace_code": "(01)06901234567939(21)T2", "production_date": "2026-06-01", "serial_or_batch": "L", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+     "functions": null}]')$$, 'one item by each path');
+SELECT results_eq($$SELECT retain_until FROM trace.item_record WHERE trace_code::text LIKE '(01)06901234567939(21)T%' ORDER BY id$$,
+    $$VALUES ('2028-05-27'::date), ('2028-05-27'::date)$$,
+    'equal periods: both paths take the warranty, as _reg_retain''s greatest() does (360 days + 1 year)');
 SELECT throws_ok($$SELECT trace._reg_commission_fast('[{"trace_code": "(01)06901234567892(21)W40",
     "production_date": "2026-06-01", "serial_or_batch": "L1", "inspection_report": 1, "warranty_period": "P1Y"}]',
     '{}', '2026-06-30', '2026-06-30 12:00:00+08')$$, 'PTB01', NULL, 'the batch path hands a record it does not take to the checked path');
