@@ -1,14 +1,18 @@
 -- Packing (clause 6.1.2) and flows (Tables 1-2, flow group).
 
 -- The package directly holding `c` at time `t` (NULL when none): the latest
--- packing event of `c` at or before `t`, if it is a "pack".
+-- packing event of `c` at or before `t`, if it is a "pack". PL/pgSQL, not
+-- SQL: SQL could not inline it anyway, and PL/pgSQL keeps its plan for the
+-- session instead of planning it again in every statement that calls it.
 CREATE FUNCTION @extschema@._reg_parent(c @extschema@.code, t timestamptz) RETURNS @extschema@.code
-    LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN e.action = 'pack' THEN e.package_code END
-    FROM @extschema@.package_events e
-    WHERE e.content_code OPERATOR(@extschema@.=) c AND e.event_time <= t
-    ORDER BY e.event_time DESC, e.record_id DESC
-    LIMIT 1
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT CASE WHEN e.action = 'pack' THEN e.package_code END
+            FROM @extschema@.package_events e
+            WHERE e.content_code OPERATOR(@extschema@.=) c AND e.event_time <= t
+            ORDER BY e.event_time DESC, e.record_id DESC
+            LIMIT 1);
+END
 $$;
 
 -- Direct contents of package `p` at time `t`.
