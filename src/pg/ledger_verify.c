@@ -3,15 +3,18 @@
  *
  * Verification recomputes everything from the stored rows and blocks, in one
  * snapshot, streaming: blocks are read in block order through a cursor; each
- * block's member rows are read in seq order by index range scans over its
- * members (so no sort of rows, and memory bounded by one block). Every row
- * hash, every Merkle root and every chain link is recomputed. Rows that no
- * block holds are then examined one by one: pending (not yet sealed), pending
- * too long, or inserted (bad hash, or below the sealer's floor).
+ * block's member rows are read in seq order (so no sort of rows, and memory
+ * bounded by one block), by one sequential scan of the table when its rows
+ * lie in seq order, else by index range scans over the members (RowSource).
+ * Every row hash, every Merkle root and every chain link is recomputed. Rows
+ * that no block holds are examined one by one: pending (not yet sealed),
+ * pending too long, or inserted (bad hash, or below the sealer's floor).
  */
 #include "ledger_pg.h"
 
 #include "access/table.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -41,7 +44,21 @@ typedef struct VerifyCtx
     int         ledgers;
     const char *table;          /* current table, for problems */
     const char *ledger;
+    /* problems held back while a sequential scan meets unsealed rows early */
+    bool        defer;
+    int         nlater;
+    bool        later_more;
+    struct LaterProblem *later;
 } VerifyCtx;
+
+typedef struct LaterProblem
+{
+    const char *kind;
+    bool        has_seq;
+    int64       seq;
+    int64       block_no;
+    const char *detail;         /* a string constant */
+} LaterProblem;
 
 /* One block as read from trace.ledger_blocks (copied out of SPI). */
 typedef struct BlockRec
@@ -65,6 +82,24 @@ add_problem(VerifyCtx *v, const char *kind, bool has_seq, int64 seq, int64 block
 {
     StringInfo  s = &v->problems;
 
+    if (v->defer)
+    {
+        if (v->later == NULL)
+            v->later = palloc(sizeof(LaterProblem) * MAX_PROBLEMS);
+        if (v->nlater < MAX_PROBLEMS)
+        {
+            LaterProblem *p = &v->later[v->nlater++];
+
+            p->kind = kind;
+            p->has_seq = has_seq;
+            p->seq = seq;
+            p->block_no = block_no;
+            p->detail = detail;
+        }
+        else
+            v->later_more = true;
+        return;
+    }
     if (v->nproblems >= MAX_PROBLEMS)
     {
         v->truncated = true;
@@ -233,6 +268,104 @@ block_iter_close(BlockIter *it)
 }
 
 /*
+ * Where walk_block reads a ledger's rows from, in seq order: by default the
+ * unique index, one scan restarted per range. In sequential mode (verify,
+ * when the blocks' members ascend in block order) one sequential scan of the
+ * table serves every range, as long as the table returns its rows in
+ * ascending seq order — as a bulk load or a single writer leaves them — and
+ * rows met between two ranges go to `between` (the unsealed ones). A row out
+ * of order, or a second row with a seq, sets `broken`: the caller then
+ * verifies the ledger again through the index.
+ */
+typedef struct RowSource
+{
+    PtSeqScan  *index;          /* index mode when set */
+    /* sequential mode */
+    PtLedgerRel *lr;
+    TableScanDesc scan;
+    TupleTableSlot *slot;
+    bool        pending;        /* slot holds a row not handed out yet */
+    bool        done;
+    bool        broken;
+    bool        seen;
+    int64       last;           /* highest seq read so far */
+    int64       lo;             /* current range [lo, hi) */
+    int64       hi;
+    int64       nullseq;        /* rows without a seq */
+    void        (*between) (void *arg, int64 seq, Datum *values, bool *nulls);
+    void       *between_arg;
+} RowSource;
+
+static void
+rows_range(RowSource *rs, int64 lo, int64 hi)
+{
+    if (rs->index)
+    {
+        pt_seqscan_rescan(rs->index, lo, hi);
+        return;
+    }
+    if (lo < rs->hi)
+        rs->broken = true;      /* ranges must ascend */
+    rs->lo = lo;
+    rs->hi = hi;
+}
+
+static bool
+rows_next(RowSource *rs, Datum **values, bool **nulls)
+{
+    AttrNumber  seqatt;
+
+    if (rs->index)
+        return pt_seqscan_next(rs->index, values, nulls);
+    seqatt = rs->lr->seq_att;
+    for (;;)
+    {
+        int64       seq;
+
+        if (rs->broken)
+            return false;
+        if (!rs->pending)
+        {
+            if (rs->done)
+                return false;
+            if (!table_scan_getnextslot(rs->scan, ForwardScanDirection, rs->slot))
+            {
+                rs->done = true;
+                return false;
+            }
+            slot_getallattrs(rs->slot);
+            if (rs->slot->tts_isnull[seqatt - 1])
+            {
+                rs->nullseq++;
+                continue;
+            }
+            seq = DatumGetInt64(rs->slot->tts_values[seqatt - 1]);
+            if (rs->seen && seq <= rs->last)
+            {
+                rs->broken = true;
+                return false;
+            }
+            rs->seen = true;
+            rs->last = seq;
+            rs->pending = true;
+        }
+        seq = DatumGetInt64(rs->slot->tts_values[seqatt - 1]);
+        if (seq >= rs->hi)
+            return false;       /* kept for a later range */
+        rs->pending = false;
+        if (seq < rs->lo)
+        {
+            CHECK_FOR_INTERRUPTS();
+            rs->between(rs->between_arg, seq, rs->slot->tts_values, rs->slot->tts_isnull);
+            continue;
+        }
+        *values = rs->slot->tts_values;
+        *nulls = rs->slot->tts_isnull;
+        return true;
+    }
+}
+
+/*
  * What to do with the member seqs of one block, in leaf order (walk_block):
  * a row found for member `seq` at leaf position `pos`, a member with no row,
  * and a further row carrying a seq already seen.
@@ -246,12 +379,11 @@ typedef struct BlockWalker
 } BlockWalker;
 
 /*
- * Walk the members of block b in seq order by index range scans (one per
- * member range, all on the caller's open scan s), matching each member seq
- * to its leaf position.
+ * Walk the members of block b in seq order (one range of rows from s per
+ * member range), matching each member seq to its leaf position.
  */
 static void
-walk_block(PtLedgerRel *lr, PtSeqScan *s, BlockRec *b, BlockWalker *w)
+walk_block(PtLedgerRel *lr, RowSource *s, BlockRec *b, BlockWalker *w)
 {
     int64       pos = 0;
     int         r;
@@ -265,8 +397,8 @@ walk_block(PtLedgerRel *lr, PtSeqScan *s, BlockRec *b, BlockWalker *w)
 
         if (hi <= e)
             continue;
-        pt_seqscan_rescan(s, e, hi);
-        while (pt_seqscan_next(s, &values, &nulls))
+        rows_range(s, e, hi);
+        while (rows_next(s, &values, &nulls))
         {
             int64       seq = DatumGetInt64(values[lr->seq_att - 1]);
 
@@ -431,7 +563,7 @@ verify_walk_dup(void *arg, BlockRec *b, int64 seq)
 
 /* Verify one block: its own fields, then each member row. */
 static void
-verify_block(VerifyCtx *v, PtLedgerRel *lr, PtSeqScan *scan, BlockRec *b,
+verify_block(VerifyCtx *v, PtLedgerRel *lr, RowSource *rows, BlockRec *b,
              int64 expect_no, const uint8 prev_hash[LEDGER_HASH_LEN])
 {
     uint8       h[LEDGER_HASH_LEN];
@@ -472,7 +604,7 @@ verify_block(VerifyCtx *v, PtLedgerRel *lr, PtSeqScan *scan, BlockRec *b,
         add_problem(v, "changed", false, 0, b->block_no,
                     "The block's Merkle root does not match its leaf hashes.");
 
-    walk_block(lr, scan, b, &w);
+    walk_block(lr, rows, b, &w);
     v->blocks++;
 }
 
@@ -565,16 +697,132 @@ verify_unsealed(VerifyCtx *v, PtLedgerRel *lr, Relation rel, PtSeqScan *scan, in
         add_problem(v, "inserted", false, 0, 0, "A row without ledger_seq was written past the ledger trigger.");
 }
 
+/* A sequential scan met an unsealed row: its problem, if any, comes after
+ * the blocks' problems, as in the index order. */
+typedef struct BetweenArg
+{
+    VerifyCtx  *v;
+    PtLedgerRel *lr;
+    int64       floor;
+    TimestampTz limit;
+} BetweenArg;
+
+static void
+unsealed_between(void *arg, int64 seq, Datum *values, bool *nulls)
+{
+    BetweenArg *a = arg;
+
+    a->v->defer = true;
+    verify_unsealed_row(a->v, a->lr, seq, values, nulls, a->floor, a->limit);
+    a->v->defer = false;
+}
+
+/* Do the blocks' members ascend in block order (no range of a later block
+ * below a range of an earlier one)? */
+static bool
+ranges_ascend(const char *ledger)
+{
+    Oid         t[1] = {TEXTOID};
+    Datum       a[1] = {CStringGetTextDatum(ledger)};
+    bool        isnull;
+    bool        result;
+
+    if (SPI_execute_with_args("SELECT pg_catalog.bool_and(lo >= prev_hi) FROM"
+                              " (SELECT pg_catalog.lower(r) AS lo, pg_catalog.lag(pg_catalog.upper(r))"
+                              "   OVER (ORDER BY b.block_no, pg_catalog.lower(r)) AS prev_hi"
+                              "  FROM trace.ledger_blocks b, pg_catalog.unnest(b.members) r WHERE b.ledger = $1) x",
+                              1, t, a, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "pgtrace ledger: reading block ranges failed");
+    result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    SPI_freetuptable(SPI_tuptable);
+    return isnull || result;
+}
+
+/*
+ * Verify the blocks and rows of one ledger, reading rows sequentially
+ * (seqmode) or through the index. Returns false when the sequential reading
+ * broke (rows out of seq order): the caller undoes and retries by index.
+ */
+static bool
+verify_ledger_rows(VerifyCtx *v, PtLedgerRel *lr, Relation rel, const char *name, int64 floor,
+                   bool seqmode)
+{
+    RowSource   rows;
+    PtSeqScan   index;
+    BlockIter   it;
+    BlockRec    b;
+    int64       expect_no = 1;
+    uint8       prev[LEDGER_HASH_LEN];
+    BetweenArg  ba = {v, lr, floor,
+    GetCurrentTransactionStartTimestamp() - (int64) pt_pending_limit_s * USECS_PER_SEC};
+    int         i;
+
+    memset(&rows, 0, sizeof(rows));
+    memset(prev, 0, LEDGER_HASH_LEN);
+    if (seqmode)
+    {
+        rows.lr = lr;
+        /* no synchronized scan: it could start in the middle of the table */
+        rows.scan = table_beginscan_strat(rel, GetActiveSnapshot(), 0, NULL, true, false);
+        rows.slot = table_slot_create(rel, NULL);
+        rows.lo = rows.hi = PG_INT64_MIN;
+        rows.between = unsealed_between;
+        rows.between_arg = &ba;
+    }
+    else
+    {
+        pt_seqscan_begin(&index, lr, rel, GetActiveSnapshot(), 0, 0);
+        rows.index = &index;
+    }
+
+    block_iter_open(&it, name, 0, PG_INT64_MAX, 8);
+    while (!rows.broken && block_iter_next(&it, &b))
+    {
+        verify_block(v, lr, &rows, &b, expect_no, prev);
+        expect_no = b.block_no + 1;
+        memcpy(prev, b.hash, LEDGER_HASH_LEN);
+        free_block(&b);
+    }
+    block_iter_close(&it);
+
+    if (!seqmode)
+    {
+        verify_unsealed(v, lr, rel, &index, floor);
+        pt_seqscan_end(&index);
+        return true;
+    }
+
+    /* the rows after the last sealed range are unsealed too */
+    if (!rows.broken)
+    {
+        Datum      *values;
+        bool       *nulls;
+
+        rows_range(&rows, PG_INT64_MAX, PG_INT64_MAX);
+        while (rows_next(&rows, &values, &nulls))
+            ;
+        if (rows.pending)
+            rows.broken = true; /* a seq of PG_INT64_MAX: leave it to the index */
+    }
+    table_endscan(rows.scan);
+    ExecDropSingleTupleTableSlot(rows.slot);
+    if (rows.broken)
+        return false;
+    for (i = 0; i < v->nlater; i++)
+        add_problem(v, v->later[i].kind, v->later[i].has_seq, v->later[i].seq,
+                    v->later[i].block_no, v->later[i].detail);
+    if (v->later_more)
+        v->truncated = true;
+    for (; rows.nullseq > 0 && !v->truncated; rows.nullseq--)
+        add_problem(v, "inserted", false, 0, 0, "A row without ledger_seq was written past the ledger trigger.");
+    return true;
+}
+
 static void
 verify_ledger(VerifyCtx *v, Oid relid, const char *name, const char *alg, int64 floor)
 {
     Relation    rel = try_table_open(relid, AccessShareLock);
     PtLedgerRel *lr;
-    BlockIter   it;
-    BlockRec    b;
-    PtSeqScan   scan;
-    int64       expect_no = 1;
-    uint8       prev[LEDGER_HASH_LEN];
 
     v->ledger = name;
     v->ledgers++;
@@ -587,21 +835,31 @@ verify_ledger(VerifyCtx *v, Oid relid, const char *name, const char *alg, int64 
     v->table = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
                                           RelationGetRelationName(rel));
     lr = pt_ledger_rel(rel, name, alg);
-    memset(prev, 0, LEDGER_HASH_LEN);
 
-    pt_seqscan_begin(&scan, lr, rel, GetActiveSnapshot(), 0, 0);
-    block_iter_open(&it, name, 0, PG_INT64_MAX, 8);
-    while (block_iter_next(&it, &b))
+    if (ranges_ascend(name))
     {
-        verify_block(v, lr, &scan, &b, expect_no, prev);
-        expect_no = b.block_no + 1;
-        memcpy(prev, b.hash, LEDGER_HASH_LEN);
-        free_block(&b);
-    }
-    block_iter_close(&it);
+        /* sequentially first; if the table's rows are out of order, undo */
+        VerifyCtx   saved = *v;
+        int         len = v->problems.len;
+        bool        ok;
 
-    verify_unsealed(v, lr, rel, &scan, floor);
-    pt_seqscan_end(&scan);
+        v->nlater = 0;
+        v->later_more = false;
+        ok = verify_ledger_rows(v, lr, rel, name, floor, true);
+        v->nlater = 0;
+        v->later_more = false;
+        if (ok)
+        {
+            table_close(rel, AccessShareLock);
+            return;
+        }
+        saved.problems = v->problems;   /* the same buffer, cut back */
+        saved.problems.len = len;
+        saved.problems.data[len] = '\0';
+        saved.later = v->later;
+        *v = saved;
+    }
+    (void) verify_ledger_rows(v, lr, rel, name, floor, false);
     table_close(rel, AccessShareLock);
 }
 
@@ -987,6 +1245,7 @@ pt_ledger_export_sql(PG_FUNCTION_ARGS)
     BlockIter   it;
     BlockRec    b;
     PtSeqScan   scan;
+    RowSource   rows;
     StringInfoData line;
     Datum       value;
     bool        isnull = false;
@@ -1019,6 +1278,8 @@ pt_ledger_export_sql(PG_FUNCTION_ARGS)
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 
     pt_seqscan_begin(&scan, lr, rel, GetActiveSnapshot(), 0, 0);
+    memset(&rows, 0, sizeof(rows));
+    rows.index = &scan;
     block_iter_open(&it, name, 0, PG_INT64_MAX, 4);
     while (block_iter_next(&it, &b))
     {
@@ -1029,7 +1290,7 @@ pt_ledger_export_sql(PG_FUNCTION_ARGS)
         appendStringInfoString(&line, "{\"block\": ");
         append_block_json(&line, &b);
         appendStringInfoString(&line, ", \"rows\": [");
-        walk_block(lr, &scan, &b, &w);
+        walk_block(lr, &rows, &b, &w);
         appendStringInfoString(&line, "]}");
         value = CStringGetTextDatum(line.data);
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);

@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(87);
+SELECT plan(90);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -259,6 +259,30 @@ UPDATE pg_class SET relhastriggers = relhastriggers WHERE oid = 'public.ledger_f
 SELECT is((SELECT string_agg((p ->> 'kind') || ':' || (p ->> 'seq'), ' ')
              FROM jsonb_array_elements(trace.ledger_verify('public.ledger_full') -> 'problems') p),
           'changed:2', 'a pre-existing row changed after enable is reported');
+
+-- verification reads a table whose rows lie in seq order with one
+-- sequential scan, and through the index when they do not: same answers
+CREATE TABLE public.ledger_order (id int, note text);
+SELECT trace.ledger_enable('public.ledger_order');
+INSERT INTO public.ledger_order SELECT g, 'n' || g FROM generate_series(1, 40) g;
+SELECT trace.seal('public.ledger_order');
+INSERT INTO public.ledger_order SELECT g, 'p' || g FROM generate_series(41, 45) g;
+UPDATE pg_trigger SET tgenabled = 'D' WHERE tgrelid = 'public.ledger_order'::regclass AND tgname = 'pgtrace_ledger_refuse';
+UPDATE pg_class SET relhastriggers = relhastriggers WHERE oid = 'public.ledger_order'::regclass;
+DELETE FROM public.ledger_order WHERE id IN (7, 42);
+UPDATE pg_trigger SET tgenabled = 'A' WHERE tgrelid = 'public.ledger_order'::regclass AND tgname = 'pgtrace_ledger_refuse';
+UPDATE pg_class SET relhastriggers = relhastriggers WHERE oid = 'public.ledger_order'::regclass;
+CREATE TEMP TABLE ledger_order_result AS SELECT trace.ledger_verify('public.ledger_order') AS v;
+SELECT is((SELECT v - 'problems' FROM ledger_order_result),
+          '{"ok": false, "rows": 39, "blocks": 1, "pending": 4, "purged": 0, "ledgers": 1, "truncated": false}'::jsonb,
+          'rows in seq order: sealed rows valid, unsealed ones pending');
+SELECT is((SELECT string_agg((p ->> 'kind') || ':' || (p ->> 'seq') || ':' || (p ->> 'block'), ' ')
+             FROM ledger_order_result, jsonb_array_elements(v -> 'problems') p),
+          'missing:7:1', 'and the sealed row deleted behind the ledger''s back is missing');
+CREATE INDEX ledger_order_desc ON public.ledger_order (ledger_seq DESC);
+CLUSTER public.ledger_order USING ledger_order_desc;
+SELECT is(trace.ledger_verify('public.ledger_order'), (SELECT v FROM ledger_order_result),
+          'rows stored in reverse seq order: the same answer, read through the index');
 
 -- COPY FROM: a ledger table whose only triggers are the ledger's is loaded
 -- in batches without calling the trigger; rows come out as the trigger
