@@ -112,12 +112,14 @@ q -c "GRANT SELECT ON trace.item_record TO bench_public; ALTER TABLE trace.item_
   || q -c "GRANT SELECT ON trace.item_record TO bench_public" >/dev/null
 q -c "CREATE POLICY bench_all ON trace.item_record FOR SELECT TO bench_public USING (true)" >/dev/null 2>&1 || true
 read -r tps_plain p50_plain p99_plain <<<"$(run plain "$work/plain.sql")"
+read -r tps_plain_rate p50_plain_rate p99_plain_rate <<<"$(run plain_rate "$work/plain.sql" 10000)"
 
 printf '\n%-44s %12s %10s %10s\n' "" "lookups/s" "p50 ms" "p99 ms"
 printf '%-44s %12.0f %10s %10s\n' "trace.lookup, access log on" "$tps_on" "$p50_on" "$p99_on"
 printf '%-44s %12.0f %10s %10s\n' "trace.lookup, log on, offered 10000/s" "$tps_rate" "$p50_rate" "$p99_rate"
 printf '%-44s %12.0f %10s %10s\n' "trace.lookup, access log off" "$tps_off" "$p50_off" "$p99_off"
 printf '%-44s %12.0f %10s %10s\n' "plain indexed SELECT of the item row" "$tps_plain" "$p50_plain" "$p99_plain"
+printf '%-44s %12.0f %10s %10s\n' "plain SELECT, offered 10000/s" "$tps_plain_rate" "$p50_plain_rate" "$p99_plain_rate"
 echo
 echo "access-log rows written for the first run (after trace.access_log_flush): $((after - before))"
 echo "closed-loop lookups during it: $(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/log_on.out")"
