@@ -6,19 +6,8 @@
 # application and result; also for rolled-back and read-only transactions),
 # the lookup itself writing nothing; with pgtrace.access_log_buffer = 0 every
 # lookup writes its own row; a tiny queue loses nothing.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/access-lookup.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+. "$(dirname "$0")/common.bash" access-lookup
 
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
-as_server_user() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.seal_interval = 200")"
 trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
@@ -123,5 +112,4 @@ is "$(q -c "SELECT count(*) FROM trace.access_log WHERE id > $before AND object 
    "$(q -c "SELECT 2 + 1 + 4 * count(*) FROM generate_series(1, 25) g WHERE g % 3 = 1")" \
    "each recorded with its own code and result"
 
-echo "1..$n"
-exit $((failed > 0))
+tap_done

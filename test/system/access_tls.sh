@@ -4,18 +4,8 @@
 # role; that role's writes are refused over a plain connection with a clear
 # error and accepted over TLS, its reads work either way, other roles are not
 # affected, and the access log records the client address over TCP.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/access-tls.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+. "$(dirname "$0")/common.bash" access-tls
 
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
 like() { if [[ "$1" == *"$2"* ]]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: *$2*"; fi; }
 
 # a self-signed server certificate
@@ -85,5 +75,4 @@ st=$(q -c "SELECT trace.status() -> 'access' ->> 'tls_writers'")
 is "$st" "tls_factory" "trace.status() reports the TLS-only writers"
 is "$(q -c "SELECT (trace.status() -> 'access' ->> 'ssl')")" "true" "and that the server has ssl on"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -2,16 +2,11 @@
 # Docs move with code: every function, type, table, view, role and setting the
 # extension creates is named in docs/ (TAP: one assertion per kind, listing what
 # is missing). Installs the extension on a fresh cluster and reads the catalogs.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/pgtrace-docs.XXXXXX)}
-mkdir -p "$work"; chmod 755 "$work"
+. "$(dirname "$0")/common.bash" pgtrace-docs
 trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 eval "$(scripts/cluster.sh start "$work/pg")" || { echo "not ok 1 - cluster starts"; exit 1; }
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE EXTENSION pgtrace" || { echo "not ok 1 - CREATE EXTENSION"; exit 1; }
 
-n=0
 check_kind() {
     local kind=$1 query=$2 missing=""
     for name in $(psql -X -At -d postgres -c "$query"); do
@@ -33,4 +28,4 @@ check_kind "table or view" "SELECT c.relname FROM pg_class c WHERE c.relnamespac
                              AND c.relkind IN ('r', 'p', 'v', 'm')"
 check_kind "role" "SELECT r.rolname FROM pg_roles r WHERE r.rolname LIKE 'trace\_%'"
 check_kind "setting" "SELECT s.name FROM pg_settings s WHERE s.name LIKE 'pgtrace.%'"
-echo "1..$n"
+tap_done

@@ -9,17 +9,10 @@
 #  - python3-jwcrypto verifies export_history / export_unit tokens (compact,
 #    JSON serialisation, detached) and finds no personal data in public ones.
 # Prints TAP.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/pgtrace-exchange.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
+. "$(dirname "$0")/common.bash" pgtrace-exchange
 PY=/usr/bin/python3
 keys="$top/test/data/keys"
 
-n=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
 cleanup() { scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
@@ -208,4 +201,4 @@ tampered=$($PY -c 'import sys; h,p,s=sys.argv[1].split("."); print(h+"."+p[:-2]+
 $PY "$work/verify.py" "$jwks" "$tampered" >/dev/null 2>&1; [ $? -ne 0 ]
 ok $? "jwcrypto rejects it after one character of the payload changed"
 
-echo "1..$n"
+tap_done

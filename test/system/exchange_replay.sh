@@ -3,15 +3,8 @@
 # uncommitted, a second import of the same token waits for it and is then
 # refused as a replay (TX004) if the first commits, or accepted if the first
 # rolls back. Either way the token's records exist exactly once. Prints TAP.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/pgtrace-replay.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
+. "$(dirname "$0")/common.bash" pgtrace-replay
 
-n=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 cleanup() { scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
@@ -79,4 +72,4 @@ ok $? "the retailer unit exists once"
 sql "SELECT trace.verify() ->> 'ok'" | grep -q true
 ok $? "trace.verify() is clean"
 
-echo "1..$n"
+tap_done

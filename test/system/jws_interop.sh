@@ -3,17 +3,10 @@
 # (python3-jwcrypto from Debian): tokens signed in the database verify there,
 # tampered tokens do not, the kid is the library's RFC 7638 thumbprint, and a
 # token the library signs verifies in the database. Prints TAP.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/pgtrace-jws.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
+. "$(dirname "$0")/common.bash" pgtrace-jws
 PY=/usr/bin/python3
 key="$top/test/data/keys/rfc8037_ed25519.pem"
 
-n=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
 cleanup() { scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
@@ -168,4 +161,4 @@ ok $? "a session signs with the new key after the setting changes and the server
 [ "$#" -eq 3 ] && [ "$3" = "$1" ]
 ok $? "a key file rewritten in place is read again at the next signature"
 
-echo "1..$n"
+tap_done

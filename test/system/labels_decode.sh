@@ -6,17 +6,10 @@
 # with python3-jwcrypto and the keys of trace.public_jwk() (and fails when the
 # serial or the signature is changed); the decoded label scans as genuine.
 # Prints TAP.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/pgtrace-labels.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
+. "$(dirname "$0")/common.bash" pgtrace-labels
 PY=/usr/bin/python3
 key="$top/test/data/keys/rfc8037_ed25519.pem"
 
-n=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
 cleanup() { scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
@@ -144,4 +137,4 @@ got=$($PY "$work/offline.py" "$pdl" "$jwks")
 [ "$got" = "(00)106141411234567897" ]
 ok $? "the package label verifies offline"
 
-echo "1..$n"
+tap_done

@@ -3,18 +3,8 @@
 # while the background sealer and two explicit trace.seal() loops race to
 # seal it. The chain must not fork, no row may be sealed twice or left out,
 # and verify must be clean with the exact row count.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/ledger-conc.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+. "$(dirname "$0")/common.bash" ledger-conc
 
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
 
 clients=32
 per_client=150
@@ -67,5 +57,4 @@ is "$(q -c "SELECT '$v'::jsonb -> 'pending'")" "0" "nothing left pending"
 blocks=$(q -c "SELECT count(*) FROM trace.ledger_blocks WHERE ledger = 'public.conc'")
 echo "# $rows rows in $blocks blocks"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -2,19 +2,8 @@
 # Ledger crash safety: kill -9 the postmaster while 8 clients insert and the
 # background sealer seals, restart, and check that no committed row is lost,
 # nothing is sealed twice, and verify is clean once the rest is sealed.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/ledger-crash.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+. "$(dirname "$0")/common.bash" ledger-crash
 
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
-as_server_user() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.seal_interval = 100")"
 trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
@@ -81,5 +70,4 @@ done
 is "$(q -c "SELECT trace.ledger_verify('public.load') -> 'pending'")" "0" \
    "the background sealer goes on sealing other ledgers when one ledger's table is gone"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -2,19 +2,9 @@
 # Ledger round trip through pg_dump / pg_restore: the restored copy verifies
 # clean, extends a checkpoint taken before the dump, keeps its sequence, and
 # takes new rows whose hashes and blocks verify too.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/ledger-dump.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+. "$(dirname "$0")/common.bash" ledger-dump
 key="$top/test/data/keys/rfc8037_ed25519.pem"
 
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
 
 eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.signing_key_file = '$key'")"
 trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
@@ -72,5 +62,4 @@ is "$(q -d dst -c "SELECT trace.verify() -> 'ok'")" "true" "the copy verifies cl
 out=$(q -d dst -c "UPDATE public.events SET qty = 0" 2>&1)
 echo "$out" | grep -q 'not allowed'; ok $? "the restored ledger is still append-only"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

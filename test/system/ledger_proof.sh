@@ -2,20 +2,11 @@
 # Ledger proofs outside the database: tools/pgtrace-verify (OpenSSL and
 # src/core only) checks trace.proof output against a signed checkpoint and
 # the public key, and refuses every kind of altered proof.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/ledger-proof.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+. "$(dirname "$0")/common.bash" ledger-proof
 key="$top/test/data/keys/rfc8037_ed25519.pem"
 pub="$top/test/data/keys/rfc8037_ed25519.pub.pem"
 other_pub="$top/test/data/keys/second_ed25519.pub.pem"
 
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
 
 make -s tools/pgtrace-verify >"$work/build.log" 2>&1
 ok $? "tools/pgtrace-verify builds (OpenSSL + src/core only)"
@@ -114,5 +105,4 @@ refused "an export with a block left out" "$work/lots-gap.jsonl" --key "$pub" --
 "$verify" --key "$pub" --checkpoint "$work/cp.jws" --export "$work/lots.jsonl" >/dev/null 2>&1
 ok $? "the export also extends the older checkpoint (history only grew)"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

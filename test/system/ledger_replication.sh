@@ -4,20 +4,9 @@
 # that already carry seq and hash, its ENABLE ALWAYS trigger recomputes and
 # accepts them, the hashes are identical on both sides, and its own chain
 # verifies.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/ledger-repl.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+. "$(dirname "$0")/common.bash" ledger-repl
 key="$top/test/data/keys/rfc8037_ed25519.pem"
 
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
-as_server_user() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 cleanup() {
     [ -f "$work/standby/data/postmaster.pid" ] && as_server_user "$PT_PGBIN/pg_ctl" -D "$work/standby/data" -m immediate -w stop >/dev/null 2>&1
@@ -111,5 +100,4 @@ is "$(L -c "SELECT ledger_seq FROM public.shipments WHERE id = 1000")" "322" "th
 L -c "SELECT trace.seal()" >/dev/null
 is "$(L -c "SELECT trace.ledger_verify('public.shipments') -> 'ok'")" "true" "the subscriber still verifies"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -10,17 +10,9 @@
 #   forged rows (bad hash; valid hash below the floor)   inserted
 #   an older copy restored                   rolled_back against a kept checkpoint
 #   history rewritten after the restore      rewritten
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/ledger-tamper.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+. "$(dirname "$0")/common.bash" ledger-tamper
 key="$top/test/data/keys/rfc8037_ed25519.pem"
 
-n=0
-failed=0
 ok() {   # ok CONDITION-STATUS NAME
     n=$((n + 1))
     if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
@@ -29,7 +21,6 @@ is() {   # is GOT WANT NAME
     if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi
 }
 
-as_server_user() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pgdata="$work/pg/data"
 stop_server() { as_server_user "$PT_PGBIN/pg_ctl" -D "$pgdata" -w -m fast stop >/dev/null; }
 start_server() { as_server_user "$PT_PGBIN/pg_ctl" -D "$pgdata" -l "$work/pg/server.log" -w start >/dev/null; }
@@ -143,5 +134,4 @@ got=$(q -c "SELECT string_agg(p->>'kind', ' ') FROM jsonb_array_elements(
             WHERE p->>'ledger' = 'public.t_clean'")
 is "$got" "rewritten" "history rewritten after the restore: reported against the kept checkpoint"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

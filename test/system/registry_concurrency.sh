@@ -3,18 +3,8 @@
 # different cartons at once -- exactly one wins, the other is told the unit is
 # already packed; two sessions commissioning the same code at once -- one wins,
 # the other gets 23505 naming the record.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/registry-conc.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+. "$(dirname "$0")/common.bash" registry-conc
 
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
 
 eval "$(scripts/cluster.sh start "$work/pg")"
 trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
@@ -76,5 +66,4 @@ ok $([ "$rd" -ne 0 ] && grep -q 'record 1 (trace_code "(01)06901234567892(21)U9"
 is "$(q -c "SELECT count(*) FROM trace.item_record")" "2" "one row per trace code"
 is "$(q -c "SELECT trace.verify() -> 'ok'")" "true" "the ledger verifies after the races"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

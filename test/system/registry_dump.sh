@@ -2,18 +2,8 @@
 # Registry round trip through pg_dump / pg_restore: every registry row comes
 # back once (seeded categories are not duplicated), the history of a unit is
 # identical, the ledger verifies, and new records continue the ids.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/registry-dump.XXXXXX)}
-mkdir -p "$work"
-chmod 755 "$work"
-export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+. "$(dirname "$0")/common.bash" registry-dump
 
-n=0
-failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
 
 eval "$(scripts/cluster.sh start "$work/pg")"
 trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
@@ -91,5 +81,4 @@ ok $? "new records after the restore (ids continue, no key collides)"
 [ -s "$work/new.err" ] && sed 's/^/# /' "$work/new.err"
 is "$(q -d dst -c "SELECT trace.verify() -> 'ok'")" "true" "and the registry still verifies"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -4,13 +4,8 @@
 # in English, parses into four inline SVG charts with the expected marks, and
 # a screenshot shows each chart's colour drawn. The page fetches nothing:
 # Chromium runs with networking features off and the HTML names no resource.
-set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-work=${PT_WORK:-$(mktemp -d /tmp/pgtrace-stats.XXXXXX)}
-mkdir -p "$work"; chmod 755 "$work"
+. "$(dirname "$0")/common.bash" pgtrace-stats
 trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
-n=0
 check() { n=$((n + 1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
 
 browser=$(command -v chromium || command -v chromium-browser || true)
@@ -127,4 +122,4 @@ for lang in zh; do
 done
 check "$(count_colours "$work/shot-empty.png")" "production=drawn sales=drawn completeness=drawn anomalies=drawn" \
     "a period without volumes still paints the completeness and anomaly bars and flat volume lines"
-echo "1..$n"
+tap_done

@@ -1,0 +1,26 @@
+# test/system/common.bash — what every system test shares. Source it first:
+#
+#   . "$(dirname "$0")/common.bash" NAME
+#
+# It makes the repository the working directory, makes the work directory
+# $work (PT_WORK, as test/run.sh sets it, or a new /tmp/NAME.XXXXXX), installs
+# the extension privately unless PT_PGBIN names an installation already, and
+# defines the TAP helpers:
+#   ok STATUS DESCRIPTION      "ok N - …" when STATUS is 0, else "not ok N - …"
+#   is GOT WANT DESCRIPTION    ok when equal; shows both when not
+#   as_server_user CMD …       CMD as the unprivileged server user when run as root
+#   tap_done                   the plan line; exits non-zero when anything failed
+set -uo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$top"
+work=${PT_WORK:-$(mktemp -d "/tmp/${1:-pgtrace-system}.XXXXXX")}
+mkdir -p "$work"
+chmod 755 "$work"
+export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+
+n=0
+failed=0
+ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
+as_server_user() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+tap_done() { echo "1..$n"; exit $((failed > 0)); }
