@@ -56,6 +56,11 @@ done
 is "$(S -c "SELECT pg_is_in_recovery()")" "t" "the standby is in recovery"
 is "$(S -c "SELECT trace.verify() -> 'ok'")" "true" "trace.verify() runs on the hot standby and is clean"
 is "$(S -c "SELECT trace.ledger_verify('public.shipments') -> 'rows'")" "320" "the standby verifies all 320 rows"
+# a public lookup on the standby answers; its access-log entry goes to the standby's server log
+is "$(S -c "SELECT trace.lookup('(01)06901234567892(21)STANDBY') IS NULL")" "t" \
+   "trace.lookup answers on the hot standby (an unknown code: NULL)"
+grep -q 'pgtrace access: lookup by "postgres" of (01)06901234567892(21)STANDBY, not found' "$work/standby/server.log"
+ok $? "and the lookup is recorded in the standby's server log, where no table can be written"
 is "$(S -c "SELECT trace.verify(\$\$$(cat "$work/cp.jws")\$\$) -> 'checkpoint' -> 'extends'")" "true" \
    "the standby extends the primary's checkpoint"
 is "$(S -c "SELECT (p->>'typ') || ' ' || (p->'ledgers'->0->>'blocks') FROM trace.jws_verify(trace.checkpoint()) p" 2>&1 | tail -1)" \
