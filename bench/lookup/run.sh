@@ -80,9 +80,14 @@ cat >"$work/plain.sql" <<'SQL'
 SELECT i.* FROM trace.item_record i WHERE i.trace_code OPERATOR(trace.=) ('(01)06901234567892(21)S' || :n)::trace.code AND i.supersedes IS NULL;
 SQL
 
+# Before each run: the queued lookups written and a checkpoint taken, so that
+# no run pays for the writes of the load or of the run before it.
+quiesce() { q -c "SELECT trace.access_log_flush(60000)" -c "CHECKPOINT" >/dev/null; }
+
 # run NAME SCRIPT [rate] -> "tps p50_ms p99_ms" (latency from the scheduled start under a rate)
 run() {
     local name=$1 script=$2 rate=${3:-}
+    quiesce
     rm -f "$work"/log.*
     (cd "$work" && pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -D items="$items" ${rate:+-R "$rate"} \
         -l --log-prefix=log -f "$script" -U bench_public postgres >"$work/$name.out" 2>&1)
