@@ -23,6 +23,7 @@
 #include "pgtrace.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -40,6 +41,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
 
 #include <string.h>
 
@@ -270,12 +272,17 @@ pt_access_queue_drain(MemoryContext loopcxt)
         int         dims[1];
         int         lbs[1] = {1};
         int         k;
+        Oid         nsp;
 
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
         SPI_connect();
         PushActiveSnapshot(GetTransactionSnapshot());
         pgstat_report_activity(STATE_RUNNING, "pgtrace: writing queued lookups to the access log");
+        /* the extension dropped since: keep the entries for when it is back */
+        nsp = get_namespace_oid("trace", true);
+        if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("access_log_record", nsp)))
+            n = 0;
         for (k = 0; k < n; k++)
         {
             AccEntry   *e = &batch[k];
@@ -298,7 +305,7 @@ pt_access_queue_drain(MemoryContext loopcxt)
         args[4] = PointerGetDatum(construct_md_array(addr, addr_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
         args[5] = PointerGetDatum(construct_md_array(app, app_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
         args[6] = PointerGetDatum(construct_array(found, n, BOOLOID, 1, true, TYPALIGN_CHAR));
-        if (SPI_execute_with_args(
+        if (n > 0 && SPI_execute_with_args(
                 "INSERT INTO trace.access_log_record"
                 " (logged_at, role_name, session_role, action, object, client_addr, application, detail)"
                 " SELECT u.at, u.role, u.sess, 'lookup', u.obj, u.addr::pg_catalog.inet, u.app,"
@@ -314,9 +321,12 @@ pt_access_queue_drain(MemoryContext loopcxt)
         SPI_finish();
         CommitTransactionCommand();
 
-        LWLockAcquire(accq->lock, LW_EXCLUSIVE);
-        accq->tail = to;
-        LWLockRelease(accq->lock);
+        if (n > 0)
+        {
+            LWLockAcquire(accq->lock, LW_EXCLUSIVE);
+            accq->tail = to;
+            LWLockRelease(accq->lock);
+        }
     }
     PG_CATCH();
     {
