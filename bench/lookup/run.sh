@@ -105,10 +105,10 @@ run() {
 (cd "$work" && pgbench -n -M prepared -c "$clients" -j 2 -T 5 -D items="$items" -f "$work/lookup.sql" \
     -U bench_public postgres >/dev/null 2>&1)
 q -c "SELECT trace.access_log_flush(60000)" >/dev/null
-before=$(q -c "SELECT count(*) FROM trace.access_log_record")
+before=$(q -c "SELECT count(*) FROM trace.access_log")
 read -r tps_on p50_on p99_on <<<"$(run log_on "$work/lookup.sql")"
 q -c "SELECT trace.access_log_flush(60000)" >/dev/null
-after=$(q -c "SELECT count(*) FROM trace.access_log_record")
+after=$(q -c "SELECT count(*) FROM trace.access_log")
 read -r tps_rate p50_rate p99_rate <<<"$(run log_on_rate "$work/lookup.sql" 10000)"
 q -c "ALTER ROLE bench_public SET pgtrace.access_log = off" >/dev/null
 read -r tps_off p50_off p99_off <<<"$(run log_off "$work/lookup.sql")"

@@ -6,10 +6,11 @@
  * commit record to flush. With pgtrace in shared_preload_libraries, a lookup
  * instead appends its entry (acting role, login role, code, client address,
  * application, found, time) to a queue in shared memory, and the background
- * sealer writes the queued entries into trace.access_log_record, in queue
+ * sealer writes the queued entries into trace.access_log_batch, in queue
  * order, at its next round (pgtrace.seal_interval), or as soon as 256
- * entries (or half the queue) wait, so each batch is small. An entry is removed from the queue only after the transaction
- * that wrote it committed.
+ * entries (or half the queue) wait, so each batch is small; 256 entries make
+ * one ledger row. An entry is removed from the queue only after the
+ * transaction that wrote it committed.
  *
  * The lookup falls back to writing the row itself, in its own transaction,
  * whenever the queue cannot take the entry: pgtrace not preloaded, the
@@ -48,6 +49,7 @@
 #define ACCQ_OBJECT_LEN 160
 #define ACCQ_ADDR_LEN   64
 #define ACCQ_WAKE_AT    256     /* queued entries that wake the sealer before its round */
+#define ACCQ_ROW_ENTRIES 256    /* entries per row of trace.access_log_batch (its CHECK says so too) */
 
 typedef struct AccEntry
 {
@@ -229,7 +231,7 @@ pt_access_queue_attach(void)
 }
 
 /*
- * Write the queued entries into trace.access_log_record in one transaction
+ * Write the queued entries into trace.access_log_batch (256 to a row) in one transaction
  * (the sealer, once a round). They leave the queue only once that committed;
  * after an error they stay and are written at the next round.
  */
@@ -305,16 +307,25 @@ pt_access_queue_drain(MemoryContext loopcxt)
         args[4] = PointerGetDatum(construct_md_array(addr, addr_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
         args[5] = PointerGetDatum(construct_md_array(app, app_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
         args[6] = PointerGetDatum(construct_array(found, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+        /* ACCQ_ROW_ENTRIES entries per ledger row, numbered in queue order */
         if (n > 0 && SPI_execute_with_args(
-                "INSERT INTO trace.access_log_record"
-                " (logged_at, role_name, session_role, action, object, client_addr, application, detail)"
-                " SELECT u.at, u.role, u.sess, 'lookup', u.obj, u.addr::pg_catalog.inet, u.app,"
-                "        pg_catalog.jsonb_build_object('found', u.found)"
-                " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-                "                 pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
-                "                 pg_catalog.unnest($7))"
-                "      WITH ORDINALITY AS u(at, role, sess, obj, addr, app, found, ord)"
-                " ORDER BY u.ord",
+                "INSERT INTO trace.access_log_batch"
+                " (entry_id, logged_at, role_name, session_role, object, client_addr, application, found)"
+                " SELECT pg_catalog.array_agg(u.id ORDER BY u.ord), pg_catalog.array_agg(u.at ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.role::pg_catalog.name ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.sess::pg_catalog.name ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.obj ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.addr::pg_catalog.inet ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.app ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.found ORDER BY u.ord)"
+                " FROM (SELECT x.*, pg_catalog.nextval('trace.access_log_entry_id') AS id"
+                "       FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+                "                       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+                "                       pg_catalog.unnest($7))"
+                "            WITH ORDINALITY AS x(at, role, sess, obj, addr, app, found, ord)"
+                "       ORDER BY x.ord) u"
+                " GROUP BY (u.ord - 1) / " CppAsString2(ACCQ_ROW_ENTRIES)
+                " ORDER BY pg_catalog.min(u.ord)",
                 7, types, args, NULL, false, 0) != SPI_OK_INSERT)
             elog(ERROR, "could not write queued lookups to the access log");
         PopActiveSnapshot();

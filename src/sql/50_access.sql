@@ -49,10 +49,41 @@ CREATE TABLE @extschema@.access_log_record (
 COMMENT ON TABLE @extschema@.access_log_record IS
     'Access log (clause 11): lookups, regulator reads and exports; append-only ledger table';
 
+-- Lookups written by the background sealer from the shared-memory queue
+-- (src/pg/access_buffer.c): up to 256 entries per row, one array per field,
+-- element i of each array being entry i. One ledger row (one hash, one
+-- index entry) per batch rather than per lookup.
+CREATE TABLE @extschema@.access_log_batch (
+    entry_id     bigint[] NOT NULL,
+    logged_at    timestamptz[] NOT NULL,
+    role_name    name[] NOT NULL,
+    session_role name[] NOT NULL,
+    object       text[] NOT NULL,
+    client_addr  inet[] NOT NULL,
+    application  text[] NOT NULL,
+    found        boolean[] NOT NULL,
+    CHECK (pg_catalog.cardinality(entry_id) BETWEEN 1 AND 256
+           AND pg_catalog.cardinality(logged_at) = pg_catalog.cardinality(entry_id)
+           AND pg_catalog.cardinality(role_name) = pg_catalog.cardinality(entry_id)
+           AND pg_catalog.cardinality(session_role) = pg_catalog.cardinality(entry_id)
+           AND pg_catalog.cardinality(object) = pg_catalog.cardinality(entry_id)
+           AND pg_catalog.cardinality(client_addr) = pg_catalog.cardinality(entry_id)
+           AND pg_catalog.cardinality(application) = pg_catalog.cardinality(entry_id)
+           AND pg_catalog.cardinality(found) = pg_catalog.cardinality(entry_id))
+);
+COMMENT ON TABLE @extschema@.access_log_batch IS
+    'Access log (clause 11): queued lookups, up to 256 per row; append-only ledger table';
+
+-- One numbering of access-log entries across both tables (trace.access_log.id).
+CREATE SEQUENCE @extschema@.access_log_entry_id;
+ALTER TABLE @extschema@.access_log_record
+    ADD COLUMN entry_id bigint NOT NULL DEFAULT pg_catalog.nextval('@extschema@.access_log_entry_id');
+
 DO $ledger$
 BEGIN
     PERFORM @extschema@.ledger_enable('@extschema@.operator_binding'::pg_catalog.regclass);
     PERFORM @extschema@.ledger_enable('@extschema@.access_log_record'::pg_catalog.regclass);
+    PERFORM @extschema@.ledger_enable('@extschema@.access_log_batch'::pg_catalog.regclass);
 END
 $ledger$;
 
@@ -65,12 +96,22 @@ CREATE VIEW @extschema@.operator_bindings WITH (security_invoker = true) AS
     WHERE b.bound;
 
 CREATE VIEW @extschema@.access_log AS
-    SELECT l.ledger_seq AS id, l.logged_at, l.role_name, l.session_role, l.action, l.object,
+    SELECT l.entry_id AS id, l.logged_at, l.role_name, l.session_role, l.action, l.object,
            l.client_addr, l.application, l.detail
-    FROM @extschema@.access_log_record l;
+    FROM @extschema@.access_log_record l
+    UNION ALL
+    SELECT e.id, e.logged_at, e.role_name, e.session_role, 'lookup', e.object,
+           e.client_addr, e.application, pg_catalog.jsonb_build_object('found', e.found)
+    FROM @extschema@.access_log_batch b,
+         ROWS FROM (pg_catalog.unnest(b.entry_id), pg_catalog.unnest(b.logged_at), pg_catalog.unnest(b.role_name),
+                    pg_catalog.unnest(b.session_role), pg_catalog.unnest(b.object), pg_catalog.unnest(b.client_addr),
+                    pg_catalog.unnest(b.application), pg_catalog.unnest(b.found))
+              AS e(id, logged_at, role_name, session_role, object, client_addr, application, found);
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.operator_binding', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.access_log_record', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.access_log_batch', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.access_log_entry_id', '');
 
 -- Append one access-log row (internal: called by trace.lookup, by the
 -- regulator-read hook and by exports). Nothing is written when
@@ -288,7 +329,7 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['category_record', 'document_content', 'document_record', 'unit_record',
                              'product_record', 'item_record', 'package_event', 'flow_record',
-                             'operator_binding', 'access_log_record']
+                             'operator_binding', 'access_log_record', 'access_log_batch']
     LOOP
         EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE pg_catalog.format('CREATE POLICY admin_all ON @extschema@.%I FOR ALL TO trace_admin'
@@ -342,8 +383,8 @@ ALTER VIEW @extschema@.retention SET (security_invoker = true);
 -- --------------------------------------------------------------------------
 -- Privileges
 -- --------------------------------------------------------------------------
-REVOKE ALL ON @extschema@.operator_binding, @extschema@.access_log_record,
-    @extschema@.operator_bindings, @extschema@.access_log FROM PUBLIC;
+REVOKE ALL ON @extschema@.operator_binding, @extschema@.access_log_record, @extschema@.access_log_batch,
+    @extschema@.access_log_entry_id, @extschema@.operator_bindings, @extschema@.access_log FROM PUBLIC;
 GRANT SELECT ON @extschema@.operator_binding, @extschema@.operator_bindings TO trace_admin, trace_regulator, trace_operator;
 GRANT SELECT ON @extschema@.access_log TO trace_admin, trace_regulator;
 

@@ -473,7 +473,9 @@ BEGIN
     END IF;
     RETURN pg_catalog.jsonb_build_object(
         'access_log', log_on,
-        'access_log_rows', (SELECT pg_catalog.count(*) FROM @extschema@.access_log_record),
+        'access_log_rows', (SELECT pg_catalog.count(*) FROM @extschema@.access_log_record)
+                           + (SELECT coalesce(pg_catalog.sum(pg_catalog.cardinality(b.entry_id)), 0)
+                              FROM @extschema@.access_log_batch b),
         'access_log_queued', @extschema@._acc_log_queued(),
         'tls_writers', coalesce(tls, ''),
         'ssl', pg_catalog.current_setting('ssl') = 'on',

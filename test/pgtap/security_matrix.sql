@@ -14,6 +14,7 @@ CREATE TEMP TABLE rel_expect (rel text, admin text, operator text, regulator tex
 INSERT INTO rel_expect VALUES
     ('access_log',          '*', '-', '*', '-'),
     ('access_log_record',   '-', '-', '-', '-'),
+    ('access_log_batch',    '-', '-', '-', '-'),
     ('categories',          '*', '*', '*', '*'),
     ('field_catalog',       '*', '*', '*', '*'),
     ('category_record',     '*', '*', '*', '-'),

@@ -85,6 +85,9 @@ is "$(q -c "SELECT string_agg(concat_ws(',', role_name, session_role, action, ob
    "pub,pub,lookup,$code,127.0.0.1,consumer-app,true|pub,pub,lookup,(01)06901234567892(21)NOSUCH,127.0.0.1,consumer-app,false|pub,pub,lookup,$code,127.0.0.1,consumer-app,true" \
    "the sealer wrote the three lookups in order: role, login role, code, client address, application, result (also the rolled-back and the read-only one)"
 is "$(q -c "SELECT count(*) FROM trace.access_log WHERE id > $before")" "3" "and nothing else"
+is "$(q -c "SELECT count(*) || ' ' || sum(pg_catalog.cardinality(entry_id)) FROM trace.access_log_batch
+            WHERE 'consumer-app' = ANY (application)")" "1 3" \
+   "the three queued lookups share one ledger row of trace.access_log_batch"
 q -c "SELECT trace.seal()" >/dev/null
 is "$(q -c "SELECT trace.verify() ->> 'ok'")" "true" "the access log written by the sealer verifies clean"
 
