@@ -93,13 +93,44 @@ trace_relations_read(PlannedStmt *stmt, Oid nsp)
 }
 
 /*
- * Append one regulator read or export to the access log, as the owner of the log
- * table (the regulator itself may not write it). In a read-only transaction
- * or on a standby the row cannot be written: the read goes to the server
- * log instead, with the same fields.
+ * Whether an access-log row can be written here. In a read-only transaction
+ * or on a standby it cannot: the entry (fmt: the text after "pgtrace
+ * access: ") goes to the server log instead.
+ */
+static bool access_log_writable(const char *fmt,...) pg_attribute_printf(1, 2);
+
+static bool
+access_log_writable(const char *fmt,...)
+{
+    StringInfoData entry;
+
+    if (!XactReadOnly && !RecoveryInProgress())
+        return true;
+    initStringInfo(&entry);
+    for (;;)
+    {
+        va_list     args;
+        int         needed;
+
+        va_start(args, fmt);
+        needed = appendStringInfoVA(&entry, fmt, args);
+        va_end(args);
+        if (needed == 0)
+            break;
+        enlargeStringInfo(&entry, needed);
+    }
+    ereport(LOG,
+            (errmsg("pgtrace access: %s (not in trace.access_log: read-only transaction)", entry.data),
+             errhidestmt(true)));
+    return false;
+}
+
+/*
+ * Run append(logrel, arg) inside SPI as the owner of the access-log table
+ * (the caller itself may not write it); nothing when the table is gone.
  */
 static void
-log_access(const char *action, const char *objects)
+append_as_log_owner(void (*append) (Oid logrel, void *arg), void *arg)
 {
     Oid         logrel;
     Oid         owner;
@@ -107,14 +138,6 @@ log_access(const char *action, const char *objects)
     int         save_sec;
     HeapTuple   tp;
 
-    if (XactReadOnly || RecoveryInProgress())
-    {
-        ereport(LOG,
-                (errmsg("pgtrace access: %s by \"%s\" of %s (not in trace.access_log: read-only transaction)",
-                        action, GetUserNameFromId(GetOuterUserId(), false), objects),
-                 errhidestmt(true)));
-        return;
-    }
     logrel = get_relname_relid("access_log_record", get_namespace_oid("trace", false));
     if (!OidIsValid(logrel))
         return;
@@ -128,17 +151,10 @@ log_access(const char *action, const char *objects)
     in_access_log = true;
     PG_TRY();
     {
-        Oid         argtypes[2] = {TEXTOID, TEXTOID};
-        Datum       values[2];
-
         SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-        values[0] = CStringGetTextDatum(action);
-        values[1] = CStringGetTextDatum(objects);
         if (SPI_connect() != SPI_OK_CONNECT)
             elog(ERROR, "SPI_connect failed");
-        if (SPI_execute_with_args("SELECT trace._acc_log($1, $2, NULL)", 2, argtypes, values,
-                                  NULL, false, 0) != SPI_OK_SELECT)
-            elog(ERROR, "could not append to the access log");
+        append(logrel, arg);
         SPI_finish();
     }
     PG_FINALLY();
@@ -147,6 +163,38 @@ log_access(const char *action, const char *objects)
         SetUserIdAndSecContext(save_user, save_sec);
     }
     PG_END_TRY();
+}
+
+typedef struct AccessRead
+{
+    const char *action;
+    const char *objects;
+} AccessRead;
+
+static void
+append_read(Oid logrel, void *arg)
+{
+    AccessRead *r = (AccessRead *) arg;
+    Oid         argtypes[2] = {TEXTOID, TEXTOID};
+    Datum       values[2];
+
+    values[0] = CStringGetTextDatum(r->action);
+    values[1] = CStringGetTextDatum(r->objects);
+    if (SPI_execute_with_args("SELECT trace._acc_log($1, $2, NULL)", 2, argtypes, values,
+                              NULL, false, 0) != SPI_OK_SELECT)
+        elog(ERROR, "could not append to the access log");
+}
+
+/* Append one regulator read or export to the access log. */
+static void
+log_access(const char *action, const char *objects)
+{
+    AccessRead  r = {action, objects};
+
+    if (!access_log_writable("%s by \"%s\" of %s", action,
+                             GetUserNameFromId(GetOuterUserId(), false), objects))
+        return;
+    append_as_log_owner(append_read, &r);
 }
 
 /*
@@ -374,88 +422,68 @@ pt_access_log_on(void)
     return access_log_on;
 }
 
+typedef struct AccessLookup
+{
+    const char *object;
+    bool        found;
+} AccessLookup;
+
+/* The lookup's row, through a plan kept for the session (per log table). */
+static void
+append_lookup(Oid logrel, void *arg)
+{
+    static SPIPlanPtr plan = NULL;
+    static Oid  plan_rel = InvalidOid;
+    AccessLookup *l = (AccessLookup *) arg;
+    Datum       args[5];
+    char        nulls[6] = "     ";
+
+    if (plan == NULL || plan_rel != logrel)
+    {
+        Oid         argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+        SPIPlanPtr  p;
+
+        if (plan)
+            SPI_freeplan(plan);
+        plan = NULL;
+        p = SPI_prepare("INSERT INTO trace.access_log_record"
+                        " (logged_at, role_name, session_role, action, object, client_addr, application, detail)"
+                        " VALUES (pg_catalog.clock_timestamp(), $1, $2, 'lookup', $3,"
+                        " pg_catalog.inet_client_addr(), $4,"
+                        " pg_catalog.jsonb_build_object('found', $5))", 5, argtypes);
+        if (p == NULL || SPI_keepplan(p) != 0)
+            elog(ERROR, "could not prepare the access-log insert");
+        plan = p;
+        plan_rel = logrel;
+    }
+    args[0] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
+    args[1] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+    args[2] = CStringGetTextDatum(l->object);
+    args[3] = (Datum) 0;
+    if (application_name && application_name[0])
+        args[3] = CStringGetTextDatum(application_name);
+    else
+        nulls[3] = 'n';
+    args[4] = BoolGetDatum(l->found);
+    if (SPI_execute_plan(plan, args, nulls, false, 0) != SPI_OK_INSERT)
+        elog(ERROR, "could not append to the access log");
+}
+
 /*
- * Record one lookup in the access log (trace.lookup in lookup.c), as the
- * owner of the log table: the acting role, the login role, the normalised
- * code, the client address, the application and whether it was found. In a
- * read-only transaction or on a standby the row cannot be written: the
- * lookup goes to the server log instead, with the same fields.
+ * Record one lookup in the access log (trace.lookup in lookup.c, when the
+ * queue cannot take it): the acting role, the login role, the normalised
+ * code, the client address, the application and whether it was found.
  */
 void
 pt_access_log_lookup(const char *object, bool found)
 {
-    static SPIPlanPtr plan = NULL;
-    static Oid  plan_rel = InvalidOid;
-    Oid         logrel;
-    Oid         owner;
-    Oid         save_user;
-    int         save_sec;
-    HeapTuple   tp;
+    AccessLookup l = {object, found};
 
-    if (XactReadOnly || RecoveryInProgress())
-    {
-        ereport(LOG,
-                (errmsg("pgtrace access: lookup by \"%s\" of %s, %s (not in trace.access_log: read-only transaction)",
-                        GetUserNameFromId(GetOuterUserId(), false), object, found ? "found" : "not found"),
-                 errhidestmt(true)));
+    if (!access_log_writable("lookup by \"%s\" of %s, %s",
+                             GetUserNameFromId(GetOuterUserId(), false), object,
+                             found ? "found" : "not found"))
         return;
-    }
-    logrel = get_relname_relid("access_log_record", get_namespace_oid("trace", false));
-    if (!OidIsValid(logrel))
-        return;
-    tp = SearchSysCache1(RELOID, ObjectIdGetDatum(logrel));
-    if (!HeapTupleIsValid(tp))
-        return;
-    owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
-    ReleaseSysCache(tp);
-
-    GetUserIdAndSecContext(&save_user, &save_sec);
-    in_access_log = true;
-    PG_TRY();
-    {
-        Datum       args[5];
-        char        nulls[6] = "     ";
-
-        SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-        if (SPI_connect() != SPI_OK_CONNECT)
-            elog(ERROR, "SPI_connect failed");
-        if (plan == NULL || plan_rel != logrel)
-        {
-            Oid         argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, BOOLOID};
-            SPIPlanPtr  p;
-
-            if (plan)
-                SPI_freeplan(plan);
-            plan = NULL;
-            p = SPI_prepare("INSERT INTO trace.access_log_record"
-                            " (logged_at, role_name, session_role, action, object, client_addr, application, detail)"
-                            " VALUES (pg_catalog.clock_timestamp(), $1, $2, 'lookup', $3,"
-                            " pg_catalog.inet_client_addr(), $4,"
-                            " pg_catalog.jsonb_build_object('found', $5))", 5, argtypes);
-            if (p == NULL || SPI_keepplan(p) != 0)
-                elog(ERROR, "could not prepare the access-log insert");
-            plan = p;
-            plan_rel = logrel;
-        }
-        args[0] = CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
-        args[1] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
-        args[2] = CStringGetTextDatum(object);
-        args[3] = (Datum) 0;
-        if (application_name && application_name[0])
-            args[3] = CStringGetTextDatum(application_name);
-        else
-            nulls[3] = 'n';
-        args[4] = BoolGetDatum(found);
-        if (SPI_execute_plan(plan, args, nulls, false, 0) != SPI_OK_INSERT)
-            elog(ERROR, "could not append to the access log");
-        SPI_finish();
-    }
-    PG_FINALLY();
-    {
-        in_access_log = false;
-        SetUserIdAndSecContext(save_user, save_sec);
-    }
-    PG_END_TRY();
+    append_as_log_owner(append_lookup, &l);
 }
 
 PG_FUNCTION_INFO_V1(pt_access_log_enabled);
