@@ -486,6 +486,7 @@ lk_answer(Datum code, const char *code_text, bool *slow, bool *found)
     TupleTableSlot *slot = table_slot_create(items, NULL);
     TupleTableSlot *best = table_slot_create(items, NULL);
     TupleTableSlot *fslot = table_slot_create(flows, NULL);
+    TupleTableSlot *supslot = table_slot_create(flows, NULL);  /* fslot is the flow scan's */
     TupleTableSlot *pslot = table_slot_create(packages, NULL);
     LkScan      s;
     int64       best_id = -1;
@@ -556,15 +557,8 @@ lk_answer(Datum code, const char *code_text, bool *slow, bool *found)
             buyer = slot_getattr(fslot, lk.f_buyer, &nobuyer);
             if (!nobuyer && lk_unit(buyer)->is_seller)
                 continue;
-            {
-                /* the superseded check needs its own slot: fslot is the scan's */
-                TupleTableSlot *x = table_slot_create(flows, NULL);
-                bool        superseded = lk_exists(flows, &lk.flow_sup, Int64GetDatum(id), x);
-
-                ExecDropSingleTupleTableSlot(x);
-                if (superseded)
-                    continue;
-            }
+            if (lk_exists(flows, &lk.flow_sup, Int64GetDatum(id), supslot))
+                continue;       /* superseded */
             has_seller = true;
             sale_id = id;
             sale_time = t;
@@ -596,6 +590,7 @@ lk_answer(Datum code, const char *code_text, bool *slow, bool *found)
     ExecDropSingleTupleTableSlot(slot);
     ExecDropSingleTupleTableSlot(best);
     ExecDropSingleTupleTableSlot(fslot);
+    ExecDropSingleTupleTableSlot(supslot);
     ExecDropSingleTupleTableSlot(pslot);
     table_close(packages, AccessShareLock);
     table_close(flows, AccessShareLock);
