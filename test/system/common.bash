@@ -10,6 +10,7 @@
 #   is GOT WANT DESCRIPTION    ok when equal; shows both when not
 #   as_server_user CMD …       CMD as the unprivileged server user when run as root
 #   tap_done                   the plan line; exits non-zero when anything failed
+#   start_cluster CONF …       a throwaway cluster in $work/pg (see below)
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top"
@@ -24,3 +25,17 @@ ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not o
 is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
 as_server_user() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 tap_done() { echo "1..$n"; exit $((failed > 0)); }
+
+# start_cluster [conf-line …]: a throwaway cluster in $work/pg, stopped on
+# exit, its connection settings exported; three attempts, else the test
+# reports "not ok 1 - cluster starts" and ends.
+start_cluster() {
+    local out="" attempt
+    trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true' EXIT
+    for attempt in 1 2 3; do
+        out=$(scripts/cluster.sh start "$work/pg" "$@") && break
+        scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1; out=""; sleep 1
+    done
+    [ -n "$out" ] || { echo "not ok 1 - cluster starts"; echo "1..1"; exit 1; }
+    eval "$out"
+}

@@ -13,22 +13,13 @@
 PY=/usr/bin/python3
 keys="$top/test/data/keys"
 
-
-cleanup() { scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-
 if ! $PY -c 'import jsonschema, jwcrypto' 2>/dev/null; then
     echo "not ok 1 - python3-jsonschema and python3-jwcrypto are installed (scripts/deps.sh installs them)"
     echo "1..1"
     exit 1
 fi
 
-for attempt in 1 2 3; do
-    out=$(scripts/cluster.sh start "$work/pg" "pgtrace.signing_key_file = '$keys/rfc8037_ed25519.pem'") && break
-    scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1; out=""; sleep 1
-done
-[ -n "$out" ] || { echo "not ok 1 - cluster starts"; echo "1..1"; exit 1; }
-eval "$out"
+start_cluster "pgtrace.signing_key_file = '$keys/rfc8037_ed25519.pem'"
 psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE partner' -c 'CREATE EXTENSION pgtrace' >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d partner -c 'CREATE EXTENSION pgtrace' >/dev/null
 sql() { psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }

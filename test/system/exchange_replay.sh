@@ -5,15 +5,7 @@
 # rolls back. Either way the token's records exist exactly once. Prints TAP.
 . "$(dirname "$0")/common.bash" pgtrace-replay
 
-cleanup() { scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-
-for attempt in 1 2 3; do
-    out=$(scripts/cluster.sh start "$work/pg" "pgtrace.reference_time = '2026-06-30 12:00:00+08'") && break
-    scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1; out=""; sleep 1
-done
-[ -n "$out" ] || { echo "not ok 1 - cluster starts"; echo "1..1"; exit 1; }
-eval "$out"
+start_cluster "pgtrace.reference_time = '2026-06-30 12:00:00+08'"
 sql() { psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 tok=$(sed -n "s/^\\\\set tok_good '\\(.*\\)'$/\\1/p" test/data/exchange/tokens.sql)
 jwk=$(sed -n "s/^\\\\set partner_jwk '\\(.*\\)'$/\\1/p" test/data/exchange/tokens.sql)

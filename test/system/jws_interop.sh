@@ -7,23 +7,13 @@
 PY=/usr/bin/python3
 key="$top/test/data/keys/rfc8037_ed25519.pem"
 
-
-cleanup() { scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-
 if ! $PY -c 'import jwcrypto' 2>/dev/null; then
     echo "not ok 1 - python3-jwcrypto is installed (scripts/deps.sh installs it)"
     echo "1..1"
     exit 1
 fi
 
-# PT_PGBIN (set by test/run.sh) selects binaries with pgtrace installed
-for attempt in 1 2 3; do
-    out=$(scripts/cluster.sh start "$work/pg" "pgtrace.signing_key_file = '$key'") && break
-    scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1; out=""; sleep 1
-done
-[ -n "$out" ] || { echo "not ok 1 - cluster starts"; echo "1..1"; exit 1; }
-eval "$out"
+start_cluster "pgtrace.signing_key_file = '$key'"
 psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pgtrace' >/dev/null
 sql() { psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 

@@ -10,10 +10,6 @@
 PY=/usr/bin/python3
 key="$top/test/data/keys/rfc8037_ed25519.pem"
 
-
-cleanup() { scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-
 for tool in zbarimg rsvg-convert; do
     if ! command -v "$tool" >/dev/null; then
         echo "not ok 1 - $tool is installed (scripts/deps.sh installs zbar-tools and librsvg2-bin)"
@@ -22,13 +18,8 @@ for tool in zbarimg rsvg-convert; do
     fi
 done
 
-for attempt in 1 2 3; do
-    out=$(scripts/cluster.sh start "$work/pg" "pgtrace.signing_key_file = '$key'" \
-                                               "pgtrace.label_domain = 'https://trace.example.cn'") && break
-    scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1; out=""; sleep 1
-done
-[ -n "$out" ] || { echo "not ok 1 - cluster starts"; echo "1..1"; exit 1; }
-eval "$out"
+start_cluster "pgtrace.signing_key_file = '$key'" \
+              "pgtrace.label_domain = 'https://trace.example.cn'"
 psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pgtrace' >/dev/null
 
 # psql with the text passed as a variable, so no quoting of the text itself
