@@ -116,13 +116,15 @@ run_bulk() {   # run_bulk HOW TABLE -> "wall cpu"
     else
         stmt="COPY $t (client, n, payload) FROM '$data_file'"
     fi
-    q -c "CHECKPOINT" >/dev/null
+    # start quiet: nothing left for the background sealer from earlier runs
+    q -c "SELECT trace.seal()" -c "CHECKPOINT" >/dev/null
     q -v stmt="$stmt" <<'SQL' | tail -1
 SELECT bench_cpu() AS c0, extract(epoch FROM clock_timestamp()) AS w0 \gset
 :stmt;
 SELECT round((extract(epoch FROM clock_timestamp()) - :w0)::numeric, 3) || ' ' || round((bench_cpu() - :c0)::numeric, 2);
 SQL
 }
+declare -A seal_after=()
 for how in insert copy; do
     declare -A wall=() cpu=()
     for kind in plain ledger chain; do
@@ -131,6 +133,11 @@ for how in insert copy; do
             t="b_${how}_${kind}_$r"
             q -c "SELECT bench_make('$kind', '$t')" >/dev/null
             read -r w c < <(run_bulk "$how" "$t")
+            if [ "$kind" = ledger ]; then
+                # sealing the new rows (the background sealer's work after commit)
+                s0=$(now); q -c "SELECT trace.seal('$t')" >/dev/null; s1=$(now)
+                seal_after[$how]=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.3f", b - a }')
+            fi
             if [ -z "${wall[$kind]:-}" ] || awk -v a="$w" -v b="${wall[$kind]}" 'BEGIN { exit !(a < b) }'; then
                 wall[$kind]=$w; cpu[$kind]=$c
             fi
@@ -140,7 +147,9 @@ for how in insert copy; do
     printf '%-22s %8s %8s %8s %8s %8s %8s %12s %12s\n' "$label" "${wall[plain]}" "${cpu[plain]}" "${wall[ledger]}" "${cpu[ledger]}" \
         "${wall[chain]}" "${cpu[chain]}" "$(ratio "${wall[plain]}" "${wall[ledger]}")" "$(ratio "${wall[plain]}" "${wall[chain]}")"
 done
-echo "(seconds, best of 3 for plain and ledger; ratios are throughput relative to the plain table, wall clock)"
+echo "(seconds, best of 3 for plain and ledger; ratios are throughput relative to the plain table, wall clock;"
+echo " each run starts with nothing left to seal)"
+echo "all $rows rows sealed this long after the bulk statement returned (last round): INSERT ... SELECT ${seal_after[insert]} s, COPY ${seal_after[copy]} s"
 echo
 
 # ---- seal and verify speed on a bulk-loaded ledger table

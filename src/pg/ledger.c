@@ -1225,6 +1225,8 @@ pt_ledger_init(void)
                              "Allow removing a ledger table or the extension past retention (recorded).",
                              NULL, &pt_break_glass, false, PGC_SUSET, 0, NULL, NULL, NULL);
 
+    /* batched INSERT ... SELECT: an optimisation, so also when loaded late */
+    pt_ledger_install_insert_hook();
     if (pt_preloaded)
     {
         pt_ledger_install_hooks();

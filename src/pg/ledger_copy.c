@@ -101,10 +101,31 @@ indexes_immediate(Relation rel)
     return ok;
 }
 
-/* Store and index one batch of completed rows. */
-static void
-flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTableSlot **slots, int n,
-            CommandId cid, BulkInsertState bistate)
+/*
+ * The ledger's insert trigger of rel when rows may be stored in batches,
+ * completed as that trigger would complete them (COPY FROM here, INSERT ...
+ * SELECT in ledger_insert.c); NULL when PostgreSQL's own row-by-row path must
+ * run: other triggers, not a plain table, a partition, stored generated
+ * columns, row-level security for this user, deferrable unique indexes.
+ */
+Trigger *
+pt_ledger_batch_trigger(Relation rel)
+{
+    Trigger    *ins = only_ledger_triggers(rel);
+
+    if (ins == NULL
+        || rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition
+        || (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+        || check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED
+        || !indexes_immediate(rel))
+        return NULL;
+    return ins;
+}
+
+/* Store and index one batch of completed rows (also used by ledger_insert.c). */
+void
+pt_ledger_flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTableSlot **slots,
+                      int n, CommandId cid, BulkInsertState bistate)
 {
     int         i;
 
@@ -175,7 +196,7 @@ copy_rows(CopyFromState cstate, Relation rel, List *rtable, PtLedgerRel *lr, con
 
         if (n == LEDGER_COPY_BATCH_ROWS || bytes > LEDGER_COPY_BATCH_BYTES || (!more && n > 0))
         {
-            flush_batch(rel, rri, estate, slots, n, cid, bistate);
+            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate);
             n = 0;
             bytes = 0;
         }
@@ -211,7 +232,6 @@ pt_ledger_copy_from(CopyStmt *stmt, Oid relid, const char *queryString,
     ListCell   *lc;
     CopyFromState cstate;
     PtLedgerRel *lr;
-    bool        usable;
 
     if (!stmt->is_from || stmt->relation == NULL || stmt->query != NULL
         || stmt->whereClause != NULL)
@@ -226,13 +246,8 @@ pt_ledger_copy_from(CopyStmt *stmt, Oid relid, const char *queryString,
         return false;
 
     rel = table_open(relid, RowExclusiveLock);
-    ins = only_ledger_triggers(rel);
-    usable = ins != NULL
-        && rel->rd_rel->relkind == RELKIND_RELATION && !rel->rd_rel->relispartition
-        && !(rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
-        && check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED
-        && indexes_immediate(rel);
-    if (!usable)
+    ins = pt_ledger_batch_trigger(rel);
+    if (ins == NULL)
     {
         table_close(rel, RowExclusiveLock);
         return false;

@@ -116,6 +116,18 @@ struct CopyStmt;
 struct QueryEnvironment;
 extern bool pt_ledger_copy_from(struct CopyStmt *stmt, Oid relid, const char *queryString,
                                 struct QueryEnvironment *queryEnv, uint64 *processed);
+struct Trigger;
+struct ResultRelInfo;
+struct EState;
+struct TupleTableSlot;
+struct BulkInsertStateData;
+extern struct Trigger *pt_ledger_batch_trigger(Relation rel);
+extern void pt_ledger_flush_batch(Relation rel, struct ResultRelInfo *rri, struct EState *estate,
+                                  struct TupleTableSlot **slots, int n, CommandId cid,
+                                  struct BulkInsertStateData *bistate);
+
+/* ledger_insert.c */
+extern void pt_ledger_install_insert_hook(void);
 
 /* ledger_seal.c */
 extern void pt_ledger_register_sealer(void);

@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(90);
+SELECT plan(109);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -299,10 +299,18 @@ SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regpro
           'COPY into a ledger table does not call the insert trigger row by row');
 SELECT is((SELECT array_agg(ledger_seq ORDER BY id) FROM public.ledger_copy), '{1,2,3}'::bigint[],
           'COPY assigns seqs in input order');
-SELECT is((SELECT count(*) FROM public.ledger_copy
-            WHERE ledger_hash = trace.ledger_rehash('public.ledger_copy', ledger_seq)
-              AND ledger_recorded_by = session_user AND ledger_recorded_at = now()
-              AND ledger_retain_until = ((now() AT TIME ZONE 'UTC') + interval '7 days')::date), 3::bigint,
+-- rows of tbl completed as the insert trigger completes them (7 days' retention)
+CREATE FUNCTION pg_temp.rows_as_trigger_makes(tbl regclass) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    EXECUTE format($q$SELECT count(*) FROM %s
+                      WHERE ledger_hash = trace.ledger_rehash(%L, ledger_seq)
+                        AND ledger_recorded_by = session_user AND ledger_recorded_at = now()
+                        AND ledger_retain_until = ((now() AT TIME ZONE 'UTC') + interval '7 days')::date$q$,
+                   tbl, tbl) INTO n;
+    RETURN n;
+END $$;
+SELECT is(pg_temp.rows_as_trigger_makes('public.ledger_copy'), 3::bigint,
           'COPY fills who, when, retain-until and the hash as the trigger does');
 SELECT throws_ok($$COPY public.ledger_copy (id, note) FROM PROGRAM 'printf "4\tbad\n"'$$, '23514', NULL,
                  'COPY checks the table''s constraints');
@@ -322,6 +330,67 @@ SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regpro
 SELECT is((SELECT array_agg(id) FROM public.ledger_copy_log), '{5}'::int[], 'and that trigger fires');
 SELECT is(trace.seal('public.ledger_copy'), 4::bigint, 'copied rows are sealed');
 SELECT is(trace.ledger_verify('public.ledger_copy') -> 'ok', 'true'::jsonb, 'and verify clean');
+
+-- INSERT ... SELECT (and multi-row VALUES): stored in batches like COPY,
+-- without calling the trigger, rows exactly as the trigger makes them; the
+-- table has a dropped column in the middle
+CREATE TABLE public.ledger_ins (id int PRIMARY KEY, gone int, note text CHECK (note <> 'bad'), doc jsonb);
+ALTER TABLE public.ledger_ins DROP COLUMN gone;
+SELECT trace.ledger_enable('public.ledger_ins', 'sha256', '7 days');
+INSERT INTO public.ledger_ins (id, note, doc)
+    SELECT g, 'n' || g, jsonb_build_object('g', g, 'half', g / 2.0) FROM generate_series(1, 2500) g ORDER BY g DESC;
+INSERT INTO public.ledger_ins (id, note) VALUES (3001, 'a'), (3002, NULL);
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 1::bigint,
+          'INSERT ... SELECT and multi-row VALUES into a ledger table do not call the insert trigger');
+SELECT is((SELECT count(*) FROM public.ledger_ins WHERE id <= 2500 AND ledger_seq = 2501 - id), 2500::bigint,
+          'INSERT ... SELECT assigns seqs in the order the SELECT returns rows');
+SELECT is(pg_temp.rows_as_trigger_makes('public.ledger_ins'), 2502::bigint,
+          'INSERT ... SELECT fills who, when, retain-until and the hash as the trigger does');
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+SELECT is((SELECT count(*) FROM public.ledger_ins WHERE ledger_seq BETWEEN 1 AND 2502), 2502::bigint,
+          'every batched row is in the ledger_seq index');
+SELECT is((SELECT count(*) FROM public.ledger_ins WHERE id BETWEEN 1 AND 3002), 2502::bigint,
+          'and in the table''s own primary key');
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+INSERT INTO public.ledger_ins (id, note) SELECT id + 10000, note FROM public.ledger_ins WHERE id <= 100;
+SELECT is((SELECT count(*) FROM public.ledger_ins WHERE id > 10000), 100::bigint,
+          'INSERT INTO t SELECT FROM t does not read its own new rows');
+CREATE FUNCTION pg_temp.ledger_ins_count() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    INSERT INTO public.ledger_ins (id, note) SELECT g, 'f' FROM generate_series(20001, 20050) g;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+SELECT is(pg_temp.ledger_ins_count(), 50::bigint, 'inside PL/pgSQL the row count is right');
+SELECT throws_ok($$INSERT INTO public.ledger_ins (id, note) SELECT g, CASE WHEN g = 30050 THEN 'bad' END FROM generate_series(30001, 30100) g$$,
+                 '23514', NULL, 'INSERT ... SELECT checks the table''s constraints');
+SELECT throws_ok($$INSERT INTO public.ledger_ins (id) SELECT g FROM generate_series(2400, 2600) g$$, '23505', NULL,
+                 'INSERT ... SELECT checks unique indexes');
+SELECT throws_ok($$INSERT INTO public.ledger_ins (id, ledger_seq, ledger_hash) SELECT 40000, 40000, '\x00'::bytea$$,
+                 '23000', NULL, 'INSERT ... SELECT refuses a row carrying a hash that does not match');
+SELECT is((SELECT count(*) FROM public.ledger_ins WHERE id > 30000), 0::bigint, 'refused statements leave no row');
+CREATE FUNCTION pg_temp.ledger_ins_returning() RETURNS SETOF bool LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY INSERT INTO public.ledger_ins (id) SELECT g FROM generate_series(50001, 50003) g
+        RETURNING ledger_seq IS NOT NULL AND ledger_hash IS NOT NULL;
+END $$;
+SELECT is((SELECT array_agg(r) FROM pg_temp.ledger_ins_returning() r), '{t,t,t}'::bool[],
+          'INSERT ... SELECT ... RETURNING returns the completed rows');
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 4::bigint,
+          'with RETURNING it goes row by row through the trigger');
+SELECT lives_ok($$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) INSERT INTO public.ledger_ins (id) SELECT g FROM generate_series(50004, 50005) g$$,
+                'EXPLAIN ANALYZE INSERT ... SELECT works');
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 6::bigint,
+          'and shows PostgreSQL''s own plan at work, through the trigger');
+INSERT INTO public.ledger_copy (id, note) SELECT g, 'x' FROM generate_series(6, 8) g;
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 9::bigint,
+          'with another trigger on the table, INSERT ... SELECT goes row by row through the trigger');
+SELECT is((SELECT array_agg(id ORDER BY id) FROM public.ledger_copy_log), '{5,6,7,8}'::int[], 'and that trigger fires');
+SELECT is(trace.seal('public.ledger_ins'), 2657::bigint, 'rows inserted by INSERT ... SELECT are sealed');
+SELECT is(trace.ledger_verify('public.ledger_ins') -> 'ok', 'true'::jsonb, 'and verify clean');
 RESET track_functions;
 
 SELECT * FROM finish();

@@ -1,0 +1,223 @@
+/*
+ * ledger_insert.c — INSERT ... SELECT into a ledger table, in batches.
+ *
+ * PostgreSQL inserts the rows of INSERT ... SELECT one at a time: for each
+ * row the executor calls the ledger's BEFORE ROW trigger (forming a tuple for
+ * it and storing the one it returns), then heap_insert writes one WAL record
+ * and takes the target page's lock once per row. A plain table pays only the
+ * second part; for a ledger table the trigger machinery around the hash was
+ * about a quarter of a bulk insert.
+ *
+ * When the statement is a plain INSERT into one ledger table whose rows may
+ * be stored in batches (pt_ledger_batch_trigger: only the ledger's own
+ * triggers, no row-level security for this user, no partitioning, no stored
+ * generated columns, immediate unique indexes) and it has no RETURNING, no ON
+ * CONFLICT, no data-modifying WITH and no per-node instrumentation (EXPLAIN
+ * ANALYZE), the ExecutorRun hook below runs it instead of the ModifyTable
+ * node: it pulls the rows from the node's subplan, completes each exactly as
+ * the trigger would (pt_ledger_fill_row: same seq, metadata, retain-until
+ * and hash, same check of rows that arrive with a hash), checks the table's
+ * constraints, and stores them with table_multi_insert, then indexes them —
+ * the path COPY FROM takes (ledger_copy.c). Anything else, including every
+ * single-row INSERT ... VALUES, runs through PostgreSQL's executor and the
+ * trigger, unchanged.
+ */
+#include "ledger_pg.h"
+
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/instrument.h"
+#include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "nodes/plannodes.h"
+#include "utils/memutils.h"
+
+/* Rows and bytes per table_multi_insert call: as COPY FROM. */
+#define LEDGER_INSERT_BATCH_ROWS  1000
+#define LEDGER_INSERT_BATCH_BYTES 65535
+
+static ExecutorRun_hook_type prev_executor_run = NULL;
+
+/*
+ * The ModifyTable state of queryDesc when it is an INSERT the batched path
+ * may run, with its ledger insert trigger in *ins; NULL otherwise. Cheap
+ * tests first: most statements are not INSERTs, and a single-row INSERT ...
+ * VALUES (a Result node without a child) gains nothing from batching.
+ */
+static ModifyTableState *
+batchable_insert(QueryDesc *qd, ScanDirection direction, uint64 count, Trigger **ins)
+{
+    PlannedStmt *ps = qd->plannedstmt;
+    ModifyTableState *mts;
+    ModifyTable *mt;
+    Plan       *sub;
+    ResultRelInfo *rri;
+
+    if (qd->operation != CMD_INSERT || ps->commandType != CMD_INSERT
+        || ps->hasReturning || ps->hasModifyingCTE
+        || count != 0 || !ScanDirectionIsForward(direction)
+        || qd->planstate == NULL || !IsA(qd->planstate, ModifyTableState)
+        || qd->planstate->instrument != NULL)
+        return NULL;
+    mts = (ModifyTableState *) qd->planstate;
+    mt = (ModifyTable *) mts->ps.plan;
+    sub = outerPlan(mt);
+    if (mts->operation != CMD_INSERT || mts->mt_nrels != 1 || mts->mt_done
+        || !mts->fireBSTriggers || mt->onConflictAction != ONCONFLICT_NONE
+        || mt->returningLists != NIL || mt->withCheckOptionLists != NIL
+        || mt->rootRelation != 0 || mts->mt_transition_capture != NULL
+        || sub == NULL || (IsA(sub, Result) && outerPlan(sub) == NULL))
+        return NULL;
+    rri = mts->resultRelInfo;
+    if (rri->ri_FdwRoutine != NULL || rri->ri_WithCheckOptions != NIL
+        || rri->ri_projectReturning != NULL || rri->ri_RootResultRelInfo != NULL
+        || rri->ri_RelationDesc->rd_rel->relkind != RELKIND_RELATION)
+        return NULL;
+    *ins = pt_ledger_batch_trigger(rri->ri_RelationDesc);
+    return *ins ? mts : NULL;
+}
+
+/*
+ * Run the INSERT of mts: every row of the subplan, completed, checked,
+ * stored in batches and indexed. What ExecModifyTable / ExecInsert do for
+ * such a statement, with the trigger's work done in place.
+ */
+static void
+run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
+{
+    EState     *estate = qd->estate;
+    ResultRelInfo *rri = mts->resultRelInfo;
+    Relation    rel = rri->ri_RelationDesc;
+    TupleDesc   desc = RelationGetDescr(rel);
+    PlanState  *sub = outerPlanState(mts);
+    List       *tlist = outerPlan(mts->ps.plan)->targetlist;
+    PtLedgerRel *lr = pt_ledger_trigger_rel(rel, ins);
+    const char *retention = ins->tgargs[2];
+    TupleTableSlot *slots[LEDGER_INSERT_BATCH_ROWS];
+    AttrNumber *src;
+    BulkInsertState bistate = GetBulkInsertState();
+    CommandId   cid = estate->es_output_cid;
+    ListCell   *lc;
+    int         nsrc = 0;
+    int         nslots = 0;
+    int         n = 0;
+    Size        bytes = 0;
+
+    /* which subplan column feeds each table column (junk columns skipped) */
+    src = palloc(sizeof(AttrNumber) * desc->natts);
+    foreach(lc, tlist)
+    {
+        TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+        if (tle->resjunk)
+            continue;
+        if (nsrc >= desc->natts)
+            elog(ERROR, "INSERT plan for \"%s\" has more columns than the table",
+                 RelationGetRelationName(rel));
+        src[nsrc++] = tle->resno;
+    }
+    if (nsrc != desc->natts)
+        elog(ERROR, "INSERT plan for \"%s\" has %d columns, the table %d",
+             RelationGetRelationName(rel), nsrc, desc->natts);
+
+    /* as ExecInsert: the indexes are opened on first use */
+    if (rel->rd_rel->relhasindex && rri->ri_IndexRelationDescs == NULL)
+        ExecOpenIndices(rri, false);
+    mts->fireBSTriggers = false;    /* a ledger table has no INSERT statement triggers */
+    for (;;)
+    {
+        TupleTableSlot *planslot;
+        TupleTableSlot *slot;
+        MemoryContext old;
+        int         i;
+
+        CHECK_FOR_INTERRUPTS();
+        ResetPerTupleExprContext(estate);
+        if (mts->ps.ps_ExprContext)
+            ResetExprContext(mts->ps.ps_ExprContext);
+        planslot = ExecProcNode(sub);
+        if (!TupIsNull(planslot))
+        {
+            if (n == nslots)
+                slots[nslots++] = table_slot_create(rel, &estate->es_tupleTable);
+            slot = slots[n];
+            ExecClearTuple(slot);
+            slot_getallattrs(planslot);
+            for (i = 0; i < desc->natts; i++)
+            {
+                slot->tts_values[i] = planslot->tts_values[src[i] - 1];
+                slot->tts_isnull[i] = planslot->tts_isnull[src[i] - 1];
+            }
+            old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+            (void) pt_ledger_fill_row(lr, rel, retention, slot->tts_values, slot->tts_isnull);
+            ExecStoreVirtualTuple(slot);
+            slot->tts_tableOid = RelationGetRelid(rel);
+            if (desc->constr)
+                ExecConstraints(rri, slot, estate);
+            /* the slot keeps its own copy until the batch is stored */
+            bytes += ExecFetchSlotHeapTuple(slot, true, NULL)->t_len;
+            MemoryContextSwitchTo(old);
+            n++;
+            if (mts->canSetTag)
+                estate->es_processed++;
+        }
+        if (n == LEDGER_INSERT_BATCH_ROWS || bytes > LEDGER_INSERT_BATCH_BYTES
+            || (TupIsNull(planslot) && n > 0))
+        {
+            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate);
+            n = 0;
+            bytes = 0;
+        }
+        if (TupIsNull(planslot))
+            break;
+    }
+    FreeBulkInsertState(bistate);
+    table_finish_bulk_insert(rel, 0);
+    pfree(src);
+    mts->mt_done = true;
+}
+
+/*
+ * ExecutorRun: the batched path for a qualifying INSERT, else the next hook
+ * or PostgreSQL's own. The bookkeeping mirrors standard_ExecutorRun for a
+ * statement that returns no rows.
+ */
+static void
+ledger_executor_run(QueryDesc *qd, ScanDirection direction, uint64 count, bool execute_once)
+{
+    ModifyTableState *mts;
+    Trigger    *ins = NULL;
+    MemoryContext old;
+
+    mts = batchable_insert(qd, direction, count, &ins);
+    if (mts == NULL)
+    {
+        if (prev_executor_run)
+            prev_executor_run(qd, direction, count, execute_once);
+        else
+            standard_ExecutorRun(qd, direction, count, execute_once);
+        return;
+    }
+
+    old = MemoryContextSwitchTo(qd->estate->es_query_cxt);
+    if (qd->totaltime)
+        InstrStartNode(qd->totaltime);
+    qd->estate->es_processed = 0;
+    if (execute_once && qd->already_executed)
+        elog(ERROR, "can't re-execute query flagged for single execution");
+    qd->already_executed = true;
+    run_batched_insert(qd, mts, ins);
+    (void) ExecShutdownNode(qd->planstate);
+    if (qd->totaltime)
+        InstrStopNode(qd->totaltime, qd->estate->es_processed);
+    MemoryContextSwitchTo(old);
+}
+
+void
+pt_ledger_install_insert_hook(void)
+{
+    prev_executor_run = ExecutorRun_hook;
+    ExecutorRun_hook = ledger_executor_run;
+}
