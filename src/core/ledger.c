@@ -115,8 +115,9 @@ hasher_flush(ledger_hasher *h)
     h->buffered = 0;
 }
 
+/* ledger_hasher_update when the bytes do not simply fit the buffer, or are teed. */
 void
-ledger_hasher_update(ledger_hasher *h, const void *data, size_t len)
+ledger_hasher_update_slow(ledger_hasher *h, const void *data, size_t len)
 {
     if (len == 0)
         return;

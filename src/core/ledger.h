@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define LEDGER_ENCODING_VERSION 1
 #define LEDGER_HASH_LEN         32      /* both SHA-256 and SM3 */
@@ -86,7 +87,23 @@ typedef struct ledger_hasher
 /* Returns false when the algorithm is unavailable (e.g. SM3 disabled). */
 extern bool ledger_hasher_init(ledger_hasher *h, ledger_alg alg);
 extern void ledger_hasher_reset(ledger_hasher *h);
-extern void ledger_hasher_update(ledger_hasher *h, const void *data, size_t len);
+extern void ledger_hasher_update_slow(ledger_hasher *h, const void *data, size_t len);
+
+/*
+ * Add bytes to the hash. Inline: a row is encoded as many small writes
+ * (tags, lengths, values), which only need copying into the buffer.
+ */
+static inline void
+ledger_hasher_update(ledger_hasher *h, const void *data, size_t len)
+{
+    if (h->tee == NULL && h->buffered + len <= LEDGER_HASHER_BUF)
+    {
+        memcpy(h->buf + h->buffered, data, len);
+        h->buffered += len;
+    }
+    else
+        ledger_hasher_update_slow(h, data, len);
+}
 extern void ledger_hasher_final(ledger_hasher *h, uint8_t out[LEDGER_HASH_LEN]);
 extern void ledger_hasher_free(ledger_hasher *h);
 

@@ -583,6 +583,7 @@ pt_ledger_rel(Relation rel, const char *name, const char *alg)
                                        ALLOCSET_DEFAULT_SIZES);
     old = MemoryContextSwitchTo(lr->cxt);
     lr->name = pstrdup(name);
+    lr->name_len = strlen(name);
     lr->alg = a;
     if (!ledger_hasher_init(&lr->hasher, a))
     {
@@ -667,7 +668,7 @@ pt_ledger_rehash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
     int         i;
 
     ledger_hasher_reset(&lr->hasher);
-    ledger_enc_row_header(&lr->hasher, lr->name, strlen(lr->name), seq);
+    ledger_enc_row_header(&lr->hasher, lr->name, lr->name_len, seq);
     for (i = 0; i < lr->nenc; i++)
     {
         int         k = lr->enc_atts[i] - 1;

@@ -53,6 +53,7 @@ typedef struct PtLedgerRel
     MemoryContext cxt;          /* everything below lives here */
     MemoryContext rowcxt;       /* reset after each row */
     char       *name;           /* ledger name, hashed into every row */
+    size_t      name_len;       /* strlen(name) */
     ledger_alg  alg;
     ledger_hasher hasher;
     int         natts;
