@@ -12,9 +12,9 @@
  * be stored in batches (pt_ledger_batch_trigger: only the ledger's own
  * triggers, no row-level security for this user, no partitioning, no stored
  * generated columns, immediate unique indexes) and it has no RETURNING, no ON
- * CONFLICT, no data-modifying WITH and no per-node instrumentation (EXPLAIN
- * ANALYZE), the ExecutorRun hook below runs it instead of the ModifyTable
- * node: it pulls the rows from the node's subplan, completes each exactly as
+ * CONFLICT, no data-modifying WITH, no volatile function but nextval()
+ * and no per-node instrumentation (EXPLAIN ANALYZE), the ExecutorRun hook
+ * below runs it instead of the ModifyTable node: it pulls the rows from the node's subplan, completes each exactly as
  * the trigger would (pt_ledger_fill_row: same seq, metadata, retain-until
  * and hash, same check of rows that arrive with a hash), checks the table's
  * constraints, and stores them with table_multi_insert, then indexes them —
@@ -31,7 +31,9 @@
 #include "executor/instrument.h"
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
+#include "optimizer/optimizer.h"
 #include "utils/memutils.h"
 
 /* Rows and bytes per table_multi_insert call: as COPY FROM. */
@@ -39,6 +41,71 @@
 #define LEDGER_INSERT_BATCH_BYTES 65535
 
 static ExecutorRun_hook_type prev_executor_run = NULL;
+
+/* Does an expression call a volatile function other than nextval()? */
+static bool
+volatile_expr(void *node)
+{
+    return contain_volatile_functions_not_nextval((Node *) node);
+}
+
+/*
+ * Does the plan of the INSERT call a volatile function (nextval() aside),
+ * anywhere, sub-plans and WITH included? Such a function could read the
+ * target table while the statement runs and would then miss the rows of an
+ * unflushed batch, where row by row it sees each earlier row: as
+ * PostgreSQL's COPY does for volatile defaults, such statements are left to
+ * the row-by-row path. Nodes whose expressions are not looked at here
+ * (custom scans) count as volatile.
+ */
+static bool
+plan_volatile_walker(PlanState *ps, void *ctx)
+{
+    Plan       *p = ps->plan;
+
+    if (volatile_expr(p->targetlist) || volatile_expr(p->qual))
+        return true;
+    switch (nodeTag(p))
+    {
+        case T_FunctionScan:
+            if (volatile_expr(((FunctionScan *) p)->functions))
+                return true;
+            break;
+        case T_ValuesScan:
+            if (volatile_expr(((ValuesScan *) p)->values_lists))
+                return true;
+            break;
+        case T_TableFuncScan:
+            if (volatile_expr(((TableFuncScan *) p)->tablefunc))
+                return true;
+            break;
+        case T_Result:
+            if (volatile_expr(((Result *) p)->resconstantqual))
+                return true;
+            break;
+        case T_NestLoop:
+        case T_MergeJoin:
+        case T_HashJoin:
+            if (volatile_expr(((Join *) p)->joinqual)
+                || (IsA(p, MergeJoin) && volatile_expr(((MergeJoin *) p)->mergeclauses))
+                || (IsA(p, HashJoin) && volatile_expr(((HashJoin *) p)->hashclauses)))
+                return true;
+            break;
+        case T_Limit:
+            if (volatile_expr(((Limit *) p)->limitOffset) || volatile_expr(((Limit *) p)->limitCount))
+                return true;
+            break;
+        case T_WindowAgg:
+            if (volatile_expr(((WindowAgg *) p)->startOffset) || volatile_expr(((WindowAgg *) p)->endOffset))
+                return true;
+            break;
+        case T_CustomScan:
+            return true;
+        default:
+            break;
+    }
+    return planstate_tree_walker(ps, plan_volatile_walker, ctx);
+}
 
 /*
  * The ModifyTable state of queryDesc when it is an INSERT the batched path
@@ -69,6 +136,8 @@ batchable_insert(QueryDesc *qd, ScanDirection direction, uint64 count, Trigger *
         || mt->returningLists != NIL || mt->withCheckOptionLists != NIL
         || mt->rootRelation != 0 || mts->mt_transition_capture != NULL
         || sub == NULL || (IsA(sub, Result) && outerPlan(sub) == NULL))
+        return NULL;
+    if (plan_volatile_walker(&mts->ps, NULL))  /* from the top: its init plans too (WITH) */
         return NULL;
     rri = mts->resultRelInfo;
     if (rri->ri_FdwRoutine != NULL || rri->ri_WithCheckOptions != NIL

@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(109);
+SELECT plan(113);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -389,6 +389,24 @@ INSERT INTO public.ledger_copy (id, note) SELECT g, 'x' FROM generate_series(6, 
 SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 9::bigint,
           'with another trigger on the table, INSERT ... SELECT goes row by row through the trigger');
 SELECT is((SELECT array_agg(id ORDER BY id) FROM public.ledger_copy_log), '{5,6,7,8}'::int[], 'and that trigger fires');
+-- a volatile function in the SELECT may read the table: row by row, it sees
+-- every earlier row of the statement (nextval() alone keeps the batches)
+CREATE TABLE public.ledger_vol (id serial, n bigint);
+SELECT trace.ledger_enable('public.ledger_vol');
+CREATE FUNCTION pg_temp.ledger_vol_count() RETURNS bigint LANGUAGE sql VOLATILE AS
+    $$ SELECT count(*) FROM public.ledger_vol $$;
+INSERT INTO public.ledger_vol (n) SELECT pg_temp.ledger_vol_count() FROM generate_series(1, 3);
+SELECT is((SELECT array_agg(n ORDER BY ledger_seq) FROM public.ledger_vol), '{0,1,2}'::bigint[],
+          'a volatile function in INSERT ... SELECT sees each earlier row, as PostgreSQL''s executor shows it');
+WITH c AS MATERIALIZED (SELECT pg_temp.ledger_vol_count() AS k)
+INSERT INTO public.ledger_vol (n) SELECT c.k FROM c, generate_series(1, 2);
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 14::bigint,
+          'those statements (the function in a WITH too) go row by row through the trigger');
+INSERT INTO public.ledger_vol (n) SELECT g FROM generate_series(10, 12) g;
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 14::bigint,
+          'a serial column''s nextval() default keeps INSERT ... SELECT batched');
+SELECT is((SELECT array_agg(id ORDER BY ledger_seq) FROM public.ledger_vol), '{1,2,3,4,5,6,7,8}'::int[],
+          'and takes its values in row order');
 SELECT is(trace.seal('public.ledger_ins'), 2657::bigint, 'rows inserted by INSERT ... SELECT are sealed');
 SELECT is(trace.ledger_verify('public.ledger_ins') -> 'ok', 'true'::jsonb, 'and verify clean');
 RESET track_functions;
