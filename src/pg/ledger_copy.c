@@ -44,9 +44,15 @@
 #define LEDGER_COPY_BATCH_ROWS  1000
 #define LEDGER_COPY_BATCH_BYTES 65535
 
-/* The ledger's insert trigger of rel, when its only triggers are the ledger's two. */
+/*
+ * The ledger's insert trigger of rel, when its only triggers are the
+ * ledger's two; with allow_after, other triggers may be there too as long as
+ * none of them runs for each row before an insert (or instead of it):
+ * AFTER INSERT triggers (foreign keys among them) and statement triggers
+ * are fired by the caller as PostgreSQL fires them.
+ */
 static Trigger *
-only_ledger_triggers(Relation rel)
+ledger_insert_trigger(Relation rel, bool allow_after)
 {
     TriggerDesc *td = rel->trigdesc;
     Trigger    *ins = NULL;
@@ -54,27 +60,32 @@ only_ledger_triggers(Relation rel)
     Oid         nsp = pt_ledger_extension_schema();
     int         i;
 
-    if (td == NULL || td->numtriggers != 2)
+    if (td == NULL || (!allow_after && td->numtriggers != 2))
         return NULL;
     for (i = 0; i < td->numtriggers; i++)
     {
         Trigger    *t = &td->triggers[i];
         char       *fn = get_func_name(t->tgfoid);
+        bool        ours = fn != NULL && get_func_namespace(t->tgfoid) == nsp;
 
-        if (fn == NULL || get_func_namespace(t->tgfoid) != nsp
-            || t->tgenabled != TRIGGER_FIRES_ALWAYS)
-            return NULL;
-        if (strcmp(t->tgname, PT_TRIGGER_INSERT) == 0
+        if (ours && strcmp(t->tgname, PT_TRIGGER_INSERT) == 0
             && strcmp(fn, "_ledger_insert_trigger") == 0 && t->tgnargs >= 3
             && TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype)
             && TRIGGER_FOR_INSERT(t->tgtype))
+        {
+            if (t->tgenabled != TRIGGER_FIRES_ALWAYS)
+                return NULL;
             ins = t;
-        else if (strcmp(t->tgname, PT_TRIGGER_REFUSE) == 0
+        }
+        else if (ours && strcmp(t->tgname, PT_TRIGGER_REFUSE) == 0
                  && strcmp(fn, "_ledger_refuse_trigger") == 0
                  && !TRIGGER_FOR_INSERT(t->tgtype))
             refuse = true;
-        else
+        else if (!allow_after)
             return NULL;
+        else if (TRIGGER_FOR_INSERT(t->tgtype) && TRIGGER_FOR_ROW(t->tgtype)
+                 && !TRIGGER_FOR_AFTER(t->tgtype))
+            return NULL;        /* BEFORE or INSTEAD OF, for each row */
     }
     return refuse ? ins : NULL;
 }
@@ -102,16 +113,17 @@ indexes_immediate(Relation rel)
 }
 
 /*
- * The ledger's insert trigger of rel when rows may be stored in batches,
+ * The ledger's insert trigger of rel when rows may be stored in batches
+ * (allow_after: see ledger_insert_trigger),
  * completed as that trigger would complete them (COPY FROM here, INSERT ...
  * SELECT in ledger_insert.c); NULL when PostgreSQL's own row-by-row path must
  * run: other triggers, not a plain table, a partition, stored generated
  * columns, row-level security for this user, deferrable unique indexes.
  */
 Trigger *
-pt_ledger_batch_trigger(Relation rel)
+pt_ledger_batch_trigger(Relation rel, bool allow_after)
 {
-    Trigger    *ins = only_ledger_triggers(rel);
+    Trigger    *ins = ledger_insert_trigger(rel, allow_after);
 
     if (ins == NULL
         || rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition
@@ -122,10 +134,15 @@ pt_ledger_batch_trigger(Relation rel)
     return ins;
 }
 
-/* Store and index one batch of completed rows (also used by ledger_insert.c). */
+/*
+ * Store and index one batch of completed rows (also used by ledger_insert.c);
+ * with after_triggers, queue the AFTER ROW INSERT triggers of each row and
+ * capture it for transition tables (tcs), as PostgreSQL's COPY does.
+ */
 void
 pt_ledger_flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTableSlot **slots,
-                      int n, CommandId cid, BulkInsertState bistate)
+                      int n, CommandId cid, BulkInsertState bistate,
+                      bool after_triggers, TransitionCaptureState *tcs)
 {
     int         i;
 
@@ -134,8 +151,13 @@ pt_ledger_flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTab
     table_multi_insert(rel, slots, n, cid, 0, bistate);
     for (i = 0; i < n; i++)
     {
+        List       *recheck = NIL;
+
         if (rri->ri_NumIndices > 0)
-            list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false, NULL, NIL));
+            recheck = ExecInsertIndexTuples(rri, slots[i], estate, false, false, NULL, NIL);
+        if (after_triggers)
+            ExecARInsertTriggers(estate, rri, slots[i], recheck, tcs);
+        list_free(recheck);
         ExecClearTuple(slots[i]);
     }
 }
@@ -196,7 +218,7 @@ copy_rows(CopyFromState cstate, Relation rel, List *rtable, PtLedgerRel *lr, con
 
         if (n == LEDGER_COPY_BATCH_ROWS || bytes > LEDGER_COPY_BATCH_BYTES || (!more && n > 0))
         {
-            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate);
+            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate, false, NULL);
             n = 0;
             bytes = 0;
         }
@@ -246,7 +268,7 @@ pt_ledger_copy_from(CopyStmt *stmt, Oid relid, const char *queryString,
         return false;
 
     rel = table_open(relid, RowExclusiveLock);
-    ins = pt_ledger_batch_trigger(rel);
+    ins = pt_ledger_batch_trigger(rel, false);
     if (ins == NULL)
     {
         table_close(rel, RowExclusiveLock);

@@ -9,16 +9,18 @@
  * about a quarter of a bulk insert.
  *
  * When the statement is a plain INSERT into one ledger table whose rows may
- * be stored in batches (pt_ledger_batch_trigger: only the ledger's own
- * triggers, no row-level security for this user, no partitioning, no stored
- * generated columns, immediate unique indexes) and it has no RETURNING, no ON
+ * be stored in batches (pt_ledger_batch_trigger: no BEFORE or INSTEAD OF
+ * row trigger but the ledger's, no row-level security for this user, no
+ * partitioning, no stored generated columns, immediate unique indexes) and it has no RETURNING, no ON
  * CONFLICT, no data-modifying WITH, no volatile function but nextval()
  * and no per-node instrumentation (EXPLAIN ANALYZE), the ExecutorRun hook
  * below runs it instead of the ModifyTable node: it pulls the rows from the node's subplan, completes each exactly as
  * the trigger would (pt_ledger_fill_row: same seq, metadata, retain-until
  * and hash, same check of rows that arrive with a hash), checks the table's
- * constraints, and stores them with table_multi_insert, then indexes them —
- * the path COPY FROM takes (ledger_copy.c). Anything else, including every
+ * constraints, and stores them with table_multi_insert, then indexes them and
+ * queues their AFTER ROW triggers (foreign keys, transition tables) — what
+ * PostgreSQL's COPY does; statement triggers fire where ExecModifyTable fires
+ * them. Anything else, including every
  * single-row INSERT ... VALUES, runs through PostgreSQL's executor and the
  * trigger, unchanged.
  */
@@ -134,7 +136,7 @@ batchable_insert(QueryDesc *qd, ScanDirection direction, uint64 count, Trigger *
     if (mts->operation != CMD_INSERT || mts->mt_nrels != 1 || mts->mt_done
         || !mts->fireBSTriggers || mt->onConflictAction != ONCONFLICT_NONE
         || mt->returningLists != NIL || mt->withCheckOptionLists != NIL
-        || mt->rootRelation != 0 || mts->mt_transition_capture != NULL
+        || mt->rootRelation != 0
         || sub == NULL || (IsA(sub, Result) && outerPlan(sub) == NULL))
         return NULL;
     if (plan_volatile_walker(&mts->ps, NULL))  /* from the top: its init plans too (WITH) */
@@ -144,7 +146,7 @@ batchable_insert(QueryDesc *qd, ScanDirection direction, uint64 count, Trigger *
         || rri->ri_projectReturning != NULL || rri->ri_RootResultRelInfo != NULL
         || rri->ri_RelationDesc->rd_rel->relkind != RELKIND_RELATION)
         return NULL;
-    *ins = pt_ledger_batch_trigger(rri->ri_RelationDesc);
+    *ins = pt_ledger_batch_trigger(rri->ri_RelationDesc, true);
     return *ins ? mts : NULL;
 }
 
@@ -168,6 +170,8 @@ run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
     AttrNumber *src;
     BulkInsertState bistate = GetBulkInsertState();
     CommandId   cid = estate->es_output_cid;
+    bool        after_row = rri->ri_TrigDesc != NULL
+        && (rri->ri_TrigDesc->trig_insert_after_row || rri->ri_TrigDesc->trig_insert_new_table);
     ListCell   *lc;
     int         nsrc = 0;
     int         nslots = 0;
@@ -194,7 +198,9 @@ run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
     /* as ExecInsert: the indexes are opened on first use */
     if (rel->rd_rel->relhasindex && rri->ri_IndexRelationDescs == NULL)
         ExecOpenIndices(rri, false);
-    mts->fireBSTriggers = false;    /* a ledger table has no INSERT statement triggers */
+    /* as ExecModifyTable: BEFORE STATEMENT triggers first */
+    ExecBSInsertTriggers(estate, mts->rootResultRelInfo);
+    mts->fireBSTriggers = false;
     for (;;)
     {
         TupleTableSlot *planslot;
@@ -235,7 +241,8 @@ run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
         if (n == LEDGER_INSERT_BATCH_ROWS || bytes > LEDGER_INSERT_BATCH_BYTES
             || (TupIsNull(planslot) && n > 0))
         {
-            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate);
+            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate, after_row,
+                                  mts->mt_transition_capture);
             n = 0;
             bytes = 0;
         }
@@ -246,6 +253,8 @@ run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
     table_finish_bulk_insert(rel, 0);
     pfree(src);
     mts->mt_done = true;
+    /* as ExecModifyTable: AFTER STATEMENT triggers (queued, with the transition table) */
+    ExecASInsertTriggers(estate, rri, mts->mt_transition_capture);
 }
 
 /*

@@ -122,10 +122,12 @@ struct ResultRelInfo;
 struct EState;
 struct TupleTableSlot;
 struct BulkInsertStateData;
-extern struct Trigger *pt_ledger_batch_trigger(Relation rel);
+struct TransitionCaptureState;
+extern struct Trigger *pt_ledger_batch_trigger(Relation rel, bool allow_after);
 extern void pt_ledger_flush_batch(Relation rel, struct ResultRelInfo *rri, struct EState *estate,
                                   struct TupleTableSlot **slots, int n, CommandId cid,
-                                  struct BulkInsertStateData *bistate);
+                                  struct BulkInsertStateData *bistate,
+                                  bool after_triggers, struct TransitionCaptureState *tcs);
 
 /* ledger_insert.c */
 extern void pt_ledger_install_insert_hook(void);
