@@ -28,6 +28,7 @@
 
 #include "access/heapam.h"
 #include "access/tableam.h"
+#include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/instrument.h"
@@ -151,56 +152,25 @@ batchable_insert(QueryDesc *qd, ScanDirection direction, uint64 count, Trigger *
 }
 
 /*
- * Run the INSERT of mts: every row of the subplan, completed, checked,
- * stored in batches and indexed. What ExecModifyTable / ExecInsert do for
- * such a statement, with the trigger's work done in place.
+ * The rows of the subplan, completed, checked, stored in batches, indexed,
+ * queued for AFTER ROW triggers (after_row) and noted for the foreign-key
+ * check (fc).
  */
 static void
-run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
+insert_rows(ModifyTableState *mts, PtLedgerRel *lr, const char *retention, const AttrNumber *src,
+            BulkInsertState bistate, bool after_row, PtFkChecks *fc)
 {
-    EState     *estate = qd->estate;
+    EState     *estate = mts->ps.state;
     ResultRelInfo *rri = mts->resultRelInfo;
     Relation    rel = rri->ri_RelationDesc;
     TupleDesc   desc = RelationGetDescr(rel);
     PlanState  *sub = outerPlanState(mts);
-    List       *tlist = outerPlan(mts->ps.plan)->targetlist;
-    PtLedgerRel *lr = pt_ledger_trigger_rel(rel, ins);
-    const char *retention = ins->tgargs[2];
     TupleTableSlot *slots[LEDGER_INSERT_BATCH_ROWS];
-    AttrNumber *src;
-    BulkInsertState bistate = GetBulkInsertState();
     CommandId   cid = estate->es_output_cid;
-    bool        after_row = rri->ri_TrigDesc != NULL
-        && (rri->ri_TrigDesc->trig_insert_after_row || rri->ri_TrigDesc->trig_insert_new_table);
-    ListCell   *lc;
-    int         nsrc = 0;
     int         nslots = 0;
     int         n = 0;
     Size        bytes = 0;
 
-    /* which subplan column feeds each table column (junk columns skipped) */
-    src = palloc(sizeof(AttrNumber) * desc->natts);
-    foreach(lc, tlist)
-    {
-        TargetEntry *tle = lfirst_node(TargetEntry, lc);
-
-        if (tle->resjunk)
-            continue;
-        if (nsrc >= desc->natts)
-            elog(ERROR, "INSERT plan for \"%s\" has more columns than the table",
-                 RelationGetRelationName(rel));
-        src[nsrc++] = tle->resno;
-    }
-    if (nsrc != desc->natts)
-        elog(ERROR, "INSERT plan for \"%s\" has %d columns, the table %d",
-             RelationGetRelationName(rel), nsrc, desc->natts);
-
-    /* as ExecInsert: the indexes are opened on first use */
-    if (rel->rd_rel->relhasindex && rri->ri_IndexRelationDescs == NULL)
-        ExecOpenIndices(rri, false);
-    /* as ExecModifyTable: BEFORE STATEMENT triggers first */
-    ExecBSInsertTriggers(estate, mts->rootResultRelInfo);
-    mts->fireBSTriggers = false;
     for (;;)
     {
         TupleTableSlot *planslot;
@@ -229,6 +199,8 @@ run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
             (void) pt_ledger_fill_row(lr, rel, retention, slot->tts_values, slot->tts_isnull);
             ExecStoreVirtualTuple(slot);
             slot->tts_tableOid = RelationGetRelid(rel);
+            if (fc)
+                pt_fk_checks_add(fc, slot);
             if (desc->constr)
                 ExecConstraints(rri, slot, estate);
             /* the slot keeps its own copy until the batch is stored */
@@ -249,6 +221,76 @@ run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
         if (TupIsNull(planslot))
             break;
     }
+}
+
+/*
+ * Run the INSERT of mts: every row of the subplan, completed, checked,
+ * stored in batches and indexed. What ExecModifyTable / ExecInsert do for
+ * such a statement, with the trigger's work done in place.
+ */
+static void
+run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
+{
+    EState     *estate = qd->estate;
+    ResultRelInfo *rri = mts->resultRelInfo;
+    Relation    rel = rri->ri_RelationDesc;
+    TupleDesc   desc = RelationGetDescr(rel);
+    List       *tlist = outerPlan(mts->ps.plan)->targetlist;
+    PtLedgerRel *lr = pt_ledger_trigger_rel(rel, ins);
+    const char *retention = ins->tgargs[2];
+    AttrNumber *src;
+    BulkInsertState bistate = GetBulkInsertState();
+    ListCell   *lc;
+    int         nsrc = 0;
+    PtFkChecks *fc;
+    bool        after_row;
+    int         i;
+
+    /* which subplan column feeds each table column (junk columns skipped) */
+    src = palloc(sizeof(AttrNumber) * desc->natts);
+    foreach(lc, tlist)
+    {
+        TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+        if (tle->resjunk)
+            continue;
+        if (nsrc >= desc->natts)
+            elog(ERROR, "INSERT plan for \"%s\" has more columns than the table",
+                 RelationGetRelationName(rel));
+        src[nsrc++] = tle->resno;
+    }
+    if (nsrc != desc->natts)
+        elog(ERROR, "INSERT plan for \"%s\" has %d columns, the table %d",
+             RelationGetRelationName(rel), nsrc, desc->natts);
+
+    /* as ExecInsert: the indexes are opened on first use */
+    if (rel->rd_rel->relhasindex && rri->ri_IndexRelationDescs == NULL)
+        ExecOpenIndices(rri, false);
+    /* as ExecModifyTable: BEFORE STATEMENT triggers first */
+    ExecBSInsertTriggers(estate, mts->rootResultRelInfo);
+    mts->fireBSTriggers = false;
+    /* simple foreign keys: checked once per key below, not queued per row */
+    fc = pt_fk_checks_begin(rri);
+    after_row = rri->ri_TrigDesc != NULL && rri->ri_TrigDesc->trig_insert_new_table;
+    for (i = 0; rri->ri_TrigDesc != NULL && i < rri->ri_TrigDesc->numtriggers; i++)
+    {
+        Trigger    *t = &rri->ri_TrigDesc->triggers[i];
+
+        if (TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_AFTER(t->tgtype)
+            && TRIGGER_FOR_INSERT(t->tgtype) && t->tgenabled != TRIGGER_DISABLED)
+            after_row = true;
+    }
+    PG_TRY();
+    {
+        insert_rows(mts, lr, retention, src, bistate, after_row, fc);
+        if (fc)
+            pt_fk_checks_run(fc);
+    }
+    PG_FINALLY();
+    {
+        pt_fk_checks_end(fc);
+    }
+    PG_END_TRY();
     FreeBulkInsertState(bistate);
     table_finish_bulk_insert(rel, 0);
     pfree(src);

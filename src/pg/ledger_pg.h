@@ -129,6 +129,13 @@ extern void pt_ledger_flush_batch(Relation rel, struct ResultRelInfo *rri, struc
                                   struct BulkInsertStateData *bistate,
                                   bool after_triggers, struct TransitionCaptureState *tcs);
 
+/* ledger_fkcheck.c */
+typedef struct PtFkChecks PtFkChecks;
+extern PtFkChecks *pt_fk_checks_begin(struct ResultRelInfo *rri);
+extern void pt_fk_checks_add(PtFkChecks *fc, struct TupleTableSlot *slot);
+extern void pt_fk_checks_run(PtFkChecks *fc);
+extern void pt_fk_checks_end(PtFkChecks *fc);
+
 /* ledger_insert.c */
 extern void pt_ledger_install_insert_hook(void);
 

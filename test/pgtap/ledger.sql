@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(118);
+SELECT plan(122);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -414,9 +414,33 @@ SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regpro
 SELECT is((SELECT array_agg(what || ':' || coalesce(n::text, '-') ORDER BY what DESC) FROM public.ledger_fk_log),
           '{before:-,after:1500}'::text[],
           'the BEFORE STATEMENT trigger fires once, the AFTER STATEMENT one sees every completed row in its transition table');
-SELECT throws_ok($$INSERT INTO public.ledger_fk SELECT g, CASE WHEN g = 1700 THEN 3 ELSE 1 END FROM generate_series(1501, 2000) g$$,
-                 '23503', NULL, 'the foreign key is checked for each batched row');
+SELECT throws_ok($$INSERT INTO public.ledger_fk SELECT g, CASE WHEN g = 1700 THEN 3 WHEN g = 1800 THEN 4 ELSE 1 END
+                   FROM generate_series(1501, 2000) g$$,
+                 '23503', 'insert or update on table "ledger_fk" violates foreign key constraint "ledger_fk_parent_fkey"',
+                 'the foreign key of a batched INSERT is checked, with PostgreSQL''s error');
 SELECT is((SELECT count(*) FROM public.ledger_fk), 1500::bigint, 'and the refused statement leaves no row');
+CREATE FUNCTION pg_temp.fk_detail(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE d text;
+BEGIN
+    EXECUTE q;
+    RETURN NULL;
+EXCEPTION WHEN foreign_key_violation THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RETURN d;
+END $$;
+SELECT is(pg_temp.fk_detail($$INSERT INTO public.ledger_fk SELECT g, CASE WHEN g = 1700 THEN 3 WHEN g = 1800 THEN 4 ELSE 1 END
+                                FROM generate_series(1501, 2000) g$$),
+          'Key (parent)=(3) is not present in table "ledger_parent".',
+          'the error names the first missing key in row order');
+SELECT is((SELECT count(*) FROM public.ledger_parent WHERE xmax = pg_current_xact_id()::xid), 2::bigint,
+          'the referenced rows are locked (FOR KEY SHARE) by the inserting transaction');
+CREATE TABLE public.ledger_fk_late (id int, parent int REFERENCES public.ledger_parent DEFERRABLE INITIALLY DEFERRED);
+SELECT trace.ledger_enable('public.ledger_fk_late');
+SELECT lives_ok($$INSERT INTO public.ledger_fk_late SELECT g, 5 FROM generate_series(1, 3) g$$,
+                'a deferred foreign key is not checked when the statement ends');
+INSERT INTO public.ledger_parent VALUES (5);
+SELECT lives_ok($$SET CONSTRAINTS ALL IMMEDIATE$$, 'but when PostgreSQL checks it, the referenced row being there by then');
+SET CONSTRAINTS ALL DEFERRED;
 SELECT is(trace.seal('public.ledger_fk'), 1500::bigint, 'rows of the table with a foreign key are sealed');
 SELECT is(trace.ledger_verify('public.ledger_fk') -> 'ok', 'true'::jsonb, 'and verify clean');
 -- a volatile function in the SELECT may read the table: row by row, it sees
