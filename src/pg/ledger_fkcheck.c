@@ -12,15 +12,17 @@
  * For the batched INSERT ... SELECT of ledger_insert.c, a foreign key that is
  * simple enough — one column of an integer type equal to the referenced
  * column's type with its default equality, NOT DEFERRABLE, referencing
- * another plain table, and whose check trigger would fire now — is checked
+ * a plain table (the table itself too), and whose check trigger would fire
+ * now — is checked
  * here instead, at the same moment (after every row is stored, before the
  * statement's AFTER triggers): the distinct non-null keys of the statement,
  * in order of first appearance, are looked up in the referenced table by one
  * query per 10,000 keys, `SELECT pkcol FROM ONLY pk x WHERE pkcol = ANY($1)
  * FOR KEY SHARE OF x`, run as PostgreSQL runs its own check (as the
  * referenced table's owner, row-level security not forced, a fresh snapshot
- * at READ COMMITTED), so every referenced row is locked as the per-row check
- * locks it. A missing key raises PostgreSQL's own foreign-key error (23503,
+ * at READ COMMITTED, after a command-counter increment, so the rows the
+ * statement inserted are seen as the per-row check at its end sees them), so
+ * every referenced row is locked as the per-row check locks it. A missing key raises PostgreSQL's own foreign-key error (23503,
  * same message, same detail, the key hidden from a user who may not read
  * it). While the statement runs, the result relation carries a copy of its
  * trigger descriptor in which those check triggers are disabled, so they are
@@ -119,7 +121,7 @@ simple_fk(Relation rel, const Trigger *t, FkCheck *c)
         return false;
     con = (Form_pg_constraint) GETSTRUCT(tup);
     if (con->contype != CONSTRAINT_FOREIGN || con->condeferrable
-        || con->conrelid != RelationGetRelid(rel) || con->confrelid == RelationGetRelid(rel)
+        || con->conrelid != RelationGetRelid(rel)
         || get_rel_relkind(con->confrelid) != RELKIND_RELATION)
         goto out;
     d = SysCacheGetAttr(CONSTROID, tup, Anum_pg_constraint_conkey, &isnull);

@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(122);
+SELECT plan(124);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -434,6 +434,13 @@ SELECT is(pg_temp.fk_detail($$INSERT INTO public.ledger_fk SELECT g, CASE WHEN g
           'the error names the first missing key in row order');
 SELECT is((SELECT count(*) FROM public.ledger_parent WHERE xmax = pg_current_xact_id()::xid), 2::bigint,
           'the referenced rows are locked (FOR KEY SHARE) by the inserting transaction');
+CREATE TABLE public.ledger_fk_self (id int PRIMARY KEY, prev int REFERENCES public.ledger_fk_self);
+SELECT trace.ledger_enable('public.ledger_fk_self');
+SELECT lives_ok($$INSERT INTO public.ledger_fk_self SELECT g, NULLIF(g - 1, 0) FROM generate_series(1, 2500) g$$,
+                'a row may reference a row the same batched statement inserted before it');
+SELECT throws_ok($$INSERT INTO public.ledger_fk_self SELECT g, g + 1 FROM generate_series(2501, 2600) g$$,
+                 '23503', 'insert or update on table "ledger_fk_self" violates foreign key constraint "ledger_fk_self_prev_fkey"',
+                 'and a reference to a row that never comes is refused');
 CREATE TABLE public.ledger_fk_late (id int, parent int REFERENCES public.ledger_parent DEFERRABLE INITIALLY DEFERRED);
 SELECT trace.ledger_enable('public.ledger_fk_late');
 SELECT lives_ok($$INSERT INTO public.ledger_fk_late SELECT g, 5 FROM generate_series(1, 3) g$$,
