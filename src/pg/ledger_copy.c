@@ -30,7 +30,9 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
 #include "parser/parse_relation.h"
+#include "rewrite/rewriteHandler.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
@@ -135,6 +137,31 @@ pt_ledger_batch_trigger(Relation rel, bool allow_after)
 }
 
 /*
+ * Must each stored row be handed to ExecARInsertTriggers: an AFTER ROW
+ * INSERT trigger that may fire, or a transition table to fill?
+ */
+bool
+pt_ledger_after_row(ResultRelInfo *rri)
+{
+    TriggerDesc *td = rri->ri_TrigDesc;
+    int         i;
+
+    if (td == NULL)
+        return false;
+    if (td->trig_insert_new_table)
+        return true;
+    for (i = 0; i < td->numtriggers; i++)
+    {
+        Trigger    *t = &td->triggers[i];
+
+        if (TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_AFTER(t->tgtype)
+            && TRIGGER_FOR_INSERT(t->tgtype) && t->tgenabled != TRIGGER_DISABLED)
+            return true;
+    }
+    return false;
+}
+
+/*
  * Store and index one batch of completed rows (also used by ledger_insert.c);
  * with after_triggers, queue the AFTER ROW INSERT triggers of each row and
  * capture it for transition tables (tcs), as PostgreSQL's COPY does.
@@ -162,31 +189,23 @@ pt_ledger_flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTab
     }
 }
 
-/* Read every row of cstate into rel; returns how many. */
+/*
+ * The rows of cstate, completed, checked, stored in batches, indexed,
+ * queued for AFTER ROW triggers (after_row, tcs) and noted for the
+ * foreign-key check (fc); returns how many.
+ */
 static uint64
-copy_rows(CopyFromState cstate, Relation rel, List *rtable, PtLedgerRel *lr, const char *retention)
+copy_loop(CopyFromState cstate, Relation rel, ResultRelInfo *rri, EState *estate, PtLedgerRel *lr,
+          const char *retention, bool after_row, TransitionCaptureState *tcs, PtFkChecks *fc)
 {
-    EState     *estate = CreateExecutorState();
-    ResultRelInfo *rri = makeNode(ResultRelInfo);
-    ExprContext *econtext;
+    ExprContext *econtext = GetPerTupleExprContext(estate);
     TupleTableSlot *slots[LEDGER_COPY_BATCH_ROWS];
     BulkInsertState bistate = GetBulkInsertState();
     CommandId   cid = GetCurrentCommandId(true);
-    ErrorContextCallback errcallback;
     uint64      processed = 0;
     int         n = 0;
     int         nslots = 0;
     Size        bytes = 0;
-
-    ExecInitRangeTable(estate, rtable);
-    ExecInitResultRelation(estate, rri, 1);
-    ExecOpenIndices(rri, false);
-    econtext = GetPerTupleExprContext(estate);
-
-    errcallback.callback = CopyFromErrorCallback;
-    errcallback.arg = (void *) cstate;
-    errcallback.previous = error_context_stack;
-    error_context_stack = &errcallback;
 
     for (;;)
     {
@@ -207,6 +226,9 @@ copy_rows(CopyFromState cstate, Relation rel, List *rtable, PtLedgerRel *lr, con
         {
             (void) pt_ledger_fill_row(lr, rel, retention, slot->tts_values, slot->tts_isnull);
             ExecStoreVirtualTuple(slot);
+            slot->tts_tableOid = RelationGetRelid(rel);
+            if (fc)
+                pt_fk_checks_add(fc, slot);
             if (rel->rd_att->constr)
                 ExecConstraints(rri, slot, estate);
             /* the slot keeps its own copy until the batch is stored */
@@ -218,17 +240,62 @@ copy_rows(CopyFromState cstate, Relation rel, List *rtable, PtLedgerRel *lr, con
 
         if (n == LEDGER_COPY_BATCH_ROWS || bytes > LEDGER_COPY_BATCH_BYTES || (!more && n > 0))
         {
-            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate, false, NULL);
+            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate, after_row, tcs);
             n = 0;
             bytes = 0;
         }
         if (!more)
             break;
     }
-
-    error_context_stack = errcallback.previous;
     FreeBulkInsertState(bistate);
     table_finish_bulk_insert(rel, 0);
+    return processed;
+}
+
+/*
+ * Read every row of cstate into rel; returns how many. Triggers other than
+ * the ledger's fire as in PostgreSQL's COPY: BEFORE STATEMENT first, AFTER
+ * ROW queued per row (with the transition tables), AFTER STATEMENT last, the
+ * queue run when the COPY ends; simple foreign keys are checked once per key
+ * (ledger_fkcheck.c).
+ */
+static uint64
+copy_rows(CopyFromState cstate, Relation rel, List *rtable, PtLedgerRel *lr, const char *retention)
+{
+    EState     *estate = CreateExecutorState();
+    ResultRelInfo *rri = makeNode(ResultRelInfo);
+    TransitionCaptureState *tcs;
+    PtFkChecks *fc;
+    ErrorContextCallback errcallback;
+    uint64      processed = 0;
+
+    ExecInitRangeTable(estate, rtable);
+    ExecInitResultRelation(estate, rri, 1);
+    ExecOpenIndices(rri, false);
+    AfterTriggerBeginQuery();
+    tcs = MakeTransitionCaptureState(rel->trigdesc, RelationGetRelid(rel), CMD_INSERT);
+    ExecBSInsertTriggers(estate, rri);
+    fc = pt_fk_checks_begin(rri);
+
+    errcallback.callback = CopyFromErrorCallback;
+    errcallback.arg = (void *) cstate;
+    errcallback.previous = error_context_stack;
+    error_context_stack = &errcallback;
+    PG_TRY();
+    {
+        processed = copy_loop(cstate, rel, rri, estate, lr, retention, pt_ledger_after_row(rri), tcs, fc);
+        error_context_stack = errcallback.previous;
+        if (fc)
+            pt_fk_checks_run(fc);
+    }
+    PG_FINALLY();
+    {
+        pt_fk_checks_end(fc);
+    }
+    PG_END_TRY();
+
+    ExecASInsertTriggers(estate, rri, tcs);
+    AfterTriggerEndQuery(estate);
     ExecCloseResultRelations(estate);  /* and their indexes */
     ExecCloseRangeTableRelations(estate);
     ExecResetTupleTable(estate->es_tupleTable, false);
@@ -268,7 +335,7 @@ pt_ledger_copy_from(CopyStmt *stmt, Oid relid, const char *queryString,
         return false;
 
     rel = table_open(relid, RowExclusiveLock);
-    ins = pt_ledger_batch_trigger(rel, false);
+    ins = pt_ledger_batch_trigger(rel, true);
     if (ins == NULL)
     {
         table_close(rel, RowExclusiveLock);
@@ -286,6 +353,31 @@ pt_ledger_copy_from(CopyStmt *stmt, Oid relid, const char *queryString,
     foreach(lc, attnums)
         rte->insertedCols = bms_add_member(rte->insertedCols,
                                            lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
+    /*
+     * A volatile default (nextval() aside) of a column COPY does not fill
+     * could read the table and would miss rows of a batch not yet stored:
+     * PostgreSQL's COPY goes row by row then, and so does this one.
+     */
+    {
+        TupleDesc   desc = RelationGetDescr(rel);
+        int         a;
+
+        for (a = 1; a <= desc->natts; a++)
+        {
+            Form_pg_attribute att = TupleDescAttr(desc, a - 1);
+            Node       *def;
+
+            if (att->attisdropped || list_member_int(attnums, a))
+                continue;
+            def = build_column_default(rel, a);
+            if (def != NULL && contain_volatile_functions_not_nextval(def))
+            {
+                free_parsestate(pstate);
+                table_close(rel, RowExclusiveLock);
+                return false;
+            }
+        }
+    }
     ExecCheckRTPerms(pstate->p_rtable, true);
     if (XactReadOnly && !rel->rd_islocaltemp)
         PreventCommandIfReadOnly("COPY FROM");

@@ -244,7 +244,6 @@ run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
     int         nsrc = 0;
     PtFkChecks *fc;
     bool        after_row;
-    int         i;
 
     /* which subplan column feeds each table column (junk columns skipped) */
     src = palloc(sizeof(AttrNumber) * desc->natts);
@@ -271,15 +270,7 @@ run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
     mts->fireBSTriggers = false;
     /* simple foreign keys: checked once per key below, not queued per row */
     fc = pt_fk_checks_begin(rri);
-    after_row = rri->ri_TrigDesc != NULL && rri->ri_TrigDesc->trig_insert_new_table;
-    for (i = 0; rri->ri_TrigDesc != NULL && i < rri->ri_TrigDesc->numtriggers; i++)
-    {
-        Trigger    *t = &rri->ri_TrigDesc->triggers[i];
-
-        if (TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_AFTER(t->tgtype)
-            && TRIGGER_FOR_INSERT(t->tgtype) && t->tgenabled != TRIGGER_DISABLED)
-            after_row = true;
-    }
+    after_row = pt_ledger_after_row(rri);
     PG_TRY();
     {
         insert_rows(mts, lr, retention, src, bistate, after_row, fc);

@@ -124,6 +124,7 @@ struct TupleTableSlot;
 struct BulkInsertStateData;
 struct TransitionCaptureState;
 extern struct Trigger *pt_ledger_batch_trigger(Relation rel, bool allow_after);
+extern bool pt_ledger_after_row(struct ResultRelInfo *rri);
 extern void pt_ledger_flush_batch(Relation rel, struct ResultRelInfo *rri, struct EState *estate,
                                   struct TupleTableSlot **slots, int n, CommandId cid,
                                   struct BulkInsertStateData *bistate,

@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(124);
+SELECT plan(129);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -325,11 +325,27 @@ CREATE TRIGGER log_after AFTER INSERT ON public.ledger_copy FOR EACH ROW EXECUTE
 COPY public.ledger_copy (id, note) FROM STDIN;
 5	five
 \.
-SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 1::bigint,
-          'with another trigger on the table, COPY goes row by row through the trigger');
-SELECT is((SELECT array_agg(id) FROM public.ledger_copy_log), '{5}'::int[], 'and that trigger fires');
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), NULL,
+          'with an AFTER ROW trigger on the table, COPY is still batched');
+SELECT is((SELECT array_agg(id) FROM public.ledger_copy_log), '{5}'::int[], 'and that trigger fires for each row');
 SELECT is(trace.seal('public.ledger_copy'), 4::bigint, 'copied rows are sealed');
 SELECT is(trace.ledger_verify('public.ledger_copy') -> 'ok', 'true'::jsonb, 'and verify clean');
+-- a volatile default of a column COPY does not fill may read the table: row
+-- by row, it sees every earlier row
+CREATE TABLE public.ledger_copy_vol (id int, n bigint);
+CREATE FUNCTION public.ledger_copy_vol_count() RETURNS bigint LANGUAGE sql VOLATILE AS
+    $$ SELECT count(*) FROM public.ledger_copy_vol $$;
+ALTER TABLE public.ledger_copy_vol ALTER COLUMN n SET DEFAULT public.ledger_copy_vol_count();
+SELECT trace.ledger_enable('public.ledger_copy_vol');
+COPY public.ledger_copy_vol (id) FROM STDIN;
+1
+2
+3
+\.
+SELECT is((SELECT array_agg(n ORDER BY id) FROM public.ledger_copy_vol), '{0,1,2}'::bigint[],
+          'a volatile default in COPY sees each earlier row, as PostgreSQL''s COPY shows it');
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 3::bigint,
+          'such a COPY goes row by row through the trigger');
 
 -- INSERT ... SELECT (and multi-row VALUES): stored in batches like COPY,
 -- without calling the trigger, rows exactly as the trigger makes them; the
@@ -340,7 +356,7 @@ SELECT trace.ledger_enable('public.ledger_ins', 'sha256', '7 days');
 INSERT INTO public.ledger_ins (id, note, doc)
     SELECT g, 'n' || g, jsonb_build_object('g', g, 'half', g / 2.0) FROM generate_series(1, 2500) g ORDER BY g DESC;
 INSERT INTO public.ledger_ins (id, note) VALUES (3001, 'a'), (3002, NULL);
-SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 1::bigint,
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 3::bigint,
           'INSERT ... SELECT and multi-row VALUES into a ledger table do not call the insert trigger');
 SELECT is((SELECT count(*) FROM public.ledger_ins WHERE id <= 2500 AND ledger_seq = 2501 - id), 2500::bigint,
           'INSERT ... SELECT assigns seqs in the order the SELECT returns rows');
@@ -379,11 +395,11 @@ BEGIN
 END $$;
 SELECT is((SELECT array_agg(r) FROM pg_temp.ledger_ins_returning() r), '{t,t,t}'::bool[],
           'INSERT ... SELECT ... RETURNING returns the completed rows');
-SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 4::bigint,
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 6::bigint,
           'with RETURNING it goes row by row through the trigger');
 SELECT lives_ok($$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) INSERT INTO public.ledger_ins (id) SELECT g FROM generate_series(50004, 50005) g$$,
                 'EXPLAIN ANALYZE INSERT ... SELECT works');
-SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 6::bigint,
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 8::bigint,
           'and shows PostgreSQL''s own plan at work, through the trigger');
 -- AFTER triggers (a foreign key, a row trigger, a statement trigger with a
 -- transition table) and BEFORE STATEMENT triggers keep INSERT ... SELECT
@@ -409,7 +425,7 @@ CREATE TRIGGER ledger_fk_before BEFORE INSERT ON public.ledger_fk
 CREATE TRIGGER ledger_fk_after AFTER INSERT ON public.ledger_fk REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_fk_after();
 INSERT INTO public.ledger_fk SELECT g, 1 + g % 2 FROM generate_series(1, 1500) g;
-SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 6::bigint,
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 8::bigint,
           'with a foreign key and statement triggers INSERT ... SELECT is still batched');
 SELECT is((SELECT array_agg(what || ':' || coalesce(n::text, '-') ORDER BY what DESC) FROM public.ledger_fk_log),
           '{before:-,after:1500}'::text[],
@@ -450,6 +466,17 @@ SELECT lives_ok($$SET CONSTRAINTS ALL IMMEDIATE$$, 'but when PostgreSQL checks i
 SET CONSTRAINTS ALL DEFERRED;
 SELECT is(trace.seal('public.ledger_fk'), 1500::bigint, 'rows of the table with a foreign key are sealed');
 SELECT is(trace.ledger_verify('public.ledger_fk') -> 'ok', 'true'::jsonb, 'and verify clean');
+COPY public.ledger_fk (id, parent) FROM STDIN;
+9001	2
+9002	\N
+\.
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 8::bigint,
+          'COPY into the table with a foreign key and statement triggers is batched too');
+SELECT is((SELECT array_agg(what || ':' || coalesce(n::text, '-') ORDER BY what DESC, n) FROM public.ledger_fk_log),
+          '{before:-,before:-,after:2,after:1500}'::text[], 'and its statement triggers fire, the transition table complete');
+SELECT throws_ok($$COPY public.ledger_fk (id, parent) FROM PROGRAM 'printf "9003\t1\n9004\t7\n"'$$,
+                 '23503', 'insert or update on table "ledger_fk" violates foreign key constraint "ledger_fk_parent_fkey"',
+                 'COPY checks the foreign key, with PostgreSQL''s error');
 -- a volatile function in the SELECT may read the table: row by row, it sees
 -- every earlier row of the statement (nextval() alone keeps the batches)
 CREATE TABLE public.ledger_vol (id serial, n bigint);
@@ -461,10 +488,10 @@ SELECT is((SELECT array_agg(n ORDER BY ledger_seq) FROM public.ledger_vol), '{0,
           'a volatile function in INSERT ... SELECT sees each earlier row, as PostgreSQL''s executor shows it');
 WITH c AS MATERIALIZED (SELECT pg_temp.ledger_vol_count() AS k)
 INSERT INTO public.ledger_vol (n) SELECT c.k FROM c, generate_series(1, 2);
-SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 11::bigint,
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 13::bigint,
           'those statements (the function in a WITH too) go row by row through the trigger');
 INSERT INTO public.ledger_vol (n) SELECT g FROM generate_series(10, 12) g;
-SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 11::bigint,
+SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regproc), 13::bigint,
           'a serial column''s nextval() default keeps INSERT ... SELECT batched');
 SELECT is((SELECT array_agg(id ORDER BY ledger_seq) FROM public.ledger_vol), '{1,2,3,4,5,6,7,8}'::int[],
           'and takes its values in row order');
