@@ -26,9 +26,12 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_trigger.h"
 #include "commands/copy.h"
+#include "commands/copyfrom_internal.h"
+#include "commands/progress.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_relation.h"
@@ -169,17 +172,28 @@ pt_ledger_after_row(ResultRelInfo *rri)
 void
 pt_ledger_flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTableSlot **slots,
                       int n, CommandId cid, BulkInsertState bistate,
-                      bool after_triggers, TransitionCaptureState *tcs)
+                      bool after_triggers, TransitionCaptureState *tcs,
+                      CopyFromState cstate, const uint64 *linenos)
 {
+    uint64      save_lineno = 0;
     int         i;
 
     if (n == 0)
         return;
+    if (cstate)
+    {
+        /* as PostgreSQL's COPY: an error names the line of the row it is about */
+        cstate->line_buf_valid = false;
+        save_lineno = cstate->cur_lineno;
+        cstate->cur_lineno = linenos[0];
+    }
     table_multi_insert(rel, slots, n, cid, 0, bistate);
     for (i = 0; i < n; i++)
     {
         List       *recheck = NIL;
 
+        if (cstate)
+            cstate->cur_lineno = linenos[i];
         if (rri->ri_NumIndices > 0)
             recheck = ExecInsertIndexTuples(rri, slots[i], estate, false, false, NULL, NIL);
         if (after_triggers)
@@ -187,6 +201,8 @@ pt_ledger_flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTab
         list_free(recheck);
         ExecClearTuple(slots[i]);
     }
+    if (cstate)
+        cstate->cur_lineno = save_lineno;
 }
 
 /*
@@ -200,6 +216,7 @@ copy_loop(CopyFromState cstate, Relation rel, ResultRelInfo *rri, EState *estate
 {
     ExprContext *econtext = GetPerTupleExprContext(estate);
     TupleTableSlot *slots[LEDGER_COPY_BATCH_ROWS];
+    uint64      linenos[LEDGER_COPY_BATCH_ROWS];
     BulkInsertState bistate = GetBulkInsertState();
     CommandId   cid = GetCurrentCommandId(true);
     uint64      processed = 0;
@@ -233,14 +250,17 @@ copy_loop(CopyFromState cstate, Relation rel, ResultRelInfo *rri, EState *estate
                 ExecConstraints(rri, slot, estate);
             /* the slot keeps its own copy until the batch is stored */
             bytes += ExecFetchSlotHeapTuple(slot, true, NULL)->t_len;
+            linenos[n] = cstate->cur_lineno;
             n++;
             processed++;
+            pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, (int64) processed);
         }
         MemoryContextSwitchTo(old);
 
         if (n == LEDGER_COPY_BATCH_ROWS || bytes > LEDGER_COPY_BATCH_BYTES || (!more && n > 0))
         {
-            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate, after_row, tcs);
+            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate, after_row, tcs,
+                                  cstate, linenos);
             n = 0;
             bytes = 0;
         }

@@ -13,8 +13,9 @@
  * simple enough — one column of an integer type equal to the referenced
  * column's type with its default equality, NOT DEFERRABLE, referencing
  * a plain table (the table itself too), and whose check trigger would fire
- * now — is checked
- * here instead, at the same moment (after every row is stored, before the
+ * now — is checked here instead, when such checks are the only AFTER ROW
+ * INSERT triggers that fire (another one might act between two rows'
+ * checks), at the same moment (after every row is stored, before the
  * statement's AFTER triggers): the distinct non-null keys of the statement,
  * in order of first appearance, are looked up in the referenced table by one
  * query per 10,000 keys, `SELECT pkcol FROM ONLY pk x WHERE pkcol = ANY($1)
@@ -63,8 +64,9 @@ typedef struct FkCheck
     Oid         typid;          /* int2, int4 or int8 */
     HTAB       *seen;           /* int64 keys */
     int64      *order;          /* distinct keys in order of first appearance */
-    int         n;
-    int         cap;
+    uint64     *first_row;      /* the row (0-based) in which each first appeared */
+    Size        n;
+    Size        cap;
 } FkCheck;
 
 struct PtFkChecks
@@ -73,6 +75,7 @@ struct PtFkChecks
     TriggerDesc *saved;
     int         nchecks;
     FkCheck    *checks;
+    uint64      nrows;          /* rows noted so far */
 };
 
 static Oid
@@ -241,8 +244,31 @@ pt_fk_checks_begin(ResultRelInfo *rri)
                                   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
             c->cap = 64;
             c->order = palloc(sizeof(int64) * c->cap);
+            c->first_row = palloc(sizeof(uint64) * c->cap);
             fc->nchecks++;
         }
+    }
+    /*
+     * PostgreSQL fires each row's AFTER ROW triggers in name order, row after
+     * row: another such trigger (one that adds the referenced row, say)
+     * would run before later rows' checks. Checking all keys at the end is
+     * the same only when the checks taken over are the only AFTER ROW
+     * INSERT triggers that fire.
+     */
+    for (i = 0; i < td->numtriggers && fc->nchecks > 0; i++)
+    {
+        Trigger    *t = &td->triggers[i];
+        int         k;
+        bool        taken = false;
+
+        if (!TRIGGER_FOR_ROW(t->tgtype) || !TRIGGER_FOR_AFTER(t->tgtype)
+            || !TRIGGER_FOR_INSERT(t->tgtype) || !fires_now(t))
+            continue;
+        for (k = 0; k < fc->nchecks; k++)
+            if (t->tgfoid == F_RI_FKEY_CHECK_INS && t->tgconstraint == fc->checks[k].conoid)
+                taken = true;
+        if (!taken)
+            fc->nchecks = 0;
     }
     if (fc->nchecks == 0)
     {
@@ -286,11 +312,15 @@ pt_fk_checks_add(PtFkChecks *fc, TupleTableSlot *slot)
             continue;
         if (c->n == c->cap)
         {
+            /* huge: a statement may bring more than 2^26 distinct keys */
             c->cap *= 2;
-            c->order = repalloc(c->order, sizeof(int64) * c->cap);
+            c->order = repalloc_huge(c->order, sizeof(int64) * c->cap);
+            c->first_row = repalloc_huge(c->first_row, sizeof(uint64) * c->cap);
         }
+        c->first_row[c->n] = fc->nrows;
         c->order[c->n++] = key;
     }
+    fc->nrows++;
 }
 
 static void report_violation(Relation rel, FkCheck *c, int64 k) pg_attribute_noreturn();
@@ -318,6 +348,7 @@ report_violation(Relation rel, FkCheck *c, int64 k)
             (errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
              errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"",
                     RelationGetRelationName(rel), c->conname),
+             errdetail("Key is not present in table \"%s\".", c->pkname),
              errtableconstraint(rel, c->conname)));
 }
 
@@ -333,6 +364,9 @@ pt_fk_checks_run(PtFkChecks *fc)
     Oid         save_user;
     int         save_sec;
     int         k;
+    FkCheck    *bad = NULL;
+    uint64      bad_row = 0;
+    int64       bad_key = 0;
 
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
@@ -346,7 +380,7 @@ pt_fk_checks_run(PtFkChecks *fc)
         int16       typlen;
         bool        typbyval;
         char        typalign;
-        int         from;
+        Size        from;
         int         i;
 
         if (c->n == 0)
@@ -360,7 +394,7 @@ pt_fk_checks_run(PtFkChecks *fc)
         get_typlenbyvalalign(c->typid, &typlen, &typbyval, &typalign);
         for (from = 0; from < c->n; from += FK_LOOKUP_CHUNK)
         {
-            int         m = Min(FK_LOOKUP_CHUNK, c->n - from);
+            int         m = (int) Min((Size) FK_LOOKUP_CHUNK, c->n - from);
             Datum      *elems = palloc(sizeof(Datum) * m);
             Datum       arg;
             uint64      r;
@@ -391,12 +425,29 @@ pt_fk_checks_run(PtFkChecks *fc)
             SPI_freetuptable(SPI_tuptable);
             pfree(elems);
         }
-        for (i = 0; i < c->n; i++)
+        /* keys are in order of first appearance: the first missing one is
+         * this key's earliest failing row */
+        for (i = 0; i < (int) c->n; i++)
             if (hash_search(present, &c->order[i], HASH_FIND, NULL) == NULL)
-                report_violation(rel, c, c->order[i]);
+            {
+                if (bad == NULL || c->first_row[i] < bad_row)
+                {
+                    bad = c;
+                    bad_row = c->first_row[i];
+                    bad_key = c->order[i];
+                }
+                break;
+            }
         hash_destroy(present);
     }
     SPI_finish();
+    /*
+     * As PostgreSQL reports it: the earliest row with a missing key; in that
+     * row, the constraint whose trigger fires first (checks are in trigger
+     * name order).
+     */
+    if (bad != NULL)
+        report_violation(rel, bad, bad_key);
 }
 
 /* Give the result relation its own trigger descriptor back. */

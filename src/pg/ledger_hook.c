@@ -12,11 +12,13 @@
 #include "ledger_pg.h"
 
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -29,6 +31,21 @@ bool        pt_ledger_hooks_active = false;
 
 static ProcessUtility_hook_type prev_utility = NULL;
 
+/*
+ * The guard's own lookups (is this a ledger table, does it hold rows) run as
+ * the bootstrap superuser: they must answer the same for every user — one
+ * who may not read trace.ledger_tables, or who sees no rows of a table
+ * through row-level security — and must not fail a command on a table that
+ * has nothing to do with the ledger. Restored by the caller (and on error by
+ * the transaction abort).
+ */
+static void
+as_superuser_begin(Oid *save_user, int *save_sec)
+{
+    GetUserIdAndSecContext(save_user, save_sec);
+    SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
 /* Is relid a registered ledger table (or one of the ledger's own tables)? */
 static bool
 is_ledger(Oid relid)
@@ -38,6 +55,8 @@ is_ledger(Oid relid)
     Oid         types[1] = {OIDOID};
     Datum       args[1] = {ObjectIdGetDatum(relid)};
     char       *relname;
+    Oid         save_user;
+    int         save_sec;
 
     if (!OidIsValid(nsp) || !OidIsValid(relid) || !IsTransactionState())
         return false;
@@ -50,6 +69,7 @@ is_ledger(Oid relid)
     }
     if (!OidIsValid(get_relname_relid("ledger_tables", nsp)))
         return false;
+    as_superuser_begin(&save_user, &save_sec);
     SPI_connect();
     PushActiveSnapshot(GetTransactionSnapshot());
     if (SPI_execute_with_args("SELECT 1 FROM trace.ledger_tables WHERE relid = $1",
@@ -57,6 +77,7 @@ is_ledger(Oid relid)
         result = SPI_processed > 0;
     PopActiveSnapshot();
     SPI_finish();
+    SetUserIdAndSecContext(save_user, save_sec);
     return result;
 }
 
@@ -66,16 +87,20 @@ has_rows(Oid relid)
 {
     bool        result = false;
     char       *q;
+    Oid         save_user;
+    int         save_sec;
 
     q = psprintf("SELECT 1 FROM %s LIMIT 1",
                  quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
                                             get_rel_name(relid)));
+    as_superuser_begin(&save_user, &save_sec);
     SPI_connect();
     PushActiveSnapshot(GetTransactionSnapshot());
     if (SPI_execute(q, true, 1) == SPI_OK_SELECT)
         result = SPI_processed > 0;
     PopActiveSnapshot();
     SPI_finish();
+    SetUserIdAndSecContext(save_user, save_sec);
     return result;
 }
 
@@ -404,7 +429,8 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
                     if (!cs->is_from || cs->relation == NULL)
                         break;
                     relid = rangevar_relid(cs->relation);
-                    if (is_ledger(relid)
+                    /* batched only when no earlier extension's hook would be skipped */
+                    if (prev_utility == NULL && is_ledger(relid)
                         && pt_ledger_copy_from(cs, relid, queryString, queryEnv, &processed))
                     {
                         if (qc)

@@ -214,7 +214,7 @@ insert_rows(ModifyTableState *mts, PtLedgerRel *lr, const char *retention, const
             || (TupIsNull(planslot) && n > 0))
         {
             pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate, after_row,
-                                  mts->mt_transition_capture);
+                                  mts->mt_transition_capture, NULL, NULL);
             n = 0;
             bytes = 0;
         }
@@ -302,7 +302,8 @@ ledger_executor_run(QueryDesc *qd, ScanDirection direction, uint64 count, bool e
     Trigger    *ins = NULL;
     MemoryContext old;
 
-    mts = batchable_insert(qd, direction, count, &ins);
+    /* batched only when no earlier extension's hook would be skipped */
+    mts = prev_executor_run ? NULL : batchable_insert(qd, direction, count, &ins);
     if (mts == NULL)
     {
         if (prev_executor_run)

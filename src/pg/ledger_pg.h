@@ -123,12 +123,14 @@ struct EState;
 struct TupleTableSlot;
 struct BulkInsertStateData;
 struct TransitionCaptureState;
+struct CopyFromStateData;
 extern struct Trigger *pt_ledger_batch_trigger(Relation rel, bool allow_after);
 extern bool pt_ledger_after_row(struct ResultRelInfo *rri);
 extern void pt_ledger_flush_batch(Relation rel, struct ResultRelInfo *rri, struct EState *estate,
                                   struct TupleTableSlot **slots, int n, CommandId cid,
                                   struct BulkInsertStateData *bistate,
-                                  bool after_triggers, struct TransitionCaptureState *tcs);
+                                  bool after_triggers, struct TransitionCaptureState *tcs,
+                                  struct CopyFromStateData *cstate, const uint64 *linenos);
 
 /* ledger_fkcheck.c */
 typedef struct PtFkChecks PtFkChecks;

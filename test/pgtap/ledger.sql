@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(129);
+SELECT plan(136);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -330,6 +330,31 @@ SELECT is(pg_stat_get_xact_function_calls('trace._ledger_insert_trigger'::regpro
 SELECT is((SELECT array_agg(id) FROM public.ledger_copy_log), '{5}'::int[], 'and that trigger fires for each row');
 SELECT is(trace.seal('public.ledger_copy'), 4::bigint, 'copied rows are sealed');
 SELECT is(trace.ledger_verify('public.ledger_copy') -> 'ok', 'true'::jsonb, 'and verify clean');
+-- the guard's lookups answer for every user: a role with no trace
+-- privileges copies into, alters and truncates its own plain table
+CREATE ROLE pgtrace_plain_owner;
+CREATE TABLE public.plain_owned (a int);
+ALTER TABLE public.plain_owned OWNER TO pgtrace_plain_owner;
+SET LOCAL ROLE pgtrace_plain_owner;
+COPY public.plain_owned FROM STDIN;
+1
+\.
+SELECT is((SELECT count(*) FROM public.plain_owned), 1::bigint, 'a role without trace privileges may COPY into its own table');
+SELECT lives_ok($$ALTER TABLE public.plain_owned ADD COLUMN b int$$, 'and ALTER it');
+SELECT lives_ok($$TRUNCATE public.plain_owned$$, 'and TRUNCATE it');
+RESET ROLE;
+-- an error while a batch is stored names the line of the row it is about
+CREATE FUNCTION pg_temp.copy_error_context(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE c text;
+BEGIN
+    EXECUTE q;
+    RETURN NULL;
+EXCEPTION WHEN unique_violation THEN
+    GET STACKED DIAGNOSTICS c = PG_EXCEPTION_CONTEXT;
+    RETURN substring(c FROM 'COPY ledger_copy, line [0-9]+');
+END $$;
+SELECT is(pg_temp.copy_error_context($$COPY public.ledger_copy (id, note) FROM PROGRAM 'printf "100\tx\n1\ty\n101\tz\n"'$$),
+          'COPY ledger_copy, line 2', 'a unique violation found while storing a batch names its own line');
 -- a volatile default of a column COPY does not fill may read the table: row
 -- by row, it sees every earlier row
 CREATE TABLE public.ledger_copy_vol (id int, n bigint);
@@ -457,6 +482,30 @@ SELECT lives_ok($$INSERT INTO public.ledger_fk_self SELECT g, NULLIF(g - 1, 0) F
 SELECT throws_ok($$INSERT INTO public.ledger_fk_self SELECT g, g + 1 FROM generate_series(2501, 2600) g$$,
                  '23503', 'insert or update on table "ledger_fk_self" violates foreign key constraint "ledger_fk_self_prev_fkey"',
                  'and a reference to a row that never comes is refused');
+-- another AFTER ROW trigger (here one that adds the referenced row) runs
+-- between rows in PostgreSQL: then the foreign key is checked row by row too
+CREATE TABLE public.ledger_fk_auto (id int, parent int REFERENCES public.ledger_parent);
+CREATE FUNCTION public.ledger_fk_autoparent() RETURNS trigger LANGUAGE plpgsql AS
+    $$ BEGIN INSERT INTO public.ledger_parent VALUES (NEW.parent) ON CONFLICT DO NOTHING; RETURN NULL; END $$;
+CREATE TRIGGER "A_autoparent" AFTER INSERT ON public.ledger_fk_auto FOR EACH ROW EXECUTE FUNCTION public.ledger_fk_autoparent();
+SELECT trace.ledger_enable('public.ledger_fk_auto');
+SELECT lives_ok($$INSERT INTO public.ledger_fk_auto SELECT g, 100 + g FROM generate_series(1, 3) g$$,
+                'with another AFTER ROW trigger the foreign key is checked after it, as PostgreSQL does');
+-- two foreign keys failing in different rows: the earlier row's is reported
+CREATE TABLE public.ledger_fk2 (id int, fa int CONSTRAINT fa REFERENCES public.ledger_parent,
+                                fb int CONSTRAINT fb REFERENCES public.ledger_parent);
+SELECT trace.ledger_enable('public.ledger_fk2');
+SELECT throws_ok($$INSERT INTO public.ledger_fk2 SELECT 1, 1, 999 UNION ALL SELECT 2, 999, 1$$,
+                 '23503', 'insert or update on table "ledger_fk2" violates foreign key constraint "fb"',
+                 'of two foreign keys failing in two rows, the one of the first row is reported');
+-- a user who may not read the referencing table is not shown the key
+CREATE ROLE pgtrace_fk_writer;
+GRANT USAGE ON SCHEMA public TO pgtrace_fk_writer;
+GRANT INSERT ON public.ledger_fk2 TO pgtrace_fk_writer;
+SET LOCAL ROLE pgtrace_fk_writer;
+SELECT is(pg_temp.fk_detail($$INSERT INTO public.ledger_fk2 (id, fa) SELECT g, 999 FROM generate_series(3, 4) g$$),
+          'Key is not present in table "ledger_parent".', 'the key is hidden from a writer who may not read it');
+RESET ROLE;
 CREATE TABLE public.ledger_fk_late (id int, parent int REFERENCES public.ledger_parent DEFERRABLE INITIALLY DEFERRED);
 SELECT trace.ledger_enable('public.ledger_fk_late');
 SELECT lives_ok($$INSERT INTO public.ledger_fk_late SELECT g, 5 FROM generate_series(1, 3) g$$,
