@@ -1200,6 +1200,18 @@ pt_ledger_hooks_active_sql(PG_FUNCTION_ARGS)
     PG_RETURN_BOOL(pt_ledger_hooks_active);
 }
 
+PG_FUNCTION_INFO_V1(pt_ledger_bulk_batched_sql);
+/*
+ * trace._ledger_bulk_batched(): are INSERT ... SELECT and COPY into ledger
+ * tables batched in this backend (ledger_insert.c, ledger_copy.c)? Not when
+ * another extension installed its hook before pgtrace's.
+ */
+Datum
+pt_ledger_bulk_batched_sql(PG_FUNCTION_ARGS)
+{
+    PG_RETURN_BOOL(pt_ledger_insert_batched() && pt_ledger_copy_batched());
+}
+
 /* ------------------------------------------------------------------- init */
 
 void

@@ -500,6 +500,13 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
         standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
+/* Is COPY FROM batched in this backend (guard active, no earlier utility hook)? */
+bool
+pt_ledger_copy_batched(void)
+{
+    return pt_ledger_hooks_active && prev_utility == NULL;
+}
+
 void
 pt_ledger_install_hooks(void)
 {

@@ -44,6 +44,7 @@
 #define LEDGER_INSERT_BATCH_BYTES 65535
 
 static ExecutorRun_hook_type prev_executor_run = NULL;
+static bool insert_hook_installed = false;
 
 /* Does an expression call a volatile function other than nextval()? */
 static bool
@@ -327,9 +328,17 @@ ledger_executor_run(QueryDesc *qd, ScanDirection direction, uint64 count, bool e
     MemoryContextSwitchTo(old);
 }
 
+/* Is INSERT ... SELECT batched in this backend (no earlier ExecutorRun hook)? */
+bool
+pt_ledger_insert_batched(void)
+{
+    return insert_hook_installed && prev_executor_run == NULL;
+}
+
 void
 pt_ledger_install_insert_hook(void)
 {
     prev_executor_run = ExecutorRun_hook;
     ExecutorRun_hook = ledger_executor_run;
+    insert_hook_installed = true;
 }

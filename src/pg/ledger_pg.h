@@ -141,6 +141,7 @@ extern void pt_fk_checks_end(PtFkChecks *fc);
 
 /* ledger_insert.c */
 extern void pt_ledger_install_insert_hook(void);
+extern bool pt_ledger_insert_batched(void);
 
 /* ledger_seal.c */
 extern void pt_ledger_register_sealer(void);
@@ -148,5 +149,6 @@ extern void pt_ledger_register_sealer(void);
 /* ledger_hook.c */
 extern void pt_ledger_install_hooks(void);
 extern bool pt_ledger_hooks_active;
+extern bool pt_ledger_copy_batched(void);
 
 #endif                          /* PGTRACE_LEDGER_PG_H */

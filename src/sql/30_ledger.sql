@@ -78,6 +78,8 @@ CREATE FUNCTION @extschema@._ledger_seal(tbl pg_catalog.regclass) RETURNS bigint
     AS 'MODULE_PATHNAME', 'pt_ledger_seal_sql' LANGUAGE C VOLATILE;
 CREATE FUNCTION @extschema@._ledger_hooks_active() RETURNS boolean
     AS 'MODULE_PATHNAME', 'pt_ledger_hooks_active_sql' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@._ledger_bulk_batched() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pt_ledger_bulk_batched_sql' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- The ledger's own tables are append-only too (purge writes tombstones only).
 CREATE TRIGGER pgtrace_ledger_refuse BEFORE UPDATE OR DELETE OR TRUNCATE
@@ -568,6 +570,7 @@ BEGIN
         'seal_lag_seconds', COALESCE(EXTRACT(epoch FROM lag), 0),
         'last_sealed_at', last_seal,
         'hooks_active', @extschema@._ledger_hooks_active(),
+        'bulk_batched', @extschema@._ledger_bulk_batched(),
         'background_sealer', @extschema@._preloaded()
             AND pg_catalog.current_setting('pgtrace.database', true) = pg_catalog.current_database(),
         'missing_guarantees', missing);
@@ -580,7 +583,7 @@ GRANT SELECT ON TABLE @extschema@.ledger_tables, @extschema@.ledger_blocks,
     @extschema@.ledger_tombstones TO trace_admin, trace_regulator;
 REVOKE ALL ON FUNCTION @extschema@._ledger_rehash(pg_catalog.regclass, bigint, text, text),
     @extschema@._ledger_verify(pg_catalog.regclass), @extschema@._ledger_seal(pg_catalog.regclass),
-    @extschema@._ledger_hooks_active(), @extschema@._status_ledger(),
+    @extschema@._ledger_hooks_active(), @extschema@._ledger_bulk_batched(), @extschema@._status_ledger(),
     @extschema@.ledger_enable(pg_catalog.regclass, text, interval),
     @extschema@.seal(pg_catalog.regclass), @extschema@.verify(),
     @extschema@.ledger_verify(pg_catalog.regclass),

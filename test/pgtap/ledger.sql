@@ -2,13 +2,15 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(136);
+SELECT plan(137);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
 GRANT CREATE ON SCHEMA public TO ledger_test_owner;
 
 SELECT ok(trace._ledger_hooks_active(), 'the ledger utility hook is active (preloaded)');
+SELECT is(trace.status() -> 'ledger' -> 'bulk_batched', 'true'::jsonb,
+          'with pgtrace first in shared_preload_libraries, status says bulk loads are batched');
 
 -- ---------------------------------------------------------------- enable
 SET ROLE ledger_test_owner;

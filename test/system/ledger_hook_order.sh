@@ -44,6 +44,7 @@ stmts() {   # calls and rows pg_stat_statements holds for the INSERT and the COP
           WHERE toplevel AND (query LIKE 'INSERT INTO public.t %' OR query LIKE 'COPY public.t %')"
 }
 
+is "$(q -c "SELECT trace.status() -> 'ledger' -> 'bulk_batched'")" "true" "pgtrace listed first: status says bulk loads are batched"
 q -c "SELECT pg_stat_statements_reset()" >/dev/null
 is "$(round)" "0" "pgtrace listed first: INSERT ... SELECT and COPY are batched (the trigger is not called)"
 is "$(stmts)" "1x500 1x2000" "pg_stat_statements records both statements with their row counts"
@@ -54,6 +55,7 @@ is "$(q -c "SELECT count(*) > 0 FROM pg_stat_statements WHERE NOT toplevel AND q
 
 restart "-c shared_preload_libraries=pg_stat_statements,pgtrace"
 is "$(q -c "SHOW shared_preload_libraries")" "pg_stat_statements,pgtrace" "restarted with pg_stat_statements first"
+is "$(q -c "SELECT trace.status() -> 'ledger' -> 'bulk_batched'")" "false" "and status says bulk loads are not batched"
 q -c "SELECT pg_stat_statements_reset()" >/dev/null
 is "$(round)" "2500" "pgtrace listed after it: both statements go row by row through the trigger"
 is "$(stmts)" "1x500 1x2000" "and pg_stat_statements records them"
