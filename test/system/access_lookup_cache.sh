@@ -10,7 +10,6 @@
 
 
 eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.seal_interval = 200")"
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 pgdata=$work/pg/data
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 restart() {   # restart the server with extra settings

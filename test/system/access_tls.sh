@@ -18,7 +18,6 @@ chmod 600 "$work/tls/server.key"
 
 eval "$(scripts/cluster.sh start "$work/pg" "ssl = on" "ssl_cert_file = '$work/tls/server.crt'" \
     "ssl_key_file = '$work/tls/server.key'" "pgtrace.tls_writers = 'tls_factory'")"
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
 tcp() { local mode=$1 user=$2; shift 2
         psql -X -At -v ON_ERROR_STOP=1 -v VERBOSITY=verbose \

@@ -11,13 +11,30 @@
 #   as_server_user CMD …       CMD as the unprivileged server user when run as root
 #   tap_done                   the plan line; exits non-zero when anything failed
 #   start_cluster CONF …       a throwaway cluster in $work/pg (see below)
+#   at_exit CMD                run CMD when the test ends (before $work/pg is
+#                              stopped and an own $work removed)
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top"
+# a work directory of its own (no PT_WORK) is removed when the test ends
+own_work=; [ -z "${PT_WORK:-}" ] && own_work=1
 work=${PT_WORK:-$(mktemp -d "/tmp/${1:-pgtrace-system}.XXXXXX")}
 mkdir -p "$work"
 chmod 755 "$work"
 export PT_PGBIN=${PT_PGBIN:-$(scripts/tmp-install.sh "$work/install")}
+
+# At exit: the test's own clean-up (at_exit), then the cluster in $work/pg is
+# stopped, then a work directory of the test's own is removed.
+exit_cmds=()
+at_exit() { exit_cmds+=("$1"); }
+finish_work() {
+    local c
+    for c in "${exit_cmds[@]}"; do eval "$c"; done
+    scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true
+    [ -n "$own_work" ] && rm -rf "$work"
+    return 0
+}
+trap finish_work EXIT
 
 n=0
 failed=0
@@ -27,11 +44,10 @@ as_server_user() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; el
 tap_done() { echo "1..$n"; exit $((failed > 0)); }
 
 # start_cluster [conf-line …]: a throwaway cluster in $work/pg, stopped on
-# exit, its connection settings exported; three attempts, else the test
+# exit (finish_work), its connection settings exported; three attempts, else the test
 # reports "not ok 1 - cluster starts" and ends.
 start_cluster() {
     local out="" attempt
-    trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1 || true' EXIT
     for attempt in 1 2 3; do
         out=$(scripts/cluster.sh start "$work/pg" "$@") && break
         scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1; out=""; sleep 1

@@ -3,7 +3,6 @@
 # extension creates is named in docs/ (TAP: one assertion per kind, listing what
 # is missing). Installs the extension on a fresh cluster and reads the catalogs.
 . "$(dirname "$0")/common.bash" pgtrace-docs
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 eval "$(scripts/cluster.sh start "$work/pg")" || { echo "not ok 1 - cluster starts"; exit 1; }
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE EXTENSION pgtrace" || { echo "not ok 1 - CREATE EXTENSION"; exit 1; }
 

@@ -11,7 +11,6 @@ clients=32
 per_client=150
 # The background sealer runs in "postgres" (pgtrace.database), every 50 ms.
 eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.seal_interval = 50" "max_connections = 100")"
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
 
 q <<'SQL' >/dev/null

@@ -6,7 +6,6 @@
 
 
 eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.seal_interval = 100")"
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
 pgdata="$work/pg/data"
 

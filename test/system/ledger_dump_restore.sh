@@ -7,7 +7,6 @@ key="$top/test/data/keys/rfc8037_ed25519.pem"
 
 
 eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.signing_key_file = '$key'")"
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
 createdb src
 q -d src <<'SQL' >/dev/null

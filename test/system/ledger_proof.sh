@@ -14,7 +14,6 @@ verify=tools/pgtrace-verify
 ok $(ldd "$verify" | grep -qi 'libpq\|postgres' && echo 1 || echo 0) "the verifier does not link PostgreSQL"
 
 eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.signing_key_file = '$key'")"
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 export PGDATABASE=proofs
 createdb proofs
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }

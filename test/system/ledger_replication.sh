@@ -13,7 +13,7 @@ cleanup() {
     scripts/cluster.sh stop "$work/sub" >/dev/null 2>&1
     scripts/cluster.sh stop "$work/pri" >/dev/null 2>&1
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # ---- primary
 eval "$(scripts/cluster.sh start "$work/pri" "wal_level = logical" "max_wal_senders = 10" \

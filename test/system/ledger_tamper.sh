@@ -27,7 +27,6 @@ start_server() { as_server_user "$PT_PGBIN/pg_ctl" -D "$pgdata" -l "$work/pg/ser
 
 # The background sealer works in "postgres"; this suite seals by hand in "tamper".
 eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.signing_key_file = '$key'")"
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 export PGDATABASE=tamper
 createdb tamper
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }

@@ -2,7 +2,6 @@
 # The README's SQL example runs as written on a fresh cluster, and says what
 # its comments claim (TAP output).
 . "$(dirname "$0")/common.bash" pgtrace-readme
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 eval "$(scripts/cluster.sh start "$work/pg")" || { echo "not ok 1 - cluster starts"; exit 1; }
 
 awk '/^```sql$/{f=1;next}/^```$/{f=0}f' README.md > "$work/readme.sql"

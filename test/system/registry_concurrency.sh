@@ -7,7 +7,6 @@
 
 
 eval "$(scripts/cluster.sh start "$work/pg")"
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
 q <<'SQL' >/dev/null
 CREATE EXTENSION pgtrace;

@@ -6,7 +6,6 @@
 
 
 eval "$(scripts/cluster.sh start "$work/pg")"
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 q() { psql -X -At -v ON_ERROR_STOP=1 "$@"; }
 createdb src
 # USCCs and GTIN with computed check characters (GB 32100, GS1 mod 10)

@@ -5,7 +5,6 @@
 # a screenshot shows each chart's colour drawn. The page fetches nothing:
 # Chromium runs with networking features off and the HTML names no resource.
 . "$(dirname "$0")/common.bash" pgtrace-stats
-trap 'scripts/cluster.sh stop "$work/pg" >/dev/null 2>&1' EXIT
 check() { n=$((n + 1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
 
 browser=$(command -v chromium || command -v chromium-browser || true)
