@@ -46,18 +46,17 @@
 #include <string.h>
 
 /* Rows per table_multi_insert call, and bytes: as PostgreSQL's COPY. */
-#define LEDGER_COPY_BATCH_ROWS  1000
-#define LEDGER_COPY_BATCH_BYTES 65535
+#define LEDGER_BATCH_ROWS  1000
+#define LEDGER_BATCH_BYTES 65535
 
 /*
- * The ledger's insert trigger of rel, when its only triggers are the
- * ledger's two; with allow_after, other triggers may be there too as long as
- * none of them runs for each row before an insert (or instead of it):
- * AFTER INSERT triggers (foreign keys among them) and statement triggers
- * are fired by the caller as PostgreSQL fires them.
+ * The ledger's insert trigger of rel, when no other trigger runs for each
+ * row before an insert (or instead of it). AFTER INSERT triggers (foreign
+ * keys among them) and statement triggers may be there: the batched paths
+ * fire them as PostgreSQL fires them.
  */
 static Trigger *
-ledger_insert_trigger(Relation rel, bool allow_after)
+ledger_insert_trigger(Relation rel)
 {
     TriggerDesc *td = rel->trigdesc;
     Trigger    *ins = NULL;
@@ -65,7 +64,7 @@ ledger_insert_trigger(Relation rel, bool allow_after)
     Oid         nsp = pt_ledger_extension_schema();
     int         i;
 
-    if (td == NULL || (!allow_after && td->numtriggers != 2))
+    if (td == NULL)
         return NULL;
     for (i = 0; i < td->numtriggers; i++)
     {
@@ -86,8 +85,6 @@ ledger_insert_trigger(Relation rel, bool allow_after)
                  && strcmp(fn, "_ledger_refuse_trigger") == 0
                  && !TRIGGER_FOR_INSERT(t->tgtype))
             refuse = true;
-        else if (!allow_after)
-            return NULL;
         else if (TRIGGER_FOR_INSERT(t->tgtype) && TRIGGER_FOR_ROW(t->tgtype)
                  && !TRIGGER_FOR_AFTER(t->tgtype))
             return NULL;        /* BEFORE or INSTEAD OF, for each row */
@@ -118,17 +115,17 @@ indexes_immediate(Relation rel)
 }
 
 /*
- * The ledger's insert trigger of rel when rows may be stored in batches
- * (allow_after: see ledger_insert_trigger),
+ * The ledger's insert trigger of rel when rows may be stored in batches,
  * completed as that trigger would complete them (COPY FROM here, INSERT ...
  * SELECT in ledger_insert.c); NULL when PostgreSQL's own row-by-row path must
- * run: other triggers, not a plain table, a partition, stored generated
- * columns, row-level security for this user, deferrable unique indexes.
+ * run: another BEFORE ROW trigger, not a plain table, a partition, stored
+ * generated columns, row-level security for this user, deferrable unique
+ * indexes.
  */
 Trigger *
-pt_ledger_batch_trigger(Relation rel, bool allow_after)
+pt_ledger_batch_trigger(Relation rel)
 {
-    Trigger    *ins = ledger_insert_trigger(rel, allow_after);
+    Trigger    *ins = ledger_insert_trigger(rel);
 
     if (ins == NULL
         || rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition
@@ -143,8 +140,8 @@ pt_ledger_batch_trigger(Relation rel, bool allow_after)
  * Must each stored row be handed to ExecARInsertTriggers: an AFTER ROW
  * INSERT trigger that may fire, or a transition table to fill?
  */
-bool
-pt_ledger_after_row(ResultRelInfo *rri)
+static bool
+after_row_triggers(ResultRelInfo *rri)
 {
     TriggerDesc *td = rri->ri_TrigDesc;
     int         i;
@@ -165,12 +162,12 @@ pt_ledger_after_row(ResultRelInfo *rri)
 }
 
 /*
- * Store and index one batch of completed rows (also used by ledger_insert.c);
- * with after_triggers, queue the AFTER ROW INSERT triggers of each row and
- * capture it for transition tables (tcs), as PostgreSQL's COPY does.
+ * Store and index one batch of completed rows; with after_triggers, queue
+ * the AFTER ROW INSERT triggers of each row and capture it for transition
+ * tables (tcs), as PostgreSQL's COPY does.
  */
-void
-pt_ledger_flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTableSlot **slots,
+static void
+flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTableSlot **slots,
                       int n, CommandId cid, BulkInsertState bistate,
                       bool after_triggers, TransitionCaptureState *tcs,
                       CopyFromState cstate, const uint64 *linenos)
@@ -206,19 +203,18 @@ pt_ledger_flush_batch(Relation rel, ResultRelInfo *rri, EState *estate, TupleTab
 }
 
 /*
- * The rows of cstate, completed, checked, stored in batches, indexed,
+ * Every row next_row gives, completed, checked, stored in batches, indexed,
  * queued for AFTER ROW triggers (after_row, tcs) and noted for the
  * foreign-key check (fc); returns how many.
  */
 static uint64
-copy_loop(CopyFromState cstate, Relation rel, ResultRelInfo *rri, EState *estate, PtLedgerRel *lr,
-          const char *retention, bool after_row, TransitionCaptureState *tcs, PtFkChecks *fc)
+batch_loop(ResultRelInfo *rri, EState *estate, PtLedgerRel *lr, const char *retention,
+           CommandId cid, bool after_row, TransitionCaptureState *tcs, PtFkChecks *fc,
+           BulkInsertState bistate, CopyFromState cstate, PtLedgerNextRow next_row, void *arg)
 {
-    ExprContext *econtext = GetPerTupleExprContext(estate);
-    TupleTableSlot *slots[LEDGER_COPY_BATCH_ROWS];
-    uint64      linenos[LEDGER_COPY_BATCH_ROWS];
-    BulkInsertState bistate = GetBulkInsertState();
-    CommandId   cid = GetCurrentCommandId(true);
+    Relation    rel = rri->ri_RelationDesc;
+    TupleTableSlot *slots[LEDGER_BATCH_ROWS];
+    uint64      linenos[LEDGER_BATCH_ROWS];
     uint64      processed = 0;
     int         n = 0;
     int         nslots = 0;
@@ -237,10 +233,10 @@ copy_loop(CopyFromState cstate, Relation rel, ResultRelInfo *rri, EState *estate
         slot = slots[n];
         ExecClearTuple(slot);
 
-        old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
-        more = NextCopyFrom(cstate, econtext, slot->tts_values, slot->tts_isnull);
+        more = next_row(slot, arg);
         if (more)
         {
+            old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
             (void) pt_ledger_fill_row(lr, rel, retention, slot->tts_values, slot->tts_isnull);
             ExecStoreVirtualTuple(slot);
             slot->tts_tableOid = RelationGetRelid(rel);
@@ -250,61 +246,63 @@ copy_loop(CopyFromState cstate, Relation rel, ResultRelInfo *rri, EState *estate
                 ExecConstraints(rri, slot, estate);
             /* the slot keeps its own copy until the batch is stored */
             bytes += ExecFetchSlotHeapTuple(slot, true, NULL)->t_len;
-            linenos[n] = cstate->cur_lineno;
-            n++;
+            MemoryContextSwitchTo(old);
             processed++;
-            pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, (int64) processed);
+            if (cstate)
+            {
+                linenos[n] = cstate->cur_lineno;
+                pgstat_progress_update_param(PROGRESS_COPY_TUPLES_PROCESSED, (int64) processed);
+            }
+            n++;
         }
-        MemoryContextSwitchTo(old);
 
-        if (n == LEDGER_COPY_BATCH_ROWS || bytes > LEDGER_COPY_BATCH_BYTES || (!more && n > 0))
+        if (n == LEDGER_BATCH_ROWS || bytes > LEDGER_BATCH_BYTES || (!more && n > 0))
         {
-            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate, after_row, tcs,
-                                  cstate, linenos);
+            flush_batch(rel, rri, estate, slots, n, cid, bistate, after_row, tcs, cstate, linenos);
             n = 0;
             bytes = 0;
         }
         if (!more)
             break;
     }
-    FreeBulkInsertState(bistate);
-    table_finish_bulk_insert(rel, 0);
     return processed;
 }
 
 /*
- * Read every row of cstate into rel; returns how many. Triggers other than
- * the ledger's fire as in PostgreSQL's COPY: BEFORE STATEMENT first, AFTER
- * ROW queued per row (with the transition tables), AFTER STATEMENT last, the
- * queue run when the COPY ends; simple foreign keys are checked once per key
- * (ledger_fkcheck.c).
+ * Store the rows next_row gives into the ledger table of rri (whose insert
+ * trigger, by pt_ledger_batch_trigger, is ins) in batches, each completed
+ * exactly as that trigger would complete it; returns how many. The caller
+ * has fired the BEFORE STATEMENT triggers and fires the AFTER STATEMENT ones
+ * (with tcs); AFTER ROW triggers are queued here, simple foreign keys
+ * checked once per key (ledger_fkcheck.c). For COPY (cstate), errors while
+ * rows are read and stored name their line, and progress is reported.
  */
-static uint64
-copy_rows(CopyFromState cstate, Relation rel, List *rtable, PtLedgerRel *lr, const char *retention)
+uint64
+pt_ledger_store_batched(ResultRelInfo *rri, EState *estate, Trigger *ins, CommandId cid,
+                        TransitionCaptureState *tcs, CopyFromState cstate,
+                        PtLedgerNextRow next_row, void *arg)
 {
-    EState     *estate = CreateExecutorState();
-    ResultRelInfo *rri = makeNode(ResultRelInfo);
-    TransitionCaptureState *tcs;
-    PtFkChecks *fc;
+    Relation    rel = rri->ri_RelationDesc;
+    PtLedgerRel *lr = pt_ledger_trigger_rel(rel, ins);
+    PtFkChecks *fc = pt_fk_checks_begin(rri);
+    bool        after_row = after_row_triggers(rri);
+    BulkInsertState bistate = GetBulkInsertState();
     ErrorContextCallback errcallback;
     uint64      processed = 0;
 
-    ExecInitRangeTable(estate, rtable);
-    ExecInitResultRelation(estate, rri, 1);
-    ExecOpenIndices(rri, false);
-    AfterTriggerBeginQuery();
-    tcs = MakeTransitionCaptureState(rel->trigdesc, RelationGetRelid(rel), CMD_INSERT);
-    ExecBSInsertTriggers(estate, rri);
-    fc = pt_fk_checks_begin(rri);
-
-    errcallback.callback = CopyFromErrorCallback;
-    errcallback.arg = (void *) cstate;
-    errcallback.previous = error_context_stack;
-    error_context_stack = &errcallback;
+    if (cstate)
+    {
+        errcallback.callback = CopyFromErrorCallback;
+        errcallback.arg = (void *) cstate;
+        errcallback.previous = error_context_stack;
+        error_context_stack = &errcallback;
+    }
     PG_TRY();
     {
-        processed = copy_loop(cstate, rel, rri, estate, lr, retention, pt_ledger_after_row(rri), tcs, fc);
-        error_context_stack = errcallback.previous;
+        processed = batch_loop(rri, estate, lr, ins->tgargs[2], cid, after_row, tcs, fc, bistate,
+                               cstate, next_row, arg);
+        if (cstate)
+            error_context_stack = errcallback.previous;
         if (fc)
             pt_fk_checks_run(fc);
     }
@@ -313,7 +311,54 @@ copy_rows(CopyFromState cstate, Relation rel, List *rtable, PtLedgerRel *lr, con
         pt_fk_checks_end(fc);
     }
     PG_END_TRY();
+    FreeBulkInsertState(bistate);
+    table_finish_bulk_insert(rel, 0);
+    return processed;
+}
 
+/* COPY's next row: PostgreSQL's parser, in per-tuple memory. */
+typedef struct CopyNext
+{
+    CopyFromState cstate;
+    EState     *estate;
+} CopyNext;
+
+static bool
+copy_next_row(TupleTableSlot *slot, void *arg)
+{
+    CopyNext   *cn = (CopyNext *) arg;
+    MemoryContext old = MemoryContextSwitchTo(GetPerTupleMemoryContext(cn->estate));
+    bool        more = NextCopyFrom(cn->cstate, GetPerTupleExprContext(cn->estate),
+                                    slot->tts_values, slot->tts_isnull);
+
+    MemoryContextSwitchTo(old);
+    return more;
+}
+
+/*
+ * Read every row of cstate into rel; returns how many. Statement triggers
+ * fire as in PostgreSQL's COPY (BEFORE first, AFTER last, the queue run when
+ * the COPY ends).
+ */
+static uint64
+copy_rows(CopyFromState cstate, Relation rel, List *rtable, Trigger *ins)
+{
+    EState     *estate = CreateExecutorState();
+    ResultRelInfo *rri = makeNode(ResultRelInfo);
+    TransitionCaptureState *tcs;
+    CopyNext    cn;
+    uint64      processed;
+
+    ExecInitRangeTable(estate, rtable);
+    ExecInitResultRelation(estate, rri, 1);
+    ExecOpenIndices(rri, false);
+    AfterTriggerBeginQuery();
+    tcs = MakeTransitionCaptureState(rel->trigdesc, RelationGetRelid(rel), CMD_INSERT);
+    ExecBSInsertTriggers(estate, rri);
+    cn.cstate = cstate;
+    cn.estate = estate;
+    processed = pt_ledger_store_batched(rri, estate, ins, GetCurrentCommandId(true), tcs, cstate,
+                                        copy_next_row, &cn);
     ExecASInsertTriggers(estate, rri, tcs);
     AfterTriggerEndQuery(estate);
     ExecCloseResultRelations(estate);  /* and their indexes */
@@ -340,7 +385,6 @@ pt_ledger_copy_from(CopyStmt *stmt, Oid relid, const char *queryString,
     List       *attnums;
     ListCell   *lc;
     CopyFromState cstate;
-    PtLedgerRel *lr;
 
     if (!stmt->is_from || stmt->relation == NULL || stmt->query != NULL
         || stmt->whereClause != NULL)
@@ -355,7 +399,7 @@ pt_ledger_copy_from(CopyStmt *stmt, Oid relid, const char *queryString,
         return false;
 
     rel = table_open(relid, RowExclusiveLock);
-    ins = pt_ledger_batch_trigger(rel, true);
+    ins = pt_ledger_batch_trigger(rel);
     if (ins == NULL)
     {
         table_close(rel, RowExclusiveLock);
@@ -402,10 +446,9 @@ pt_ledger_copy_from(CopyStmt *stmt, Oid relid, const char *queryString,
     if (XactReadOnly && !rel->rd_islocaltemp)
         PreventCommandIfReadOnly("COPY FROM");
 
-    lr = pt_ledger_trigger_rel(rel, ins);
     cstate = BeginCopyFrom(pstate, rel, NULL, stmt->filename, stmt->is_program, NULL,
                            stmt->attlist, stmt->options);
-    *processed = copy_rows(cstate, rel, pstate->p_rtable, lr, ins->tgargs[2]);
+    *processed = copy_rows(cstate, rel, pstate->p_rtable, ins);
     EndCopyFrom(cstate);
     free_parsestate(pstate);
     table_close(rel, NoLock);

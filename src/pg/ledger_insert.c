@@ -11,23 +11,20 @@
  * When the statement is a plain INSERT into one ledger table whose rows may
  * be stored in batches (pt_ledger_batch_trigger: no BEFORE or INSTEAD OF
  * row trigger but the ledger's, no row-level security for this user, no
- * partitioning, no stored generated columns, immediate unique indexes) and it has no RETURNING, no ON
- * CONFLICT, no data-modifying WITH, no volatile function but nextval()
- * and no per-node instrumentation (EXPLAIN ANALYZE), the ExecutorRun hook
- * below runs it instead of the ModifyTable node: it pulls the rows from the node's subplan, completes each exactly as
- * the trigger would (pt_ledger_fill_row: same seq, metadata, retain-until
- * and hash, same check of rows that arrive with a hash), checks the table's
- * constraints, and stores them with table_multi_insert, then indexes them and
- * queues their AFTER ROW triggers (foreign keys, transition tables) — what
- * PostgreSQL's COPY does; statement triggers fire where ExecModifyTable fires
- * them. Anything else, including every
- * single-row INSERT ... VALUES, runs through PostgreSQL's executor and the
- * trigger, unchanged.
+ * partitioning, no stored generated columns, immediate unique indexes) and
+ * it has no RETURNING, no ON CONFLICT, no data-modifying WITH, no volatile
+ * function but nextval() and no per-node instrumentation (EXPLAIN ANALYZE),
+ * the ExecutorRun hook below runs it instead of the ModifyTable node: it
+ * pulls the rows from the node's subplan and hands them to
+ * pt_ledger_store_batched (ledger_copy.c), which COPY FROM uses too: each
+ * row completed exactly as the trigger would complete it, checked, stored
+ * with table_multi_insert, indexed, its AFTER ROW triggers queued; statement
+ * triggers fire where ExecModifyTable fires them. Anything else, including
+ * every single-row INSERT ... VALUES, runs through PostgreSQL's executor and
+ * the trigger, unchanged.
  */
 #include "ledger_pg.h"
 
-#include "access/heapam.h"
-#include "access/tableam.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -38,10 +35,6 @@
 #include "nodes/plannodes.h"
 #include "optimizer/optimizer.h"
 #include "utils/memutils.h"
-
-/* Rows and bytes per table_multi_insert call: as COPY FROM. */
-#define LEDGER_INSERT_BATCH_ROWS  1000
-#define LEDGER_INSERT_BATCH_BYTES 65535
 
 static ExecutorRun_hook_type prev_executor_run = NULL;
 static bool insert_hook_installed = false;
@@ -148,86 +141,43 @@ batchable_insert(QueryDesc *qd, ScanDirection direction, uint64 count, Trigger *
         || rri->ri_projectReturning != NULL || rri->ri_RootResultRelInfo != NULL
         || rri->ri_RelationDesc->rd_rel->relkind != RELKIND_RELATION)
         return NULL;
-    *ins = pt_ledger_batch_trigger(rri->ri_RelationDesc, true);
+    *ins = pt_ledger_batch_trigger(rri->ri_RelationDesc);
     return *ins ? mts : NULL;
 }
 
-/*
- * The rows of the subplan, completed, checked, stored in batches, indexed,
- * queued for AFTER ROW triggers (after_row) and noted for the foreign-key
- * check (fc).
- */
-static void
-insert_rows(ModifyTableState *mts, PtLedgerRel *lr, const char *retention, const AttrNumber *src,
-            BulkInsertState bistate, bool after_row, PtFkChecks *fc)
+/* The INSERT's next row: from the subplan, its columns in table order. */
+typedef struct InsertNext
 {
-    EState     *estate = mts->ps.state;
-    ResultRelInfo *rri = mts->resultRelInfo;
-    Relation    rel = rri->ri_RelationDesc;
-    TupleDesc   desc = RelationGetDescr(rel);
-    PlanState  *sub = outerPlanState(mts);
-    TupleTableSlot *slots[LEDGER_INSERT_BATCH_ROWS];
-    CommandId   cid = estate->es_output_cid;
-    int         nslots = 0;
-    int         n = 0;
-    Size        bytes = 0;
+    ModifyTableState *mts;
+    const AttrNumber *src;      /* subplan column of each table column */
+    int         natts;
+} InsertNext;
 
-    for (;;)
+static bool
+insert_next_row(TupleTableSlot *slot, void *arg)
+{
+    InsertNext *in = (InsertNext *) arg;
+    TupleTableSlot *planslot;
+    int         i;
+
+    if (in->mts->ps.ps_ExprContext)
+        ResetExprContext(in->mts->ps.ps_ExprContext);
+    planslot = ExecProcNode(outerPlanState(in->mts));
+    if (TupIsNull(planslot))
+        return false;
+    slot_getallattrs(planslot);
+    for (i = 0; i < in->natts; i++)
     {
-        TupleTableSlot *planslot;
-        TupleTableSlot *slot;
-        MemoryContext old;
-        int         i;
-
-        CHECK_FOR_INTERRUPTS();
-        ResetPerTupleExprContext(estate);
-        if (mts->ps.ps_ExprContext)
-            ResetExprContext(mts->ps.ps_ExprContext);
-        planslot = ExecProcNode(sub);
-        if (!TupIsNull(planslot))
-        {
-            if (n == nslots)
-                slots[nslots++] = table_slot_create(rel, &estate->es_tupleTable);
-            slot = slots[n];
-            ExecClearTuple(slot);
-            slot_getallattrs(planslot);
-            for (i = 0; i < desc->natts; i++)
-            {
-                slot->tts_values[i] = planslot->tts_values[src[i] - 1];
-                slot->tts_isnull[i] = planslot->tts_isnull[src[i] - 1];
-            }
-            old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
-            (void) pt_ledger_fill_row(lr, rel, retention, slot->tts_values, slot->tts_isnull);
-            ExecStoreVirtualTuple(slot);
-            slot->tts_tableOid = RelationGetRelid(rel);
-            if (fc)
-                pt_fk_checks_add(fc, slot);
-            if (desc->constr)
-                ExecConstraints(rri, slot, estate);
-            /* the slot keeps its own copy until the batch is stored */
-            bytes += ExecFetchSlotHeapTuple(slot, true, NULL)->t_len;
-            MemoryContextSwitchTo(old);
-            n++;
-            if (mts->canSetTag)
-                estate->es_processed++;
-        }
-        if (n == LEDGER_INSERT_BATCH_ROWS || bytes > LEDGER_INSERT_BATCH_BYTES
-            || (TupIsNull(planslot) && n > 0))
-        {
-            pt_ledger_flush_batch(rel, rri, estate, slots, n, cid, bistate, after_row,
-                                  mts->mt_transition_capture, NULL, NULL);
-            n = 0;
-            bytes = 0;
-        }
-        if (TupIsNull(planslot))
-            break;
+        slot->tts_values[i] = planslot->tts_values[in->src[i] - 1];
+        slot->tts_isnull[i] = planslot->tts_isnull[in->src[i] - 1];
     }
+    return true;
 }
 
 /*
- * Run the INSERT of mts: every row of the subplan, completed, checked,
- * stored in batches and indexed. What ExecModifyTable / ExecInsert do for
- * such a statement, with the trigger's work done in place.
+ * Run the INSERT of mts: every row of the subplan stored by
+ * pt_ledger_store_batched, with the statement triggers, count and state
+ * ExecModifyTable / ExecInsert would give such a statement.
  */
 static void
 run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
@@ -237,14 +187,11 @@ run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
     Relation    rel = rri->ri_RelationDesc;
     TupleDesc   desc = RelationGetDescr(rel);
     List       *tlist = outerPlan(mts->ps.plan)->targetlist;
-    PtLedgerRel *lr = pt_ledger_trigger_rel(rel, ins);
-    const char *retention = ins->tgargs[2];
     AttrNumber *src;
-    BulkInsertState bistate = GetBulkInsertState();
     ListCell   *lc;
     int         nsrc = 0;
-    PtFkChecks *fc;
-    bool        after_row;
+    InsertNext  in;
+    uint64      processed;
 
     /* which subplan column feeds each table column (junk columns skipped) */
     src = palloc(sizeof(AttrNumber) * desc->natts);
@@ -269,22 +216,13 @@ run_batched_insert(QueryDesc *qd, ModifyTableState *mts, Trigger *ins)
     /* as ExecModifyTable: BEFORE STATEMENT triggers first */
     ExecBSInsertTriggers(estate, mts->rootResultRelInfo);
     mts->fireBSTriggers = false;
-    /* simple foreign keys: checked once per key below, not queued per row */
-    fc = pt_fk_checks_begin(rri);
-    after_row = pt_ledger_after_row(rri);
-    PG_TRY();
-    {
-        insert_rows(mts, lr, retention, src, bistate, after_row, fc);
-        if (fc)
-            pt_fk_checks_run(fc);
-    }
-    PG_FINALLY();
-    {
-        pt_fk_checks_end(fc);
-    }
-    PG_END_TRY();
-    FreeBulkInsertState(bistate);
-    table_finish_bulk_insert(rel, 0);
+    in.mts = mts;
+    in.src = src;
+    in.natts = desc->natts;
+    processed = pt_ledger_store_batched(rri, estate, ins, estate->es_output_cid,
+                                        mts->mt_transition_capture, NULL, insert_next_row, &in);
+    if (mts->canSetTag)
+        estate->es_processed += processed;
     pfree(src);
     mts->mt_done = true;
     /* as ExecModifyTable: AFTER STATEMENT triggers (queued, with the transition table) */

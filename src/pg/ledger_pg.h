@@ -121,16 +121,16 @@ struct Trigger;
 struct ResultRelInfo;
 struct EState;
 struct TupleTableSlot;
-struct BulkInsertStateData;
 struct TransitionCaptureState;
 struct CopyFromStateData;
-extern struct Trigger *pt_ledger_batch_trigger(Relation rel, bool allow_after);
-extern bool pt_ledger_after_row(struct ResultRelInfo *rri);
-extern void pt_ledger_flush_batch(Relation rel, struct ResultRelInfo *rri, struct EState *estate,
-                                  struct TupleTableSlot **slots, int n, CommandId cid,
-                                  struct BulkInsertStateData *bistate,
-                                  bool after_triggers, struct TransitionCaptureState *tcs,
-                                  struct CopyFromStateData *cstate, const uint64 *linenos);
+extern struct Trigger *pt_ledger_batch_trigger(Relation rel);
+/* fills slot's tts_values / tts_isnull with the next row; false when there is none */
+typedef bool (*PtLedgerNextRow) (struct TupleTableSlot *slot, void *arg);
+extern uint64 pt_ledger_store_batched(struct ResultRelInfo *rri, struct EState *estate,
+                                      struct Trigger *ins, CommandId cid,
+                                      struct TransitionCaptureState *tcs,
+                                      struct CopyFromStateData *cstate,
+                                      PtLedgerNextRow next_row, void *arg);
 
 /* ledger_fkcheck.c */
 typedef struct PtFkChecks PtFkChecks;
