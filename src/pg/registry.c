@@ -88,6 +88,7 @@ pt_registry_date_or_null(PG_FUNCTION_ARGS)
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/typcache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -161,17 +162,22 @@ fast_is_string(const JsonbValue *v)
  * same regular expression decides.
  */
 static bool
-fast_not_blank(const JsonbValue *v)
+reg_not_blank(const char *s, int len)
 {
     int         i;
 
-    for (i = 0; i < v->val.string.len; i++)
-        if (v->val.string.val[i] > 0x20 && v->val.string.val[i] < 0x7f)
+    for (i = 0; i < len; i++)
+        if (s[i] > 0x20 && s[i] < 0x7f)
             return true;
     return !DatumGetBool(DirectFunctionCall2Coll(textregexeq, DEFAULT_COLLATION_OID,
-                                                 PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
-                                                                                          v->val.string.len)),
+                                                 PointerGetDatum(cstring_to_text_with_len(s, len)),
                                                  CStringGetTextDatum("^\\s*$")));
+}
+
+static bool
+fast_not_blank(const JsonbValue *v)
+{
+    return reg_not_blank(v->val.string.val, v->val.string.len);
 }
 
 /* A JSON number as jsonb writes it, into buf; false when it does not fit. */
@@ -542,4 +548,393 @@ pt_registry_commission_fast(PG_FUNCTION_ARGS)
     MemoryContextDelete(chunk_cxt);
     MemoryContextDelete(row_cxt);
     PG_RETURN_INT64(total);
+}
+
+/* ------------------------------------------------------------------------
+ * trace.completeness: which fields a record lacks
+ * ------------------------------------------------------------------------ */
+
+typedef enum MissingKind
+{
+    MK_ABSENT,                  /* not a column of the row */
+    MK_OTHER,                   /* present when not null */
+    MK_TEXT,                    /* text-like: present when not blank */
+    MK_ARRAY,                   /* present when it has elements */
+    MK_JSONB                    /* as in a jsonb document */
+} MissingKind;
+
+/* The field list of one call site and where each field is in the row type. */
+typedef struct MissingFields
+{
+    ArrayType  *names_raw;      /* copies, to recognise the same arrays again */
+    ArrayType  *need_raw;
+    int         n;
+    char      **names;
+    int        *name_lens;
+    char      **need;           /* NULL: always applies; else the category flag it needs */
+    Oid         rowtype;        /* the row type the positions below are for */
+    int32       rowtypmod;
+    int         natts;
+    TupleDesc   td;             /* a copy, in the function's memory */
+    int        *attno;          /* per field: 0-based column, -1 when none */
+    MissingKind *kind;
+    Datum      *values;
+    bool       *nulls;
+} MissingFields;
+
+static bool
+same_array(ArrayType *a, ArrayType *b)
+{
+    return a != NULL && VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}
+
+static MissingFields *
+missing_fields(FunctionCallInfo fcinfo, ArrayType *names, ArrayType *need)
+{
+    MissingFields *mf = (MissingFields *) fcinfo->flinfo->fn_extra;
+    MemoryContext old;
+    Datum      *nd, *qd;
+    bool       *nn, *qn;
+    int         n, q, i;
+
+    if (mf && same_array(mf->names_raw, names) && same_array(mf->need_raw, need))
+        return mf;
+    if (ARR_NDIM(names) > 1 || ARR_NDIM(need) > 1)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("trace._reg_missing_idx: field lists must be one-dimensional")));
+    old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+    mf = palloc0(sizeof(MissingFields));
+    mf->names_raw = (ArrayType *) pg_detoast_datum_copy((struct varlena *) names);
+    mf->need_raw = (ArrayType *) pg_detoast_datum_copy((struct varlena *) need);
+    deconstruct_array(mf->names_raw, TEXTOID, -1, false, TYPALIGN_INT, &nd, &nn, &n);
+    deconstruct_array(mf->need_raw, TEXTOID, -1, false, TYPALIGN_INT, &qd, &qn, &q);
+    if (n != q)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("trace._reg_missing_idx: %d field names but %d conditions", n, q)));
+    mf->n = n;
+    mf->names = palloc(sizeof(char *) * Max(n, 1));
+    mf->name_lens = palloc(sizeof(int) * Max(n, 1));
+    mf->need = palloc(sizeof(char *) * Max(n, 1));
+    mf->attno = palloc(sizeof(int) * Max(n, 1));
+    mf->kind = palloc(sizeof(MissingKind) * Max(n, 1));
+    mf->rowtype = InvalidOid;
+    for (i = 0; i < n; i++)
+    {
+        if (nn[i])
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("trace._reg_missing_idx: field name %d is null", i + 1)));
+        mf->names[i] = TextDatumGetCString(nd[i]);
+        mf->name_lens[i] = strlen(mf->names[i]);
+        mf->need[i] = qn[i] ? NULL : TextDatumGetCString(qd[i]);
+    }
+    MemoryContextSwitchTo(old);
+    fcinfo->flinfo->fn_extra = mf;
+    return mf;
+}
+
+/* Where each field is in the row type of rec (once per row type). */
+static void
+missing_row_layout(FunctionCallInfo fcinfo, MissingFields *mf, Oid rowtype, int32 typmod)
+{
+    TupleDesc   td;
+    MemoryContext old;
+    int         i, k;
+
+    if (mf->rowtype == rowtype && mf->rowtypmod == typmod && OidIsValid(rowtype))
+        return;
+    td = lookup_rowtype_tupdesc(rowtype, typmod);
+    old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+    mf->natts = td->natts;
+    mf->td = CreateTupleDescCopy(td);
+    mf->values = palloc(sizeof(Datum) * Max(td->natts, 1));
+    mf->nulls = palloc(sizeof(bool) * Max(td->natts, 1));
+    MemoryContextSwitchTo(old);
+    for (i = 0; i < mf->n; i++)
+    {
+        mf->attno[i] = -1;
+        mf->kind[i] = MK_ABSENT;
+        for (k = 0; k < td->natts; k++)
+        {
+            Form_pg_attribute a = TupleDescAttr(td, k);
+            Oid         base;
+            char        cat;
+            bool        pref;
+
+            if (a->attisdropped || strcmp(NameStr(a->attname), mf->names[i]) != 0)
+                continue;
+            base = getBaseType(a->atttypid);
+            get_type_category_preferred(base, &cat, &pref);
+            mf->attno[i] = k;
+            if (base == JSONBOID)
+                mf->kind[i] = MK_JSONB;
+            else if (OidIsValid(get_element_type(base)))
+                mf->kind[i] = MK_ARRAY;
+            else if (base == TEXTOID || base == VARCHAROID || base == BPCHAROID)
+                mf->kind[i] = MK_TEXT;
+            else
+                mf->kind[i] = MK_OTHER;
+            break;
+        }
+    }
+    mf->rowtype = rowtype;
+    mf->rowtypmod = typmod;
+    ReleaseTupleDesc(td);
+}
+
+/* Empty as trace._reg_empty reads it: absent, null, a blank string, [] or {}. */
+static bool
+missing_empty(const JsonbValue *v)
+{
+    if (v == NULL || v->type == jbvNull)
+        return true;
+    if (v->type == jbvString)
+        return !fast_not_blank(v);
+    if (v->type == jbvBinary)
+        return JsonContainerSize(v->val.binary.data) == 0;
+    return false;
+}
+
+/* A column's value, empty as trace._reg_empty(to_jsonb(value)) reads it. */
+static bool
+missing_empty_column(MissingKind kind, Datum d, bool isnull)
+{
+    if (isnull)
+        return true;
+    switch (kind)
+    {
+        case MK_TEXT:
+            {
+                text       *t = DatumGetTextPP(d);
+
+                return !reg_not_blank(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+            }
+        case MK_ARRAY:
+            {
+                ArrayType  *a = DatumGetArrayTypeP(d);
+
+                return ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a)) == 0;
+            }
+        case MK_JSONB:
+            {
+                Jsonb      *j = DatumGetJsonbP(d);
+                JsonbValue  v;
+
+                if (JB_ROOT_IS_SCALAR(j))
+                {
+                    JsonbExtractScalar(&j->root, &v);
+                    return missing_empty(&v);
+                }
+                return JB_ROOT_COUNT(j) == 0;
+            }
+        default:
+            return false;
+    }
+}
+
+static JsonbValue *
+missing_in_doc(Jsonb *doc, const char *key, int len, JsonbValue *buf)
+{
+    if (doc == NULL || !JB_ROOT_IS_OBJECT(doc))
+        return NULL;
+    return getKeyJsonValueFromContainer(&doc->root, key, len, buf);
+}
+
+PG_FUNCTION_INFO_V1(pt_registry_missing_idx);
+/*
+ * trace._reg_missing_idx(unit jsonb, rec record, extra jsonb, names text[],
+ * need text[], flags text[]) -> int[]: the 1-based positions in names of the
+ * fields that apply to the record and are empty, read as in
+ * unit || to_jsonb(rec) || extra (a null argument counts as {}): a field in
+ * extra wins over a column of rec, which wins over unit. Field i applies
+ * when need[i] is null or is one of flags. One call per record of
+ * trace.completeness, which reads the row's columns in place (no jsonb of
+ * the row, no catalogue-sized set of rows per record).
+ */
+Datum
+pt_registry_missing_idx(PG_FUNCTION_ARGS)
+{
+    Jsonb      *unit = PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0);
+    Jsonb      *extra = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+    MissingFields *mf;
+    ArrayType  *flags = PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5);
+    Datum      *fd = NULL;
+    bool       *fn = NULL;
+    char      **fs = NULL;
+    int         nflags = 0;
+    bool        have_row = false;
+    Datum      *out;
+    int         nout = 0;
+    int         i;
+
+    if (PG_ARGISNULL(3) || PG_ARGISNULL(4))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                        errmsg("trace._reg_missing_idx: field lists must not be null")));
+    mf = missing_fields(fcinfo, PG_GETARG_ARRAYTYPE_P(3), PG_GETARG_ARRAYTYPE_P(4));
+    if (!PG_ARGISNULL(1))
+    {
+        HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(1);
+        HeapTupleData tup;
+
+        missing_row_layout(fcinfo, mf, HeapTupleHeaderGetTypeId(th), HeapTupleHeaderGetTypMod(th));
+        tup.t_len = HeapTupleHeaderGetDatumLength(th);
+        ItemPointerSetInvalid(&tup.t_self);
+        tup.t_tableOid = InvalidOid;
+        tup.t_data = th;
+        if (HeapTupleHeaderGetNatts(th) > mf->natts)
+            elog(ERROR, "trace._reg_missing_idx: row has more columns than its type");
+        heap_deform_tuple(&tup, mf->td, mf->values, mf->nulls);
+        have_row = true;
+    }
+    if (flags != NULL)
+    {
+        deconstruct_array(flags, TEXTOID, -1, false, TYPALIGN_INT, &fd, &fn, &nflags);
+        fs = palloc(sizeof(char *) * Max(nflags, 1));
+        for (i = 0; i < nflags; i++)
+            fs[i] = fn[i] ? NULL : TextDatumGetCString(fd[i]);
+    }
+    out = palloc(sizeof(Datum) * Max(mf->n, 1));
+    for (i = 0; i < mf->n; i++)
+    {
+        JsonbValue  buf;
+        JsonbValue *v;
+        bool        empty;
+
+        if (mf->need[i] != NULL)
+        {
+            bool        on = false;
+            int         k;
+
+            for (k = 0; k < nflags && !on; k++)
+                on = fs[k] != NULL && strcmp(fs[k], mf->need[i]) == 0;
+            if (!on)
+                continue;
+        }
+        if ((v = missing_in_doc(extra, mf->names[i], mf->name_lens[i], &buf)) != NULL)
+            empty = missing_empty(v);
+        else if (have_row && mf->attno[i] >= 0)
+            empty = missing_empty_column(mf->kind[i], mf->values[mf->attno[i]], mf->nulls[mf->attno[i]]);
+        else
+            empty = missing_empty(missing_in_doc(unit, mf->names[i], mf->name_lens[i], &buf));
+        if (empty)
+            out[nout++] = Int32GetDatum(i + 1);
+    }
+    PG_RETURN_ARRAYTYPE_P(construct_array(out, nout, INT4OID, 4, true, TYPALIGN_INT));
+}
+
+/*
+ * trace._reg_tally(m int[], mand int[]) -> bigint[]: an aggregate over the
+ * results of _reg_missing_idx. Element 1 counts the records, element 2 the
+ * records lacking one of the positions in mand, element 2 + i the records
+ * lacking field i. Its state is a plain array of counters, so tallying a
+ * million records costs no sort and no set-returning unnest per record.
+ */
+typedef struct Tally
+{
+    int64      *counts;         /* [0] records, [1] incomplete, [1 + i] field i */
+    int         size;
+    bool       *mand;           /* by position, from the first call's mand */
+    int         nmand;
+} Tally;
+
+static void
+tally_grow(Tally *t, int need, MemoryContext cxt)
+{
+    int         size = Max(t->size, 16);
+
+    while (size < need)
+        size *= 2;
+    if (size == t->size)
+        return;
+    if (t->counts == NULL)
+        t->counts = MemoryContextAllocZero(cxt, sizeof(int64) * size);
+    else
+    {
+        t->counts = repalloc(t->counts, sizeof(int64) * size);
+        memset(t->counts + t->size, 0, sizeof(int64) * (size - t->size));
+    }
+    t->size = size;
+}
+
+PG_FUNCTION_INFO_V1(pt_registry_tally_step);
+Datum
+pt_registry_tally_step(PG_FUNCTION_ARGS)
+{
+    MemoryContext aggcxt;
+    Tally      *t;
+    ArrayType  *m;
+    int32      *pos;
+    int         n, i;
+    bool        incomplete = false;
+
+    if (!AggCheckCallContext(fcinfo, &aggcxt))
+        elog(ERROR, "trace._reg_tally_step called outside an aggregate");
+    t = PG_ARGISNULL(0) ? NULL : (Tally *) PG_GETARG_POINTER(0);
+    if (t == NULL)
+    {
+        t = MemoryContextAllocZero(aggcxt, sizeof(Tally));
+        tally_grow(t, 16, aggcxt);
+        if (!PG_ARGISNULL(2))
+        {
+            ArrayType  *ma = PG_GETARG_ARRAYTYPE_P(2);
+            int32      *mp = (int32 *) ARR_DATA_PTR(ma);
+            int         mn = ArrayGetNItems(ARR_NDIM(ma), ARR_DIMS(ma));
+
+            if (ARR_HASNULL(ma) || ARR_ELEMTYPE(ma) != INT4OID)
+                ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                                errmsg("trace._reg_tally: mand must be an int[] without nulls")));
+            for (i = 0; i < mn; i++)
+                t->nmand = Max(t->nmand, mp[i] + 1);
+            t->mand = MemoryContextAllocZero(aggcxt, Max(t->nmand, 1));
+            for (i = 0; i < mn; i++)
+                if (mp[i] >= 0)
+                    t->mand[mp[i]] = true;
+        }
+    }
+    t->counts[0]++;
+    if (!PG_ARGISNULL(1))
+    {
+        m = PG_GETARG_ARRAYTYPE_P(1);
+        if (ARR_HASNULL(m) || ARR_ELEMTYPE(m) != INT4OID)
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("trace._reg_tally: positions must be an int[] without nulls")));
+        pos = (int32 *) ARR_DATA_PTR(m);
+        n = ArrayGetNItems(ARR_NDIM(m), ARR_DIMS(m));
+        for (i = 0; i < n; i++)
+        {
+            if (pos[i] < 1 || pos[i] > 100000)
+                ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                                errmsg("trace._reg_tally: field position %d out of range", pos[i])));
+            if (pos[i] + 2 > t->size)
+                tally_grow(t, pos[i] + 2, aggcxt);
+            t->counts[1 + pos[i]]++;
+            if (pos[i] < t->nmand && t->mand[pos[i]])
+                incomplete = true;
+        }
+    }
+    if (incomplete)
+        t->counts[1]++;
+    PG_RETURN_POINTER(t);
+}
+
+PG_FUNCTION_INFO_V1(pt_registry_tally_final);
+Datum
+pt_registry_tally_final(PG_FUNCTION_ARGS)
+{
+    Tally      *t = PG_ARGISNULL(0) ? NULL : (Tally *) PG_GETARG_POINTER(0);
+    Datum      *d;
+    int         n = 2, i;
+
+    if (t == NULL)
+    {
+        Datum       zero[2] = {Int64GetDatum(0), Int64GetDatum(0)};
+
+        PG_RETURN_ARRAYTYPE_P(construct_array(zero, 2, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    }
+    for (i = 0; i < t->size; i++)
+        if (t->counts[i] != 0)
+            n = Max(n, i + 1);
+    d = palloc(sizeof(Datum) * n);
+    for (i = 0; i < n; i++)
+        d[i] = Int64GetDatum(t->counts[i]);
+    PG_RETURN_ARRAYTYPE_P(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }

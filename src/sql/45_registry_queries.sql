@@ -142,11 +142,21 @@ BEGIN
             'An operator reads the completeness of the units it is bound to (trace.bind_operator).');
     END IF;
 
-    WITH basic AS (
-        SELECT pg_catalog.jsonb_build_object('unit_name', u.unit_name, 'uscc', u.uscc, 'address', u.address,
-                   'contact', u.contact, 'business_license', u.business_license,
-                   'system_certifications', u.system_certifications, 'product_certifications', u.product_certifications,
-                   'purchase_info', u.purchase_info) AS j),
+    -- One call of _reg_missing_idx per record gives the positions of the
+    -- fields it lacks; the aggregate _reg_tally counts them per field, so the
+    -- work grows with the records and the memory with the fields only.
+    WITH fc AS MATERIALIZED (
+        SELECT pg_catalog.array_agg(x.field ORDER BY x.pos) AS names,
+               pg_catalog.array_agg(x.need ORDER BY x.pos) AS need,
+               pg_catalog.array_agg(x.collect ORDER BY x.pos) AS collects,
+               coalesce(pg_catalog.array_agg(x.pos) FILTER (WHERE x.collect <> 'o'), '{}') AS mand
+        FROM (SELECT f.field, f.collect,
+                     CASE WHEN f.collect = 'b' THEN coalesce(f.category_flag, '') END AS need,
+                     pg_catalog.row_number() OVER (ORDER BY f.ordinal)::int AS pos
+              FROM @extschema@.field_catalog f
+              WHERE f.table_name = 'producer' AND f.collect IN ('a', 'b', 'o')) x),
+    -- the category flags, looked up per item (a handful of categories)
+    cf AS MATERIALIZED (SELECT c.code, @extschema@._reg_flags(c) AS flags FROM @extschema@.categories c),
     sold AS (
         SELECT DISTINCT ON (w.trace_code) w.trace_code,
                pg_catalog.jsonb_build_object('sale_time', f.sale_time, 'buyer_name', f.buyer_name,
@@ -154,77 +164,96 @@ BEGIN
         FROM @extschema@.flows f CROSS JOIN LATERAL @extschema@._reg_units_in(f.trace_code, f.event_time) w
         WHERE f.uscc OPERATOR(@extschema@.=) u.uscc AND f.kind = 'producer_sale'
         ORDER BY w.trace_code, f.event_time),
-    recs AS (
-        SELECT i.trace_code, (SELECT j FROM basic) || pg_catalog.to_jsonb(i) || coalesce(s.j, '{}') AS r,
-               @extschema@._reg_flags(c) AS flags
+    per AS (
+        SELECT @extschema@._reg_missing_idx(pg_catalog.jsonb_build_object('unit_name', u.unit_name, 'uscc', u.uscc,
+                   'address', u.address, 'contact', u.contact, 'business_license', u.business_license,
+                   'system_certifications', u.system_certifications, 'product_certifications', u.product_certifications,
+                   'purchase_info', u.purchase_info),
+                   i, s.j, fc.names, fc.need, (SELECT cf.flags FROM cf WHERE cf.code = i.category)) AS m,
+               fc.mand
         FROM @extschema@.items i
-        JOIN @extschema@.categories c ON c.code = i.category
         LEFT JOIN sold s ON s.trace_code OPERATOR(@extschema@.=) i.trace_code
-        WHERE i.uscc OPERATOR(@extschema@.=) u.uscc),
-    miss AS (
-        SELECT recs.trace_code, f.field, f.collect, f.ordinal
-        FROM recs CROSS JOIN @extschema@.field_catalog f
-        WHERE f.table_name = 'producer'
-          AND (f.collect IN ('a', 'o') OR (f.collect = 'b' AND f.category_flag = ANY (recs.flags)))
-          AND @extschema@._reg_empty(recs.r -> f.field))
-    SELECT @extschema@._reg_summary((SELECT pg_catalog.count(*) FROM recs),
-                                    (SELECT pg_catalog.array_agg(ROW(m.trace_code::text, m.field, m.collect, m.ordinal)::@extschema@._reg_miss) FROM miss m))
-        INTO as_producer;
+        CROSS JOIN fc
+        WHERE i.uscc OPERATOR(@extschema@.=) u.uscc)
+    SELECT @extschema@._reg_summary(fc.names, fc.collects, (SELECT @extschema@._reg_tally(per.m, per.mand) FROM per))
+        INTO as_producer
+    FROM fc;
 
-    WITH basic AS (
-        SELECT pg_catalog.jsonb_build_object('unit_name', u.unit_name, 'uscc', u.uscc, 'address', u.address,
-                   'contact', u.contact, 'business_license', u.business_license, 'purchase_info', u.purchase_info) AS j),
+    WITH fc AS MATERIALIZED (
+        SELECT pg_catalog.array_agg(f.field ORDER BY f.ordinal) AS names,
+               pg_catalog.array_agg(NULL::text ORDER BY f.ordinal) AS need,
+               pg_catalog.array_agg(f.collect ORDER BY f.ordinal) AS collects,
+               coalesce(pg_catalog.array_agg(f.pos) FILTER (WHERE f.collect <> 'o'), '{}') AS mand
+        FROM (SELECT f.*, pg_catalog.row_number() OVER (ORDER BY f.ordinal)::int AS pos
+              FROM @extschema@.field_catalog f
+              WHERE f.table_name = 'seller' AND f.collect IN ('a', 'b', 'o')) f),
     bought AS (
         SELECT DISTINCT ON (f.trace_code) f.trace_code, f.event_time,
                pg_catalog.jsonb_build_object('trace_code', f.trace_code, 'supplier_name', f.supplier_name,
                    'purchase_time', f.purchase_time) AS j
         FROM @extschema@.flows f WHERE f.uscc OPERATOR(@extschema@.=) u.uscc AND f.kind = 'seller_purchase'
         ORDER BY f.trace_code, f.event_time),
-    recs AS (
-        SELECT b.trace_code, (SELECT j FROM basic) || b.j
-               || coalesce((SELECT pg_catalog.jsonb_build_object('customer_name', s.customer_name, 'sold_time', s.sold_time,
-                                                                 'quantity', s.quantity)
-                            FROM @extschema@.flows s
-                            WHERE s.uscc OPERATOR(@extschema@.=) u.uscc AND s.kind = 'seller_sale' AND s.event_time >= b.event_time
-                              AND (s.trace_code OPERATOR(@extschema@.=) b.trace_code
-                                   OR s.trace_code OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(b.trace_code, s.event_time) w))
-                            ORDER BY s.event_time LIMIT 1), '{}') AS r
-        FROM bought b),
-    miss AS (
-        SELECT recs.trace_code, f.field, f.collect, f.ordinal
-        FROM recs CROSS JOIN @extschema@.field_catalog f
-        WHERE f.table_name = 'seller' AND f.collect IN ('a', 'b', 'o')
-          AND @extschema@._reg_empty(recs.r -> f.field))
-    SELECT @extschema@._reg_summary((SELECT pg_catalog.count(*) FROM recs),
-                                    (SELECT pg_catalog.array_agg(ROW(m.trace_code::text, m.field, m.collect, m.ordinal)::@extschema@._reg_miss) FROM miss m))
-        INTO as_seller;
+    per AS (
+        SELECT @extschema@._reg_missing_idx(pg_catalog.jsonb_build_object('unit_name', u.unit_name, 'uscc', u.uscc,
+                   'address', u.address, 'contact', u.contact, 'business_license', u.business_license,
+                   'purchase_info', u.purchase_info),
+               NULL::record,
+               b.j || coalesce((SELECT pg_catalog.jsonb_build_object('customer_name', s.customer_name, 'sold_time', s.sold_time,
+                                                     'quantity', s.quantity)
+                FROM @extschema@.flows s
+                WHERE s.uscc OPERATOR(@extschema@.=) u.uscc AND s.kind = 'seller_sale' AND s.event_time >= b.event_time
+                  AND (s.trace_code OPERATOR(@extschema@.=) b.trace_code
+                       OR s.trace_code OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(b.trace_code, s.event_time) w))
+                ORDER BY s.event_time LIMIT 1), '{}'),
+               fc.names, fc.need, NULL) AS m,
+               fc.mand
+        FROM bought b CROSS JOIN fc)
+    SELECT @extschema@._reg_summary(fc.names, fc.collects, (SELECT @extschema@._reg_tally(per.m, per.mand) FROM per))
+        INTO as_seller
+    FROM fc;
 
     RETURN pg_catalog.jsonb_build_object('uscc', u.uscc, 'unit_name', u.unit_name, 'roles', u.roles,
         'as_producer', as_producer, 'as_seller', as_seller);
 END
 $$;
 
-CREATE TYPE @extschema@._reg_miss AS (trace_code text, field text, collect text, ordinal int);
-
--- records, complete (no missing a/b field), share, and the missing fields by frequency.
-CREATE FUNCTION @extschema@._reg_summary(records bigint, miss @extschema@._reg_miss[]) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
-    WITH m AS (SELECT * FROM pg_catalog.unnest(coalesce(miss, '{}')) x)
+-- records, complete (no missing a/b field), share, and the missing fields by
+-- frequency, from the tally of completeness: tally[1] = records, tally[2] =
+-- records lacking a mandatory field, tally[2 + i] = records lacking names[i].
+CREATE FUNCTION @extschema@._reg_summary(names text[], collects text[], tally bigint[]) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE AS $$
+    WITH c AS (SELECT i AS pos, coalesce(tally[2 + i], 0) AS n
+               FROM pg_catalog.generate_series(1, coalesce(pg_catalog.cardinality(names), 0)) i),
+    t AS (SELECT coalesce(tally[1], 0) AS records, coalesce(tally[2], 0) AS incomplete)
     SELECT pg_catalog.jsonb_build_object(
-        'records', records,
-        'complete', records - (SELECT pg_catalog.count(DISTINCT m.trace_code) FROM m WHERE m.collect <> 'o'),
-        'share', CASE WHEN records = 0 THEN NULL
-                      ELSE pg_catalog.round((records - (SELECT pg_catalog.count(DISTINCT m.trace_code) FROM m WHERE m.collect <> 'o'))::numeric
-                                            / records, 4) END,
-        'missing_fields', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('field', g.field, 'records', g.n)
-                                                                ORDER BY g.n DESC, g.ord)
-                                    FROM (SELECT m.field, pg_catalog.count(*) AS n, pg_catalog.min(m.ordinal) AS ord
-                                          FROM m WHERE m.collect <> 'o' GROUP BY m.field) g), '[]'),
-        'optional_missing', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('field', g.field, 'records', g.n)
-                                                                  ORDER BY g.n DESC, g.ord)
-                                      FROM (SELECT m.field, pg_catalog.count(*) AS n, pg_catalog.min(m.ordinal) AS ord
-                                            FROM m WHERE m.collect = 'o' GROUP BY m.field) g), '[]'))
+        'records', t.records,
+        'complete', t.records - t.incomplete,
+        'share', CASE WHEN t.records = 0 THEN NULL
+                      ELSE pg_catalog.round((t.records - t.incomplete)::numeric / t.records, 4) END,
+        'missing_fields', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('field', names[c.pos], 'records', c.n)
+                                                                ORDER BY c.n DESC, c.pos)
+                                    FROM c WHERE c.n > 0 AND collects[c.pos] <> 'o'), '[]'),
+        'optional_missing', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('field', names[c.pos], 'records', c.n)
+                                                                  ORDER BY c.n DESC, c.pos)
+                                      FROM c WHERE c.n > 0 AND collects[c.pos] = 'o'), '[]'))
+    FROM t
 $$;
+
+-- The aggregate behind it (src/pg/registry.c): counts per field position.
+CREATE FUNCTION @extschema@._reg_tally_step(internal, int[], int[]) RETURNS internal
+    AS 'MODULE_PATHNAME', 'pt_registry_tally_step' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@._reg_tally_final(internal) RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'pt_registry_tally_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE @extschema@._reg_tally(int[], int[]) (
+    SFUNC = @extschema@._reg_tally_step, STYPE = internal, FINALFUNC = @extschema@._reg_tally_final);
+
+-- Which of the fields names[] a record lacks (src/pg/registry.c): empty as
+-- _reg_empty reads it in unit || to_jsonb(rec) || extra, the row's columns
+-- read in place; need[i] names the category flag field i needs (null: always
+-- applies).
+CREATE FUNCTION @extschema@._reg_missing_idx(unit jsonb, rec record, extra jsonb, names text[], need text[], flags text[])
+    RETURNS int[]
+    AS 'MODULE_PATHNAME', 'pt_registry_missing_idx' LANGUAGE C STABLE PARALLEL SAFE;
 
 -- Retention (clause 8.5) of every current record. Units, products and
 -- documents are kept at least as long as the records that refer to them.

@@ -5,7 +5,7 @@
 --   retailer     92110105MA01ABC2DR   GTIN 06901234567892 (domestic gas hob)
 --   cartons      (00)069012340000000016, (00)069012340000000023
 BEGIN;
-SELECT plan(44);
+SELECT plan(48);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
@@ -188,6 +188,86 @@ SELECT lives_ok($$SELECT trace.record_purchase('{"uscc": "91440300MA5FQ7W81X", "
 SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)H0002",
      "sold_time": "2026-06-12T10:00:00+08:00", "customer_name": "第三位消费者"}')$$,
     'after buying it back, the distributor sells H0002 again');
+
+CREATE FUNCTION pg_temp.summary_ref(records bigint, miss jsonb) RETURNS jsonb LANGUAGE sql AS $f$
+    WITH m AS (SELECT x ->> 'code' AS code, x ->> 'field' AS field, x ->> 'collect' AS collect, (x ->> 'ordinal')::int AS ordinal
+               FROM jsonb_array_elements(miss) x),
+    bad AS (SELECT count(DISTINCT code) AS n FROM m WHERE collect <> 'o')
+    SELECT jsonb_build_object('records', records, 'complete', records - bad.n,
+        'share', CASE WHEN records = 0 THEN NULL ELSE round((records - bad.n)::numeric / records, 4) END,
+        'missing_fields', coalesce((SELECT jsonb_agg(jsonb_build_object('field', g.field, 'records', g.n) ORDER BY g.n DESC, g.ord)
+                                    FROM (SELECT field, count(*) AS n, min(ordinal) AS ord FROM m WHERE collect <> 'o' GROUP BY field) g), '[]'),
+        'optional_missing', coalesce((SELECT jsonb_agg(jsonb_build_object('field', g.field, 'records', g.n) ORDER BY g.n DESC, g.ord)
+                                      FROM (SELECT field, count(*) AS n, min(ordinal) AS ord FROM m WHERE collect = 'o' GROUP BY field) g), '[]'))
+    FROM bad
+$f$;
+
+-- completeness against a reference that checks every (record, field) pair
+-- with trace._reg_empty, the plain way: for every unit, after a category
+-- starts asking for an instruction manual and a licence number the items
+-- were commissioned without (b fields that now apply), and with blank and
+-- empty optional values.
+CREATE FUNCTION pg_temp.completeness_ref(want text) RETURNS jsonb LANGUAGE sql AS $f$
+    WITH u AS (SELECT * FROM trace.units x WHERE x.uscc OPERATOR(trace.=) want::trace.uscc),
+    psold AS (
+        SELECT DISTINCT ON (w.trace_code) w.trace_code,
+               jsonb_build_object('sale_time', f.sale_time, 'buyer_name', f.buyer_name, 'buyer_address', f.buyer_address,
+                                  'buyer_contact', f.buyer_contact, 'quantity', f.quantity) AS j
+        FROM trace.flows f, u CROSS JOIN LATERAL trace._reg_units_in(f.trace_code, f.event_time) w
+        WHERE f.uscc OPERATOR(trace.=) u.uscc AND f.kind = 'producer_sale' ORDER BY w.trace_code, f.event_time),
+    precs AS (
+        SELECT i.trace_code, jsonb_build_object('unit_name', u.unit_name, 'uscc', u.uscc, 'address', u.address,
+                   'contact', u.contact, 'business_license', u.business_license, 'system_certifications', u.system_certifications,
+                   'product_certifications', u.product_certifications, 'purchase_info', u.purchase_info)
+                 || to_jsonb(i) || coalesce(s.j, '{}') AS r, trace._reg_flags(c) AS flags
+        FROM trace.items i JOIN trace.categories c ON c.code = i.category CROSS JOIN u
+        LEFT JOIN psold s ON s.trace_code OPERATOR(trace.=) i.trace_code
+        WHERE i.uscc OPERATOR(trace.=) u.uscc),
+    pmiss AS (
+        SELECT p.trace_code, f.field, f.collect, f.ordinal FROM precs p CROSS JOIN trace.field_catalog f
+        WHERE f.table_name = 'producer' AND (f.collect IN ('a', 'o') OR (f.collect = 'b' AND f.category_flag = ANY (p.flags)))
+          AND trace._reg_empty(p.r -> f.field)),
+    bought AS (
+        SELECT DISTINCT ON (f.trace_code) f.trace_code, f.event_time,
+               jsonb_build_object('trace_code', f.trace_code, 'supplier_name', f.supplier_name, 'purchase_time', f.purchase_time) AS j
+        FROM trace.flows f, u WHERE f.uscc OPERATOR(trace.=) u.uscc AND f.kind = 'seller_purchase' ORDER BY f.trace_code, f.event_time),
+    srecs AS (
+        SELECT b.trace_code, jsonb_build_object('unit_name', u.unit_name, 'uscc', u.uscc, 'address', u.address, 'contact', u.contact,
+                   'business_license', u.business_license, 'purchase_info', u.purchase_info) || b.j
+               || coalesce((SELECT jsonb_build_object('customer_name', s.customer_name, 'sold_time', s.sold_time, 'quantity', s.quantity)
+                            FROM trace.flows s WHERE s.uscc OPERATOR(trace.=) u.uscc AND s.kind = 'seller_sale' AND s.event_time >= b.event_time
+                              AND (s.trace_code OPERATOR(trace.=) b.trace_code
+                                   OR s.trace_code OPERATOR(trace.=) ANY (SELECT w.trace_code FROM trace._reg_units_in(b.trace_code, s.event_time) w))
+                            ORDER BY s.event_time LIMIT 1), '{}') AS r
+        FROM bought b CROSS JOIN u),
+    smiss AS (
+        SELECT r.trace_code, f.field, f.collect, f.ordinal FROM srecs r CROSS JOIN trace.field_catalog f
+        WHERE f.table_name = 'seller' AND f.collect IN ('a', 'b', 'o') AND trace._reg_empty(r.r -> f.field))
+    SELECT jsonb_build_object(
+        'as_producer', pg_temp.summary_ref((SELECT count(*) FROM precs),
+                           (SELECT coalesce(jsonb_agg(to_jsonb(m) - 'trace_code' || jsonb_build_object('code', m.trace_code::text)), '[]') FROM pmiss m)),
+        'as_seller', pg_temp.summary_ref((SELECT count(*) FROM srecs),
+                           (SELECT coalesce(jsonb_agg(to_jsonb(m) - 'trace_code' || jsonb_build_object('code', m.trace_code::text)), '[]') FROM smiss m)))
+$f$;
+
+-- blank and empty optional values count as missing; a category that starts
+-- asking for a manual and a licence number makes those b fields apply
+SELECT trace.correct('item', (SELECT record_id FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0003'::trace.code),
+    '{"materials_components": "  ", "functions": "不锈钢面板"}', 'materials and functions added');
+SELECT trace.correct('unit', (SELECT record_id FROM trace.units WHERE uscc OPERATOR(trace.=) '91440300MA5FQ7W81X'::trace.uscc),
+    '{"purchase_info": "\u3000"}', 'purchase information added');
+SELECT trace.add_category($${"code": "gas-hob", "name_zh": "家用燃气灶具", "name_en": "domestic gas hobs", "licence_managed": true,
+    "ccc_managed": true, "has_warranty": true, "needs_manual": true, "reason": "licence now required"}$$);
+SELECT is(trace.completeness('91330100MA2H3K5L19'), pg_temp.completeness_ref('91330100MA2H3K5L19')
+              || jsonb_build_object('uscc', '91330100MA2H3K5L19', 'unit_name', '杭州示例燃气具有限公司', 'roles', '["producer"]'::jsonb),
+    'factory completeness equals the record-by-field reference');
+SELECT is(trace.completeness('91330100MA2H3K5L19') #> '{as_producer,missing_fields,0}',
+    jsonb_build_object('field', 'production_licence_no', 'records', (trace.completeness('91330100MA2H3K5L19') #> '{as_producer,records}')),
+    'the licence number the category now asks for is missing from every item');
+SELECT is(trace.completeness('91440300MA5FQ7W81X') - 'roles' - 'unit_name' - 'uscc', pg_temp.completeness_ref('91440300MA5FQ7W81X'),
+    'distributor completeness equals the reference');
+SELECT is(trace.completeness('92110105MA01ABC2DR') - 'roles' - 'unit_name' - 'uscc', pg_temp.completeness_ref('92110105MA01ABC2DR'),
+    'retailer completeness equals the reference');
 
 SELECT * FROM finish();
 ROLLBACK;
