@@ -39,6 +39,15 @@ GRANT EXECUTE ON FUNCTION @extschema@.history_document(text, text),
     @extschema@.export_epcis_history(text, text, text)
     TO trace_admin, trace_operator, trace_regulator;
 
+-- The masking and export functions run with the caller's privileges (so row
+-- security decides what goes into a document); the helpers they call must be
+-- executable by the roles that may call them. Nothing here reads a table.
+GRANT EXECUTE ON FUNCTION @extschema@._exchange_audience(text), @extschema@._exchange_fail(text, text, text, text)
+    TO trace_admin, trace_operator, trace_regulator, trace_public;
+GRANT EXECUTE ON FUNCTION @extschema@._epcis_uri(@extschema@.code, text), @extschema@._epcis_party(text, text, text, text),
+    @extschema@._reg_iso(timestamptz), @extschema@._reg_now()
+    TO trace_admin, trace_operator, trace_regulator;
+
 -- trace.status() report of the exchange part.
 CREATE FUNCTION @extschema@._status_exchange() RETURNS jsonb
     LANGUAGE plpgsql STABLE

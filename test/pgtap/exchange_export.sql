@@ -8,7 +8,7 @@
 \ir ../data/exchange/tokens.sql
 SELECT :'top' || '/test/data/keys/' AS keydir \gset
 BEGIN;
-SELECT plan(51);
+SELECT plan(59);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 SELECT pg_catalog.set_config('pgtrace.signing_key_file', :'keydir' || 'rfc8037_ed25519.pem', true) AS _ \gset
@@ -152,6 +152,34 @@ SELECT ok(position('李四' IN trace.export_epcis_history('(01)06901234567892(21
 SELECT function_privs_are('trace', 'export_history', ARRAY['text', 'text', 'text', 'boolean'], 'trace_public', ARRAY[]::text[]);
 SELECT function_privs_are('trace', 'export_epcis', ARRAY['text', 'timestamp with time zone', 'timestamp with time zone', 'text', 'text'],
     'trace_regulator', ARRAY['EXECUTE']);
+
+-- the same documents made by the roles that are granted the functions (they
+-- run with the caller's privileges; the regulator reads every row)
+CREATE TEMP TABLE as_superuser ON COMMIT DROP AS
+SELECT trace.history_document('(01)06901234567892(21)P0003', 'regulator') AS h,
+       trace.unit_document('91440300MA5FQ7W81X', '2026-01-01', '2027-01-01', 'partner') AS u,
+       trace.export_epcis('91440300MA5FQ7W81X', '2026-01-01', '2027-01-01', 'public') - 'creationDate' AS e,
+       trace.export_epcis_history('(01)06901234567892(21)P0001', 'public') - 'creationDate' AS eh;
+GRANT SELECT ON as_superuser TO trace_regulator, trace_public;
+SET LOCAL ROLE trace_regulator;
+SELECT is(trace.history_document('(01)06901234567892(21)P0003', 'regulator'), (SELECT h FROM as_superuser),
+    'trace_regulator makes the regulator''s history document');
+SELECT is(trace.unit_document('91440300MA5FQ7W81X', '2026-01-01', '2027-01-01', 'partner'), (SELECT u FROM as_superuser),
+    'trace_regulator makes a unit document');
+SELECT is(trace.export_epcis('91440300MA5FQ7W81X', '2026-01-01', '2027-01-01', 'public') - 'creationDate', (SELECT e FROM as_superuser),
+    'trace_regulator makes the EPCIS export of a unit');
+SELECT is(trace.export_epcis_history('(01)06901234567892(21)P0001', 'public') - 'creationDate', (SELECT eh FROM as_superuser),
+    'trace_regulator makes the EPCIS history of a unit code');
+SELECT is(trace.jws_verify(trace.export_history('(01)06901234567892(21)P0003', 'regulator')), (SELECT h FROM as_superuser),
+    'trace_regulator signs a history export');
+SELECT ok(trace.jws_verify(trace.export_unit('91440300MA5FQ7W81X', '2026-01-01', '2027-01-01')) ->> 'type' IS NOT NULL,
+    'trace_regulator signs a unit export');
+SELECT throws_ok($$SELECT trace.mask('{}', 'nobody')$$, '22023', NULL, 'an unknown audience is refused for trace_regulator too');
+RESET ROLE;
+SET LOCAL ROLE trace_public;
+SELECT is(trace.mask('{"buyer_name": "张三"}', 'public'), '{"buyer_name": "***", "masked": ["buyer_name"]}',
+    'trace_public masks an event');
+RESET ROLE;
 SELECT pg_catalog.set_config('pgtrace.signing_key_file', '', true) AS _ \gset
 SELECT throws_ok($$SELECT trace.export_history('(01)06901234567892(21)P0003')$$, '55000', NULL, 'no signing key: 55000');
 
