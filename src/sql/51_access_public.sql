@@ -7,15 +7,20 @@
 -- IntervalStyle. One expression without FROM, so the planner inlines it.
 CREATE FUNCTION @extschema@._acc_iso_period(i interval) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    -- inlined into the public views, so no SET search_path: every operator is
+    -- qualified and compares equal types, leaving nothing for a planted
+    -- operator (even one in a schema searched first) to match
     SELECT CASE WHEN i IS NULL THEN NULL
-                WHEN pg_catalog.date_part('year', i) = 0 AND pg_catalog.date_part('month', i) = 0
-                     AND pg_catalog.date_part('day', i) = 0 THEN 'P0D'
-                ELSE 'P' || CASE WHEN pg_catalog.date_part('year', i) <> 0
-                                 THEN pg_catalog.date_part('year', i)::int::text || 'Y' ELSE '' END
-                         || CASE WHEN pg_catalog.date_part('month', i) <> 0
-                                 THEN pg_catalog.date_part('month', i)::int::text || 'M' ELSE '' END
-                         || CASE WHEN pg_catalog.date_part('day', i) <> 0
-                                 THEN pg_catalog.date_part('day', i)::int::text || 'D' ELSE '' END END
+                WHEN pg_catalog.date_part('year', i) OPERATOR(pg_catalog.=) 0::float8
+                     AND pg_catalog.date_part('month', i) OPERATOR(pg_catalog.=) 0::float8
+                     AND pg_catalog.date_part('day', i) OPERATOR(pg_catalog.=) 0::float8 THEN 'P0D'
+                ELSE pg_catalog.concat('P',
+                         CASE WHEN pg_catalog.date_part('year', i) OPERATOR(pg_catalog.<>) 0::float8
+                              THEN pg_catalog.concat(pg_catalog.date_part('year', i)::int, 'Y') END,
+                         CASE WHEN pg_catalog.date_part('month', i) OPERATOR(pg_catalog.<>) 0::float8
+                              THEN pg_catalog.concat(pg_catalog.date_part('month', i)::int, 'M') END,
+                         CASE WHEN pg_catalog.date_part('day', i) OPERATOR(pg_catalog.<>) 0::float8
+                              THEN pg_catalog.concat(pg_catalog.date_part('day', i)::int, 'D') END) END
 $$;
 
 -- A document as disclosed: its current version's digest, type, name and URI.

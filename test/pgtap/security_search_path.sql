@@ -4,7 +4,7 @@
 -- call stack it was reached from; a record whose stack passes through a
 -- function of schema trace is a capture.
 BEGIN;
-SELECT plan(9);
+SELECT plan(11);
 
 CREATE TABLE public.captured (what text, stack text);
 CREATE FUNCTION public.cap(what text) RETURNS void LANGUAGE plpgsql AS $$
@@ -43,6 +43,14 @@ CREATE OPERATOR public.= (LEFTARG = trace.code, RIGHTARG = trace.code, FUNCTION 
 CREATE FUNCTION public.eq_uscc(a trace.uscc, b trace.uscc) RETURNS boolean LANGUAGE plpgsql AS
     $$ BEGIN PERFORM public.cap('=(uscc,uscc)'); RETURN a OPERATOR(trace.=) b; END $$;
 CREATE OPERATOR public.= (LEFTARG = trace.uscc, RIGHTARG = trace.uscc, FUNCTION = public.eq_uscc);
+-- cross-type comparisons that pg_catalog resolves only through a cast: an
+-- exact match in public wins whatever the search_path order
+CREATE FUNCTION public.eq_f8_int(a float8, b int) RETURNS boolean LANGUAGE plpgsql AS
+    $$ BEGIN PERFORM public.cap('=(float8,int)'); RETURN a OPERATOR(pg_catalog.=) b; END $$;
+CREATE OPERATOR public.= (LEFTARG = float8, RIGHTARG = int, FUNCTION = public.eq_f8_int);
+CREATE FUNCTION public.ne_f8_int(a float8, b int) RETURNS boolean LANGUAGE plpgsql AS
+    $$ BEGIN PERFORM public.cap('<>(float8,int)'); RETURN a OPERATOR(pg_catalog.<>) b; END $$;
+CREATE OPERATOR public.<> (LEFTARG = float8, RIGHTARG = int, FUNCTION = public.ne_f8_int);
 -- functions that shadow pg_catalog's and the extension's own by exact argument types
 CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE plpgsql AS
     $$ BEGIN PERFORM public.cap('now()'); RETURN '2000-01-01 00:00+00'; END $$;
@@ -98,10 +106,15 @@ INSERT INTO answers SELECT 'dl', trace.lookup('https://id.gs1.org/01/06901234567
 INSERT INTO answers SELECT 'cable', trace.lookup('(01)06901234567939(21)C0001');
 SET LOCAL ROLE hsp_public;
 INSERT INTO answers SELECT 'public lookup', trace.lookup('(01)06901234567892(21)H0002');
+-- every column computed (jsonb_agg of whole rows), so that functions inlined
+-- into the views run
 INSERT INTO answers SELECT 'public views', pg_catalog.jsonb_build_array(
-    (SELECT pg_catalog.count(*) FROM trace.public_items), (SELECT pg_catalog.count(*) FROM trace.public_units),
-    (SELECT pg_catalog.count(*) FROM trace.public_products), (SELECT pg_catalog.count(*) FROM trace.public_sales),
-    (SELECT pg_catalog.count(*) FROM trace.public_documents));
+    (SELECT pg_catalog.jsonb_array_length(pg_catalog.jsonb_agg(x)) FROM trace.public_items x),
+    (SELECT pg_catalog.jsonb_array_length(pg_catalog.jsonb_agg(x)) FROM trace.public_units x),
+    (SELECT pg_catalog.jsonb_array_length(pg_catalog.jsonb_agg(x)) FROM trace.public_products x),
+    (SELECT pg_catalog.jsonb_array_length(pg_catalog.jsonb_agg(x)) FROM trace.public_sales x),
+    (SELECT pg_catalog.jsonb_array_length(pg_catalog.jsonb_agg(x)) FROM trace.public_documents x));
+INSERT INTO answers SELECT 'public warranty', (SELECT pg_catalog.jsonb_agg(DISTINCT x.warranty_period) FROM trace.public_items x);
 RESET ROLE;
 SET LOCAL search_path = public, pg_catalog, trace, pg_temp;
 SET LOCAL ROLE hsp_factory;
@@ -125,10 +138,16 @@ SELECT ok((SELECT count(*) FROM public.captured WHERE stack NOT LIKE '%function 
     'the planted objects are live (they capture this file''s own unqualified SQL)');
 SELECT is((SELECT pg_catalog.array_agg(DISTINCT what ORDER BY what) FROM public.captured WHERE stack LIKE '%function trace.%'),
     NULL, 'no extension function was captured by a planted operator, function or table');
+-- an SQL function inlined into a view leaves no function in the stack: the
+-- plants this file never uses itself must not have run at all
+SELECT is((SELECT pg_catalog.array_agg(DISTINCT what ORDER BY what) FROM public.captured
+           WHERE what IN ('=(float8,int)', '<>(float8,int)')),
+    NULL, 'no function inlined into a view was captured by a planted cross-type operator');
 SELECT is((SELECT j #>> '{seller,uscc}' FROM answers WHERE k = 'scan'), '92110105MA01ABC2DR', 'lookup by raw scan answers correctly');
 SELECT is((SELECT j #>> '{seller,uscc}' FROM answers WHERE k = 'dl'), '91440300MA5FQ7W81X', 'lookup by Digital Link answers correctly');
 SELECT is((SELECT j #>> '{product,production_licence_no}' FROM answers WHERE k = 'cable'), 'XK06-001-00001', 'lookup of the cable');
 SELECT is((SELECT j FROM answers WHERE k = 'public views'), '[7, 4, 2, 3, 6]', 'public views as trace_public');
+SELECT is((SELECT j FROM answers WHERE k = 'public warranty'), '["P3Y", null]', 'the public items'' warranty periods, as ISO 8601');
 SELECT is((SELECT j FROM answers WHERE k = 'operator reads'), '[6, 4, 3, 1]', 'operator reads under its binding');
 SELECT is((SELECT count(*)::int FROM trace.access_log WHERE action = 'lookup' AND object LIKE '(01)%'), 4,
     'the lookups were logged in the real access log, not a planted one');
