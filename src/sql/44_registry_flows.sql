@@ -552,6 +552,10 @@ BEGIN
     IF rec IS NULL THEN
         PERFORM @extschema@._reg_fail('23503', label || ': no such record');
     END IF;
+    -- before anything below reports on the record: may the caller change it?
+    -- (this function reads as its owner; its errors must not show another
+    -- unit's record to an operator)
+    PERFORM @extschema@._acc_check_write(tbl, rec ->> 'uscc', label);
     -- the registry's own columns only (not the ledger's)
     SELECT pg_catalog.jsonb_object_agg(j.key, j.value) INTO rec FROM pg_catalog.jsonb_each(rec) j
         WHERE j.key = 'id' OR j.key = ANY (@extschema@._reg_columns(tbl));

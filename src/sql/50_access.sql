@@ -241,6 +241,36 @@ BEGIN
 END
 $$;
 
+-- May the acting role write a record of this unit into tbl? The check of
+-- _acc_write_check, made before a definer-rights writer (trace.correct) reads
+-- or reports anything of an existing record, so that its errors cannot show
+-- another unit's data. Raises 42501 (28000 for a TLS-only writer on a plain
+-- connection) naming only the record, never its values.
+CREATE FUNCTION @extschema@._acc_check_write(tbl text, unit text, what text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    actor oid := @extschema@._acc_acting_role();
+    who name := pg_catalog.pg_get_userbyid(actor);
+BEGIN
+    PERFORM @extschema@._acc_require_tls('registry records');
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = actor)
+       OR pg_catalog.pg_has_role(actor, 'trace_admin', 'USAGE') THEN
+        RETURN;
+    END IF;
+    IF pg_catalog.pg_has_role(actor, 'trace_regulator', 'USAGE') THEN
+        RAISE EXCEPTION 'role "%" is a regulator and may not write %', who, tbl
+            USING ERRCODE = '42501', DETAIL = 'trace_regulator reads everything and writes nothing.';
+    END IF;
+    IF NOT pg_catalog.pg_has_role(actor, 'trace_operator', 'USAGE')
+       OR (unit IS NOT NULL AND NOT (unit::@extschema@.uscc OPERATOR(@extschema@.=) ANY (@extschema@._acc_units_of(who)))) THEN
+        RAISE EXCEPTION 'role "%" may not change %', who, what
+            USING ERRCODE = '42501',
+                  DETAIL = 'An operator changes only the records of the units it is bound to (trace.bind_operator).';
+    END IF;
+END
+$$;
+
 DO $triggers$
 DECLARE
     t record;
@@ -391,7 +421,7 @@ GRANT SELECT ON @extschema@.access_log TO trace_admin, trace_regulator;
 REVOKE ALL ON FUNCTION @extschema@._acc_acting_role(), @extschema@._acc_ssl_in_use(),
     @extschema@._acc_tls_writer_of(oid), @extschema@._acc_log_enabled(),
     @extschema@._acc_log(text, text, jsonb), @extschema@._acc_units_of(name), @extschema@._acc_reader_units(),
-    @extschema@._acc_require_tls(text), @extschema@._acc_write_check(),
+    @extschema@._acc_require_tls(text), @extschema@._acc_write_check(), @extschema@._acc_check_write(text, text, text),
     @extschema@.bind_operator(regrole, text), @extschema@.unbind_operator(regrole, text) FROM PUBLIC;
 -- Policies and the write trigger evaluate these with the caller's rights.
 GRANT EXECUTE ON FUNCTION @extschema@._acc_units_of(name) TO trace_operator;

@@ -1,6 +1,6 @@
 -- Row-level security and operator bindings (issue 5, deliverable 3).
 BEGIN;
-SELECT plan(43);
+SELECT plan(46);
 \ir fixtures/access_scenario.psql
 
 CREATE ROLE acc_admin IN ROLE trace_admin;
@@ -93,6 +93,22 @@ SELECT throws_ok($$SELECT trace.commission(('{"trace_code": "(01)06901234567892(
     '42501', 'role "acc_dist" is not bound to unit 91330100MA2H3K5L19', 'the distributor cannot commission the factory''s product');
 SELECT throws_ok($$SELECT trace.correct('item', (SELECT pg_catalog.max(id) FROM trace.item_record), '{"serial_or_batch": "X"}', 'r')$$,
     NULL, NULL, 'nor correct the factory''s items');
+RESET ROLE;
+SET LOCAL ROLE acc_unbound;
+-- trace.correct reads as its owner: a role that may not change a record
+-- learns nothing of it from the refusal, whatever it asks to change
+RESET ROLE;
+SELECT (SELECT pg_catalog.max(id) FROM trace.item_record) AS item_id, (SELECT pg_catalog.min(id) FROM trace.flow_record) AS flow_id,
+       (SELECT pg_catalog.min(id) FROM trace.unit_record) AS unit_id, (SELECT pg_catalog.min(id) FROM trace.product_record) AS product_id \gset
+SET LOCAL ROLE acc_unbound;
+SELECT throws_ok(pg_catalog.format($$SELECT trace.correct('item', %s, '{"production_date": "2999-01-01"}', 'r')$$, :item_id),
+    '42501', 'role "acc_unbound" may not change item record ' || :item_id,
+    'an unbound operator''s correction of an item is refused before the new values are checked');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.correct('flow', %s, '{"quantity": 5}', 'r')$$, :flow_id),
+    '42501', 'role "acc_unbound" may not change flow record ' || :flow_id,
+    'and of a flow (no unit count or code in the error)');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.correct('unit', %s, '{"address": ""}', 'r')$$, :unit_id),
+    '42501', 'role "acc_unbound" may not change unit record ' || :unit_id, 'and of a unit (no USCC in the error)');
 RESET ROLE;
 SET LOCAL ROLE acc_unbound;
 SELECT throws_ok($$SELECT trace.register_unit('{"uscc": "91110000MA00000000", "unit_name": "x", "address": "y", "contact": "z",
