@@ -186,10 +186,18 @@ CREATE FUNCTION @extschema@._acc_require_tls(what text) RETURNS void
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     actor oid := @extschema@._acc_acting_role();
+    login oid := (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) session_user);
     listed text := @extschema@._acc_tls_writer_of(actor);
+    who oid := actor;
 BEGIN
+    -- the acting role (SET ROLE, seen through definer-rights functions) and the
+    -- role that logged in: a listed login cannot shed the rule with SET ROLE
+    IF listed IS NULL AND login IS DISTINCT FROM actor THEN
+        listed := @extschema@._acc_tls_writer_of(login);
+        who := login;
+    END IF;
     IF listed IS NOT NULL AND NOT @extschema@._acc_ssl_in_use() THEN
-        RAISE EXCEPTION 'role "%" may write % only over an encrypted connection', pg_catalog.pg_get_userbyid(actor), what
+        RAISE EXCEPTION 'role "%" may write % only over an encrypted connection', pg_catalog.pg_get_userbyid(who), what
             USING ERRCODE = '28000',
                   DETAIL = pg_catalog.format('pgtrace.tls_writers lists "%s" and this connection does not use TLS.', listed),
                   HINT = 'Connect with sslmode=require (or verify-full).';

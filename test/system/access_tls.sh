@@ -65,6 +65,13 @@ q -c "CREATE ROLE tls_line2 LOGIN IN ROLE tls_factory" >/dev/null
 out=$(tcp disable tls_line2 -c "SELECT trace.attach_document('{\"content_base64\": \"eg==\", \"media_type\": \"text/plain\", \"uscc\": \"91330100MA2H3K5L19\"}')" 2>&1)
 like "$out" 'role "tls_line2" may write registry records only over an encrypted connection' "members of a listed role are listed"
 
+# SET ROLE to a role that is not listed does not shed the rule: the login is listed
+q -c "CREATE ROLE tls_group IN ROLE trace_operator; GRANT tls_group TO tls_factory; SELECT trace.bind_operator('tls_group', '91330100MA2H3K5L19')" >/dev/null
+out=$(tcp disable tls_factory -c "SET ROLE tls_group" -c "SELECT trace.attach_document('{\"content_base64\": \"dw==\", \"media_type\": \"text/plain\", \"uscc\": \"91330100MA2H3K5L19\"}')" 2>&1)
+like "$out" 'role "tls_factory" may write registry records only over an encrypted connection' "a listed login refused after SET ROLE to a role not listed"
+out=$(tcp require tls_factory -c "SET ROLE tls_group" -c "SELECT trace.attach_document('{\"content_base64\": \"dw==\", \"media_type\": \"text/plain\", \"uscc\": \"91330100MA2H3K5L19\"}') ->> 'size'" 2>&1)
+is "$(echo "$out" | tail -1)" "1" "and accepted over TLS"
+
 # the access log records the client address and application over TCP
 tcp disable tls_public -c "SELECT trace.lookup('(01)06901234567892(21)X1')" >/dev/null 2>&1
 is "$(q -c "SELECT trace.access_log_flush()" >/dev/null; q -c "SELECT role_name || ' ' || host(client_addr) || ' ' || application FROM trace.access_log ORDER BY id DESC LIMIT 1")" \
