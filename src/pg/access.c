@@ -76,6 +76,9 @@ trace_relations_read(PlannedStmt *stmt, Oid nsp)
         RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
         char       *name;
 
+        /* what the statement writes is not what it reads */
+        if (list_member_int(stmt->resultRelations, foreach_current_index(lc) + 1))
+            continue;
         if (rte->rtekind != RTE_RELATION || list_member_oid(seen, rte->relid))
             continue;
         if (get_rel_namespace(rte->relid) != nsp)
@@ -185,12 +188,20 @@ append_read(Oid logrel, void *arg)
         elog(ERROR, "could not append to the access log");
 }
 
-/* Append one regulator read or export to the access log. */
+/*
+ * Record one regulator read or export: through the queue (access_buffer.c),
+ * which the caller's transaction cannot take back, else in the caller's own
+ * transaction.
+ */
 static void
 log_access(const char *action, const char *objects)
 {
     AccessRead  r = {action, objects};
 
+    if (pt_access_queue_access(strcmp(action, "export") == 0 ? 'e' : 'r',
+                               GetUserNameFromId(GetOuterUserId(), false),
+                               GetUserNameFromId(GetSessionUserId(), false), objects))
+        return;
     if (!access_log_writable("%s by \"%s\" of %s", action,
                              GetUserNameFromId(GetOuterUserId(), false), objects))
         return;
@@ -198,7 +209,8 @@ log_access(const char *action, const char *objects)
 }
 
 /*
- * Executor hook: a query run by a member of trace_regulator (not a
+ * Executor hook: a statement of any kind (SELECT, or INSERT ... SELECT,
+ * UPDATE ... FROM, MERGE, ...) run by a member of trace_regulator (not a
  * superuser) that reads relations of the trace schema is recorded. Reads
  * made inside SECURITY DEFINER functions run as the function's owner and are
  * not recorded here; the function itself records what it discloses.
@@ -212,8 +224,7 @@ access_executor_start(QueryDesc *queryDesc, int eflags)
         standard_ExecutorStart(queryDesc, eflags);
 
     if (!access_log_on || in_access_log || IsParallelWorker()
-        || (eflags & EXEC_FLAG_EXPLAIN_ONLY) || queryDesc->operation != CMD_SELECT
-        || !IsTransactionState())
+        || (eflags & EXEC_FLAG_EXPLAIN_ONLY) || !IsTransactionState())
         return;
     {
         Oid         user = GetUserId();

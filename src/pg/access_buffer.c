@@ -1,24 +1,30 @@
 /*
- * access_buffer.c — the lookup part of the access log, buffered (issue 5).
+ * access_buffer.c — the access log's queue (issue 5).
  *
  * A public lookup is a read; writing its access-log row in the caller's own
  * transaction would turn every consumer scan into a write transaction with a
- * commit record to flush. With pgtrace in shared_preload_libraries, a lookup
- * instead appends its entry (acting role, login role, code, client address,
- * application, found, time) to a queue in shared memory, and the background
- * sealer writes the queued entries into trace.access_log_batch, in queue
- * order, at its next round (pgtrace.seal_interval), or as soon as 256
- * entries (or half the queue) wait, so each batch is small; 256 entries make
- * one ledger row. An entry is removed from the queue only after the
- * transaction that wrote it committed.
+ * commit record to flush, and a row written there disappears when the caller
+ * rolls back. With pgtrace in shared_preload_libraries, lookups, regulator
+ * reads and exports instead append their entry (action, acting role, login
+ * role, object, client address, application, found, time) to a queue in
+ * shared memory, and the background sealer writes the queued entries, in
+ * queue order, at its next round (pgtrace.seal_interval) or as soon as 256
+ * entries (or half the queue) wait: lookups into trace.access_log_batch (256
+ * to a ledger row), reads and exports into trace.access_log_record. An entry
+ * is removed from the queue only after the transaction that wrote it
+ * committed, so what the caller's transaction does afterwards (a rollback
+ * included) cannot take it back.
  *
- * The lookup falls back to writing the row itself, in its own transaction,
- * whenever the queue cannot take the entry: pgtrace not preloaded, the
- * setting pgtrace.access_log_buffer = 0, the sealer not running in this
- * database, the queue full, or a field too long for a queue slot. Nothing is
- * ever dropped on the way in. What the queue does trade: entries not yet
- * written when the server crashes are lost (at most one sealer round), and a
- * lookup is logged even when the caller's transaction later rolls back.
+ * An object longer than a slot is split: a regulator read's list of
+ * relations over several entries, at ", "; a lookup's code is cut with a
+ * note of its full length. A full queue wakes the sealer and waits for room
+ * (up to a second). Only when the queue cannot be used at all — pgtrace not
+ * preloaded, pgtrace.access_log_buffer = 0, the sealer not running in this
+ * database, a standby, or a queue still full after the wait — does the entry
+ * go into the caller's own transaction (access.c), where a rollback removes
+ * it; trace.status() -> access says whether the queue serves this database.
+ * What the queue trades: entries not yet written when the server crashes
+ * are lost (at most one sealer round).
  * trace.access_log_flush() waits until everything queued so far is written.
  */
 #include "pgtrace.h"
@@ -28,6 +34,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
@@ -54,6 +61,7 @@
 typedef struct AccEntry
 {
     Oid         dbid;
+    char        action;         /* 'l' lookup, 'r' read, 'e' export */
     bool        found;
     bool        has_addr;
     TimestampTz logged_at;
@@ -168,42 +176,136 @@ client_addr(char *buf, size_t len)
 }
 
 /*
- * Queue one lookup for the access log. False when it cannot be queued; the
- * caller then writes the row itself.
+ * Queue entries for the access log, all or none: objects[0..n) become n
+ * entries of one action with the same time. Waits up to a second for room
+ * when the queue is full. False when they cannot be queued; the caller then
+ * writes them itself.
  */
-bool
-pt_access_queue_lookup(const char *role, const char *session, const char *object, bool found)
+static bool
+queue_entries(char action, const char *role, const char *session, const char **objects, int n, bool found)
 {
     AccEntry    e;
     bool        queued = false;
     bool        wake = false;
+    TimestampTz start = 0;
+    int         i;
 
-    if (accq == NULL || accq->worker_db != MyDatabaseId || RecoveryInProgress()
-        || strlen(object) >= ACCQ_OBJECT_LEN)
+    if (accq == NULL || accq->worker_db != MyDatabaseId || RecoveryInProgress() || n < 1 || n > accq->size)
         return false;
     memset(&e, 0, sizeof(e));
     e.dbid = MyDatabaseId;
+    e.action = action;
     e.found = found;
     e.logged_at = GetCurrentTimestamp();
     namestrcpy(&e.role_name, role);
     namestrcpy(&e.session_role, session);
     if (application_name)
         strlcpy(e.application, application_name, sizeof(e.application));
-    strlcpy(e.object, object, sizeof(e.object));
     e.has_addr = client_addr(e.addr, sizeof(e.addr));
 
-    LWLockAcquire(accq->lock, LW_EXCLUSIVE);
-    if (accq->worker_db == MyDatabaseId && accq->head - accq->tail < (uint64) accq->size)
+    for (;;)
     {
-        accq->entries[accq->head % accq->size] = e;
-        accq->head++;
-        queued = true;
-        wake = accq->head - accq->tail >= (uint64) Min(accq->size / 2, ACCQ_WAKE_AT);
+        Latch      *worker;
+
+        LWLockAcquire(accq->lock, LW_EXCLUSIVE);
+        if (accq->worker_db != MyDatabaseId)
+        {
+            LWLockRelease(accq->lock);
+            return false;
+        }
+        if (accq->head - accq->tail + (uint64) n <= (uint64) accq->size)
+        {
+            for (i = 0; i < n; i++)
+            {
+                AccEntry   *slot = &accq->entries[accq->head % accq->size];
+
+                *slot = e;
+                strlcpy(slot->object, objects[i], sizeof(slot->object));
+                accq->head++;
+            }
+            queued = true;
+            wake = accq->head - accq->tail >= (uint64) Min(accq->size / 2, ACCQ_WAKE_AT);
+        }
+        worker = accq->worker_latch;
+        LWLockRelease(accq->lock);
+        if (queued)
+            break;
+        /* full: wake the sealer and wait for room, a second at most */
+        if (start == 0)
+            start = GetCurrentTimestamp();
+        else if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), 1000))
+            return false;
+        if (worker)
+            SetLatch(worker);
+        (void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 5, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
     }
-    LWLockRelease(accq->lock);
     if (wake && accq->worker_latch)
         SetLatch(accq->worker_latch);
-    return queued;
+    return true;
+}
+
+/*
+ * Queue one lookup. A code longer than a slot is cut (at a character
+ * boundary) and the entry says how long it was.
+ */
+bool
+pt_access_queue_lookup(const char *role, const char *session, const char *object, bool found)
+{
+    int         len = strlen(object);
+
+    if (len >= ACCQ_OBJECT_LEN)
+    {
+        char        note[48];
+        char       *cut;
+        int         keep;
+
+        snprintf(note, sizeof(note), "... (%d bytes)", len);
+        keep = pg_mbcliplen(object, len, ACCQ_OBJECT_LEN - 1 - (int) strlen(note));
+        cut = psprintf("%.*s%s", keep, object, note);
+        return queue_entries('l', role, session, (const char **) &cut, 1, found);
+    }
+    return queue_entries('l', role, session, &object, 1, found);
+}
+
+/*
+ * Queue one regulator read ('r') or export ('e'). A list of relations longer
+ * than a slot ("a, b, c") is split at ", " over several entries.
+ */
+bool
+pt_access_queue_access(char action, const char *role, const char *session, const char *objects)
+{
+    const char **parts;
+    int         n = 0;
+    int         max = (int) strlen(objects) / 2 + 2;
+    const char *p = objects;
+
+    parts = palloc(sizeof(char *) * max);
+    while (*p)
+    {
+        int         len = strlen(p);
+        int         take = len;
+
+        if (len >= ACCQ_OBJECT_LEN)
+        {
+            /* the last ", " that leaves the piece short enough; else cut */
+            take = -1;
+            for (int k = ACCQ_OBJECT_LEN - 1; k > 0; k--)
+                if (p[k] == ',' && p[k + 1] == ' ')
+                {
+                    take = k;
+                    break;
+                }
+            if (take <= 0)
+                take = pg_mbcliplen(p, len, ACCQ_OBJECT_LEN - 1);
+        }
+        parts[n++] = pnstrdup(p, take);
+        p += take;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    return n > 0 && queue_entries(action, role, session, parts, n, false);
 }
 
 static void
@@ -268,19 +370,21 @@ pt_access_queue_drain(MemoryContext loopcxt)
         Datum      *app = palloc(sizeof(Datum) * n);
         bool       *app_null = palloc(sizeof(bool) * n);
         Datum      *found = palloc(sizeof(Datum) * n);
-        Datum       args[7];
-        Oid         types[7] = {TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-                                TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
+        Datum      *act = palloc(sizeof(Datum) * n);
+        Datum       args[8];
+        Oid         types[8] = {TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+                                TEXTARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TEXTARRAYOID};
         int         dims[1];
         int         lbs[1] = {1};
         int         k;
+        int         nother = 0;
         Oid         nsp;
 
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
         SPI_connect();
         PushActiveSnapshot(GetTransactionSnapshot());
-        pgstat_report_activity(STATE_RUNNING, "pgtrace: writing queued lookups to the access log");
+        pgstat_report_activity(STATE_RUNNING, "pgtrace: writing queued entries to the access log");
         /* the extension dropped since: keep the entries for when it is back */
         nsp = get_namespace_oid("trace", true);
         if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("access_log_record", nsp)))
@@ -298,6 +402,9 @@ pt_access_queue_drain(MemoryContext loopcxt)
             app_null[k] = e->application[0] == '\0';
             app[k] = app_null[k] ? (Datum) 0 : CStringGetTextDatum(e->application);
             found[k] = BoolGetDatum(e->found);
+            act[k] = CStringGetTextDatum(e->action == 'r' ? "read" : e->action == 'e' ? "export" : "lookup");
+            if (e->action == 'r' || e->action == 'e')
+                nother++;
         }
         dims[0] = n;
         args[0] = PointerGetDatum(construct_array(at, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -307,8 +414,13 @@ pt_access_queue_drain(MemoryContext loopcxt)
         args[4] = PointerGetDatum(construct_md_array(addr, addr_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
         args[5] = PointerGetDatum(construct_md_array(app, app_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
         args[6] = PointerGetDatum(construct_array(found, n, BOOLOID, 1, true, TYPALIGN_CHAR));
-        /* ACCQ_ROW_ENTRIES entries per ledger row, numbered in queue order */
-        if (n > 0 && SPI_execute_with_args(
+        args[7] = PointerGetDatum(construct_array(act, n, TEXTOID, -1, false, TYPALIGN_INT));
+        /*
+         * Numbered in queue order; lookups ACCQ_ROW_ENTRIES to a row of
+         * access_log_batch, reads and exports a row each in
+         * access_log_record.
+         */
+        if (n > 0 && nother == 0 && SPI_execute_with_args(
                 "INSERT INTO trace.access_log_batch"
                 " (entry_id, logged_at, role_name, session_role, object, client_addr, application, found)"
                 " SELECT pg_catalog.array_agg(u.id ORDER BY u.ord), pg_catalog.array_agg(u.at ORDER BY u.ord),"
@@ -321,13 +433,42 @@ pt_access_queue_drain(MemoryContext loopcxt)
                 " FROM (SELECT x.*, pg_catalog.nextval('trace.access_log_entry_id') AS id"
                 "       FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
                 "                       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
-                "                       pg_catalog.unnest($7))"
-                "            WITH ORDINALITY AS x(at, role, sess, obj, addr, app, found, ord)"
+                "                       pg_catalog.unnest($7), pg_catalog.unnest($8))"
+                "            WITH ORDINALITY AS x(at, role, sess, obj, addr, app, found, act, ord)"
                 "       ORDER BY x.ord) u"
                 " GROUP BY (u.ord - 1) / " CppAsString2(ACCQ_ROW_ENTRIES)
                 " ORDER BY pg_catalog.min(u.ord)",
-                7, types, args, NULL, false, 0) != SPI_OK_INSERT)
+                8, types, args, NULL, false, 0) != SPI_OK_INSERT)
             elog(ERROR, "could not write queued lookups to the access log");
+        if (n > 0 && nother > 0 && SPI_execute_with_args(
+                "WITH u AS MATERIALIZED ("
+                "    SELECT x.*, pg_catalog.nextval('trace.access_log_entry_id') AS id"
+                "    FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+                "                    pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+                "                    pg_catalog.unnest($7), pg_catalog.unnest($8))"
+                "         WITH ORDINALITY AS x(at, role, sess, obj, addr, app, found, act, ord)"
+                "    ORDER BY x.ord),"
+                " other AS ("
+                "    INSERT INTO trace.access_log_record"
+                "        (entry_id, logged_at, role_name, session_role, action, object, client_addr, application, detail)"
+                "    SELECT u.id, u.at, u.role::pg_catalog.name, u.sess::pg_catalog.name, u.act, u.obj,"
+                "           u.addr::pg_catalog.inet, u.app, NULL"
+                "    FROM u WHERE u.act OPERATOR(pg_catalog.<>) 'lookup' ORDER BY u.ord)"
+                " INSERT INTO trace.access_log_batch"
+                " (entry_id, logged_at, role_name, session_role, object, client_addr, application, found)"
+                " SELECT pg_catalog.array_agg(u.id ORDER BY u.ord), pg_catalog.array_agg(u.at ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.role::pg_catalog.name ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.sess::pg_catalog.name ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.obj ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.addr::pg_catalog.inet ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.app ORDER BY u.ord),"
+                "        pg_catalog.array_agg(u.found ORDER BY u.ord)"
+                " FROM (SELECT u.*, pg_catalog.row_number() OVER (ORDER BY u.ord) AS k"
+                "       FROM u WHERE u.act OPERATOR(pg_catalog.=) 'lookup') u"
+                " GROUP BY (u.k - 1) / " CppAsString2(ACCQ_ROW_ENTRIES)
+                " ORDER BY pg_catalog.min(u.ord)",
+                8, types, args, NULL, false, 0) < 0)
+            elog(ERROR, "could not write queued entries to the access log");
         PopActiveSnapshot();
         SPI_finish();
         CommitTransactionCommand();
@@ -370,7 +511,7 @@ pt_access_queue_pending(void)
 
 PG_FUNCTION_INFO_V1(pt_access_log_flush);
 /*
- * trace.access_log_flush(timeout_ms) → boolean: wait until every lookup
+ * trace.access_log_flush(timeout_ms) → boolean: wait until every entry
  * queued before the call is in trace.access_log (true), or the timeout
  * passed (false). True at once when nothing is queued.
  */
@@ -405,6 +546,21 @@ pt_access_log_flush(PG_FUNCTION_ARGS)
         ResetLatch(MyLatch);
         CHECK_FOR_INTERRUPTS();
     }
+}
+
+PG_FUNCTION_INFO_V1(pt_access_log_queue_here);
+/* trace._acc_log_queue_here(): does the queue serve this database now? */
+Datum
+pt_access_log_queue_here(PG_FUNCTION_ARGS)
+{
+    bool        here;
+
+    if (accq == NULL || RecoveryInProgress())
+        PG_RETURN_BOOL(false);
+    LWLockAcquire(accq->lock, LW_SHARED);
+    here = accq->worker_db == MyDatabaseId;
+    LWLockRelease(accq->lock);
+    PG_RETURN_BOOL(here);
 }
 
 PG_FUNCTION_INFO_V1(pt_access_log_queued);

@@ -30,6 +30,7 @@ extern void pt_access_log_lookup(const char *object, bool found);
 /* The queue of lookups for the access log (access_buffer.c). */
 extern void pt_access_buffer_init(void);
 extern bool pt_access_queue_lookup(const char *role, const char *session, const char *object, bool found);
+extern bool pt_access_queue_access(char action, const char *role, const char *session, const char *objects);
 extern void pt_access_queue_attach(void);
 extern void pt_access_queue_drain(MemoryContext loopcxt);
 extern int64 pt_access_queue_pending(void);

@@ -283,6 +283,9 @@ CREATE FUNCTION @extschema@.access_log_flush(timeout_ms integer DEFAULT 10000) R
 -- Lookups queued and not yet written (trace.status()).
 CREATE FUNCTION @extschema@._acc_log_queued() RETURNS bigint
     AS 'MODULE_PATHNAME', 'pt_access_log_queued' LANGUAGE C VOLATILE;
+-- Does the access-log queue serve this database (src/pg/access_buffer.c)?
+CREATE FUNCTION @extschema@._acc_log_queue_here() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pt_access_log_queue_here' LANGUAGE C STABLE;
 
 -- The lookup's caches are dropped in every session when a unit, product,
 -- category or document record is written (or withdrawn by trace.purge).
@@ -445,7 +448,7 @@ GRANT SELECT ON @extschema@.public_units, @extschema@.public_products, @extschem
 REVOKE ALL ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_doc(bigint),
     @extschema@._acc_end_seller(@extschema@.code), @extschema@._acc_lookup_sql(@extschema@.code),
     @extschema@._acc_product_part(bigint), @extschema@._acc_unit_parts(@extschema@.uscc),
-    @extschema@._acc_lookup_changed(), @extschema@._acc_log_queued(), @extschema@.lookup(text), @extschema@._acc_current(text, bigint), @extschema@._acc_public_document(bytea),
+    @extschema@._acc_lookup_changed(), @extschema@._acc_log_queued(), @extschema@._acc_log_queue_here(), @extschema@.lookup(text), @extschema@._acc_current(text, bigint), @extschema@._acc_public_document(bytea),
     @extschema@._acc_public_sale(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.lookup(text) TO trace_public, trace_admin, trace_operator, trace_regulator;
 REVOKE ALL ON FUNCTION @extschema@.access_log_flush(integer) FROM PUBLIC;
@@ -472,6 +475,11 @@ BEGIN
         missing := missing || pg_catalog.to_jsonb('access: without shared_preload_libraries a regulator''s reads are '
             'recorded only once the session has loaded pgtrace'::text);
     END IF;
+    IF log_on AND NOT @extschema@._acc_log_queue_here() THEN
+        missing := missing || pg_catalog.to_jsonb('access: no access-log queue serves this database (pgtrace not '
+            'preloaded, pgtrace.access_log_buffer = 0, a standby, or the sealer runs in another database), so '
+            'entries are written in the caller''s transaction and a rollback removes them'::text);
+    END IF;
     IF coalesce(tls, '') <> '' AND pg_catalog.current_setting('ssl') <> 'on' THEN
         missing := missing || pg_catalog.to_jsonb(pg_catalog.format('access: pgtrace.tls_writers lists %s but ssl is off, '
             'so those roles cannot write at all', tls));
@@ -482,6 +490,7 @@ BEGIN
                            + (SELECT coalesce(pg_catalog.sum(pg_catalog.cardinality(b.entry_id)), 0)
                               FROM @extschema@.access_log_batch b),
         'access_log_queued', @extschema@._acc_log_queued(),
+        'access_log_queue', @extschema@._acc_log_queue_here(),
         'tls_writers', coalesce(tls, ''),
         'ssl', pg_catalog.current_setting('ssl') = 'on',
         'operator_bindings', (SELECT pg_catalog.count(*) FROM @extschema@.operator_bindings),

@@ -2,7 +2,7 @@
 -- exports, with role, time, object, client address and application, in a
 -- ledger table; trace.access_log for administrators and regulators.
 BEGIN;
-SELECT plan(29);
+SELECT plan(31);
 \getenv top PWD
 \ir fixtures/access_scenario.psql
 CREATE ROLE acl_public IN ROLE trace_public;
@@ -39,6 +39,14 @@ SELECT ok((SELECT count(*) FROM trace.access_log) > 0, 'a regulator reads the ac
 RESET ROLE;
 SELECT is((SELECT count(*)::int FROM trace.access_log WHERE role_name = 'acl_regulator'), 2,
     'reading the access log is itself recorded');
+-- a read inside another kind of statement is a read too
+CREATE TEMP TABLE acl_loot (b text) ON COMMIT DROP;
+GRANT ALL ON acl_loot TO acl_regulator;
+SET LOCAL ROLE acl_regulator;
+SELECT lives_ok($$INSERT INTO acl_loot SELECT buyer_name FROM trace.flow_record$$, 'a regulator copies flow data into a table of its own');
+RESET ROLE;
+SELECT is((SELECT role_name || ' ' || action || ' ' || object FROM trace.access_log ORDER BY id DESC LIMIT 1),
+    'acl_regulator read trace.flow_record', 'INSERT ... SELECT from a trace table is recorded as a read (not the table written)');
 SET LOCAL ROLE acl_operator;
 SELECT is((SELECT count(*)::int FROM trace.items), 0, 'an operator reads (nothing bound)');
 RESET ROLE;
@@ -67,7 +75,7 @@ SELECT is((SELECT count(*)::int FROM trace.access_log WHERE object = 'trace.pack
 
 -- who may read it, and its integrity
 SET LOCAL ROLE acl_admin;
-SELECT ok((SELECT count(*) FROM trace.access_log) = 7, 'an administrator reads the access log');
+SELECT ok((SELECT count(*) FROM trace.access_log) = 8, 'an administrator reads the access log');
 RESET ROLE;
 SET LOCAL ROLE acl_operator;
 SELECT throws_ok($$SELECT * FROM trace.access_log$$, '42501', NULL, 'operators do not read the access log');
@@ -80,7 +88,7 @@ SELECT throws_ok($$UPDATE trace.access_log_record SET object = 'x'$$, NULL, NULL
 
 SET LOCAL pgtrace.access_log = off;
 SELECT trace.lookup('(01)06901234567892(21)H0003') IS NULL;
-SELECT is((SELECT count(*)::int FROM trace.access_log), 7, 'with pgtrace.access_log off nothing is recorded');
+SELECT is((SELECT count(*)::int FROM trace.access_log), 8, 'with pgtrace.access_log off nothing is recorded');
 
 \ir fixtures/access_done.psql
 SELECT * FROM finish();
