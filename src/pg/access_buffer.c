@@ -377,7 +377,6 @@ pt_access_queue_drain(MemoryContext loopcxt)
         int         dims[1];
         int         lbs[1] = {1};
         int         k;
-        int         nother = 0;
         Oid         nsp;
 
         SetCurrentStatementStartTimestamp();
@@ -403,8 +402,6 @@ pt_access_queue_drain(MemoryContext loopcxt)
             app[k] = app_null[k] ? (Datum) 0 : CStringGetTextDatum(e->application);
             found[k] = BoolGetDatum(e->found);
             act[k] = CStringGetTextDatum(e->action == 'r' ? "read" : e->action == 'e' ? "export" : "lookup");
-            if (e->action == 'r' || e->action == 'e')
-                nother++;
         }
         dims[0] = n;
         args[0] = PointerGetDatum(construct_array(at, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -418,29 +415,9 @@ pt_access_queue_drain(MemoryContext loopcxt)
         /*
          * Numbered in queue order; lookups ACCQ_ROW_ENTRIES to a row of
          * access_log_batch, reads and exports a row each in
-         * access_log_record.
+         * access_log_record (a handful of rows either way: one statement).
          */
-        if (n > 0 && nother == 0 && SPI_execute_with_args(
-                "INSERT INTO trace.access_log_batch"
-                " (entry_id, logged_at, role_name, session_role, object, client_addr, application, found)"
-                " SELECT pg_catalog.array_agg(u.id ORDER BY u.ord), pg_catalog.array_agg(u.at ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.role::pg_catalog.name ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.sess::pg_catalog.name ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.obj ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.addr::pg_catalog.inet ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.app ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.found ORDER BY u.ord)"
-                " FROM (SELECT x.*, pg_catalog.nextval('trace.access_log_entry_id') AS id"
-                "       FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-                "                       pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
-                "                       pg_catalog.unnest($7), pg_catalog.unnest($8))"
-                "            WITH ORDINALITY AS x(at, role, sess, obj, addr, app, found, act, ord)"
-                "       ORDER BY x.ord) u"
-                " GROUP BY (u.ord - 1) / " CppAsString2(ACCQ_ROW_ENTRIES)
-                " ORDER BY pg_catalog.min(u.ord)",
-                8, types, args, NULL, false, 0) != SPI_OK_INSERT)
-            elog(ERROR, "could not write queued lookups to the access log");
-        if (n > 0 && nother > 0 && SPI_execute_with_args(
+        if (n > 0 && SPI_execute_with_args(
                 "WITH u AS MATERIALIZED ("
                 "    SELECT x.*, pg_catalog.nextval('trace.access_log_entry_id') AS id"
                 "    FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
