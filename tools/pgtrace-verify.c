@@ -7,6 +7,8 @@
  *   pgtrace-verify --key PUBLIC.pem [--checkpoint CHECKPOINT.jws] PROOF.json
  *       verify a proof (trace.proof) against a checkpoint: the one given, or
  *       the one embedded in the proof
+ *       (a proof of a trace code, trace.proof(code), is a bundle: every row
+ *       proof in it is checked)
  *   pgtrace-verify --key PUBLIC.pem --checkpoint CHECKPOINT.jws --export LEDGER.jsonl
  *       recompute a whole exported ledger (trace.ledger_export) and check that
  *       it extends the checkpoint
@@ -135,6 +137,79 @@ usage(void)
     return 2;
 }
 
+/* Is the proof file a code-proof bundle? (*tree: its parse, kept for the caller) */
+static bool
+proof_is_code_bundle(const char *text, size_t len, jcs_value **tree)
+{
+    const jcs_value *typ;
+    char        err[256];
+
+    if (*tree == NULL && jcs_parse(text, len, tree, err, sizeof(err)) != JCS_OK)
+        return false;
+    typ = jcs_get(*tree, "typ");
+    return typ != NULL && typ->type == JCS_STRING && strcmp(typ->str, "pgtrace-code-proof") == 0;
+}
+
+/*
+ * A proof of a trace code (trace.proof(code)): {"typ": "pgtrace-code-proof",
+ * "trace_code", "rows": [{"event", "table", "record_id", "seq", "proof"}],
+ * "pending": [...]}. Every row proof must verify against the checkpoint.
+ */
+static int
+check_code_proof(const jcs_value *bundle, const char *payload, size_t payload_len)
+{
+    const jcs_value *rows = jcs_get(bundle, "rows");
+    const jcs_value *pending = jcs_get(bundle, "pending");
+    const jcs_value *code = jcs_get(bundle, "trace_code");
+    size_t      i;
+    int         rc = 0;
+
+    if (rows == NULL || rows->type != JCS_ARRAY || code == NULL || code->type != JCS_STRING)
+    {
+        printf("FAILED: a code proof needs \"trace_code\" and a \"rows\" array\n");
+        return 1;
+    }
+    if (rows->len == 0)
+    {
+        printf("FAILED: the code proof holds no row proof\n");
+        return 1;
+    }
+    for (i = 0; i < rows->len; i++)
+    {
+        const jcs_value *r = rows->items[i];
+        const jcs_value *p = jcs_get(r, "proof");
+        const jcs_value *ev = jcs_get(r, "event");
+        char       *text = NULL;
+        size_t      len = 0;
+        ledger_proof_info info;
+        char        err[512];
+
+        if (p == NULL || p->type != JCS_OBJECT || jcs_serialize(p, &text, &len) != JCS_OK)
+        {
+            printf("FAILED: row %zu of the code proof has no proof object\n", i + 1);
+            free(text);
+            return 1;
+        }
+        if (ledger_proof_check(text, len, payload, payload_len, &info, err, sizeof(err)))
+            printf("ok: %s: row %lld of ledger %s is in block %lld, chained to block %lld = the checkpoint's head\n",
+                   ev && ev->type == JCS_STRING ? ev->str : "row", (long long) info.seq, info.ledger,
+                   (long long) info.block_no, (long long) info.head_block_no);
+        else
+        {
+            printf("FAILED: %s (row %zu of the code proof): %s\n",
+                   ev && ev->type == JCS_STRING ? ev->str : "row", i + 1, err);
+            rc = 1;
+        }
+        free(text);
+    }
+    if (pending && pending->type == JCS_ARRAY && pending->len > 0)
+        printf("note: %zu row(s) of %s were not sealed at the checkpoint and are not proven here\n",
+               pending->len, code->str);
+    if (rc == 0)
+        printf("ok: %zu row proof(s) of trace code %s verify\n", rows->len, code->str);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -248,6 +323,8 @@ main(int argc, char **argv)
         printf("ok: checkpoint signature verifies\n%s\n", (const char *) parsed.payload);
         rc = 0;
     }
+    else if (proof_is_code_bundle(proof, proof_len, &proof_tree))
+        rc = check_code_proof(proof_tree, (const char *) parsed.payload, parsed.payload_len);
     else if (ledger_proof_check(proof, proof_len, (const char *) parsed.payload, parsed.payload_len,
                                 &info, err, sizeof(err)))
     {

@@ -112,6 +112,63 @@ BEGIN
 END
 $$;
 
+-- trace.proof(code, checkpoint) -> jsonb: the ledger rows behind the history
+-- of one unit code — its item record and every event trace.history shows
+-- (each correction, packing, sale and purchase, through packages too), its
+-- product and its producer — each with its inclusion proof (trace.proof of
+-- the row, to the checkpoint's head when one is given). Rows not sealed yet
+-- (or sealed after the checkpoint) are listed under "pending".
+CREATE FUNCTION @extschema@.proof(code @extschema@.code, checkpoint text DEFAULT NULL) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    h jsonb := @extschema@.history(code::text);
+    r record;
+    seq bigint;
+    p jsonb;
+    rows jsonb := '[]';
+    pending jsonb := '[]';
+BEGIN
+    IF h IS NULL THEN
+        RAISE EXCEPTION 'trace.proof: no item with trace code %', code::text USING ERRCODE = 'P0002';
+    END IF;
+    FOR r IN
+        SELECT x.what, x.tbl, x.rid
+        FROM (SELECT e.o, e.v ->> 'event' AS what,
+                     CASE WHEN e.v ->> 'event' IN ('production', 'correction', 'withdrawal') THEN 'item_record'
+                          WHEN e.v ->> 'event' IN ('pack', 'unpack') THEN 'package_event'
+                          ELSE 'flow_record' END AS tbl,
+                     (e.v ->> 'record_id')::bigint AS rid
+              FROM pg_catalog.jsonb_array_elements(h -> 'events') WITH ORDINALITY e(v, o)
+              UNION ALL
+              SELECT 1000000000, 'product', 'product_record',
+                     (SELECT pr.id FROM @extschema@.product_record pr
+                       WHERE (pr.id = (h #>> '{product,product_id}')::bigint OR pr.root = (h #>> '{product,product_id}')::bigint)
+                         AND NOT EXISTS (SELECT 1 FROM @extschema@.product_record n WHERE n.supersedes = pr.id))
+              UNION ALL
+              SELECT 1000000001, 'producer', 'unit_record',
+                     (SELECT u.record_id FROM @extschema@.units u
+                       WHERE u.uscc OPERATOR(@extschema@.=) (h #>> '{producer,uscc}')::@extschema@.uscc)) x
+        WHERE x.rid IS NOT NULL
+        ORDER BY x.o
+    LOOP
+        EXECUTE pg_catalog.format('SELECT t.ledger_seq FROM @extschema@.%I t WHERE t.id = $1', r.tbl) INTO seq USING r.rid;
+        BEGIN
+            p := @extschema@.proof(pg_catalog.format('@extschema@.%I', r.tbl)::pg_catalog.regclass, seq, checkpoint) - 'checkpoint';
+            rows := rows || pg_catalog.jsonb_build_object('event', r.what, 'table', '@extschema@.' || r.tbl,
+                                                           'record_id', r.rid, 'seq', seq, 'proof', p);
+        EXCEPTION WHEN SQLSTATE 'P0002' THEN
+            pending := pending || pg_catalog.jsonb_build_object('event', r.what, 'table', '@extschema@.' || r.tbl,
+                                                                 'record_id', r.rid, 'seq', seq);
+        END;
+    END LOOP;
+    RETURN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+        'typ', 'pgtrace-code-proof', 'version', 1, 'trace_code', h ->> 'trace_code',
+        'rows', rows, 'pending', pending, 'checkpoint', checkpoint));
+END
+$$;
+
 -- trace.completeness(uscc) -> jsonb: for one unit, the share of its
 -- records that hold every mandatory (a, applicable b) field of Table 1 (its
 -- items as producer, including the flow fields of their first sale: an item

@@ -56,8 +56,10 @@ REVOKE ALL ON FUNCTION @extschema@.add_category(jsonb), @extschema@.register_uni
     @extschema@.attach_document(jsonb), @extschema@.attach_document(bytea, text, text, text),
     @extschema@.correct(text, bigint, jsonb, text), @extschema@.history(text),
     @extschema@.completeness(text), @extschema@.package_contents(text, timestamptz, boolean),
-    @extschema@.package_of(text, timestamptz) FROM PUBLIC;
+    @extschema@.package_of(text, timestamptz), @extschema@.proof(@extschema@.code, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.add_category(jsonb) TO trace_admin;
+-- as trace.proof(regclass, bigint, text): for those who keep or check the ledger
+GRANT EXECUTE ON FUNCTION @extschema@.proof(@extschema@.code, text) TO trace_admin, trace_regulator;
 GRANT EXECUTE ON FUNCTION @extschema@.register_unit(jsonb), @extschema@.register_product(jsonb),
     @extschema@.commission(jsonb), @extschema@.pack(jsonb), @extschema@.unpack(jsonb),
     @extschema@.record_sale(jsonb), @extschema@.record_purchase(jsonb), @extschema@.attach_document(jsonb),

@@ -199,6 +199,7 @@ INSERT INTO fn_expect VALUES
     ('trace.ledger_export(regclass)', 'ar'),
     ('trace.ledger_rehash(regclass,bigint)', 'ar'),
     ('trace.proof(regclass,bigint,text)', 'ar'),
+    ('trace.proof(trace.code,text)', 'ar'),
     ('trace.ledger_enable(regclass,text,interval)', 'a'),
     ('trace._ledger_is_registered(regclass)', 'a'),
     ('trace._ledger_register(regclass,text,text,interval)', 'a'),

@@ -85,6 +85,42 @@ refused "an older proof against a newer checkpoint" "$work/p5-bare.json" --key "
 q -c "SELECT trace.proof('public.lots', 5, \$\$$(cat "$work/cp2.jws")\$\$)" >"$work/p5-new.json"
 "$verify" --key "$pub" "$work/p5-new.json" >/dev/null 2>&1; ok $? "a fresh proof against the newer checkpoint verifies"
 
+# ---- the proof of one trace code: every row behind its history, as a bundle
+q >/dev/null <<'SQL'
+SET pgtrace.reference_time = '2026-06-30 12:00:00+08';
+SELECT trace.register_unit('{"uscc": "91330100MA2H3K5L19", "roles": ["producer"], "unit_name": "杭州示例燃气具有限公司",
+    "address": "杭州市示例路1号", "contact": "+86 571 8888 0000",
+    "business_license": {"content_base64": "UA==", "media_type": "application/pdf"}}');
+SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "gas-hob", "gtin": "06901234567892",
+    "product_name": "家用燃气灶", "product_type": "燃气器具", "spec_model": "JZT-2-A1",
+    "mandatory_standards": "GB 16410-2020", "ccc_certificate_no": "2026010201000001", "warranty_period": "P3Y",
+    "manual_or_warning": {"content_base64": "bQ==", "media_type": "application/pdf"}}');
+SELECT trace.commission('[{"trace_code": "(01)06901234567892(21)U1", "production_date": "2026-06-01",
+    "serial_or_batch": "B1", "inspection_report": {"content_base64": "cg==", "media_type": "text/plain"}},
+    {"trace_code": "(01)06901234567892(21)U2", "production_date": "2026-06-01",
+    "serial_or_batch": "B1", "inspection_report": {"content_base64": "cg==", "media_type": "text/plain"}}]');
+SELECT trace.pack('{"package_code": "(00)069012340000000016", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-02T08:00:00+08:00", "contents": ["(01)06901234567892(21)U1", "(01)06901234567892(21)U2"]}');
+SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(00)069012340000000016",
+    "sale_time": "2026-06-03T10:00:00+08:00", "buyer_name": "某经销商", "buyer_address": "深圳", "buyer_contact": "0755"}');
+SQL
+q -c "SELECT trace.checkpoint()" >"$work/cp4.jws"
+q -c "SET pgtrace.reference_time = '2026-06-30 12:00:00+08'" -c "SELECT trace.correct('item', (SELECT record_id FROM trace.items WHERE trace_code::text = '(01)06901234567892(21)U1'), '{\"serial_or_batch\": \"B1-fixed\"}', 'typo')" >/dev/null
+q -c "SELECT trace.proof('(01)06901234567892(21)U1'::trace.code, \$\$$(cat "$work/cp4.jws")\$\$)" >"$work/code.json"
+is "$(python3 -c "import json,sys; p=json.load(open(sys.argv[1])); print(p['typ'], ','.join(r['event'] for r in p['rows']), ','.join(r['event'] for r in p['pending']))" "$work/code.json")" \
+   "pgtrace-code-proof production,pack,producer_sale,product,producer correction" \
+   "trace.proof(code): the item, its packing, the sale of its carton, its product and producer; the later correction pending"
+out=$("$verify" --key "$pub" "$work/code.json" 2>&1)
+ok $? "pgtrace-verify checks every row proof of the bundle: $(echo "$out" | tail -2 | tr '\n' ' ')"
+echo "$out" | grep -q "1 row(s) of (01)06901234567892(21)U1 were not sealed at the checkpoint"
+ok $? "and says which rows it could not prove"
+alter "$work/code.json" "$work/code-bad.json" "p['rows'][2]['proof']['row_encoding'] = p['rows'][2]['proof']['row_encoding'][:-2] + ('00' if p['rows'][2]['proof']['row_encoding'][-2:] != '00' else '01')"
+refused "a code proof with one altered row" "$work/code-bad.json" --key "$pub"
+alter "$work/code.json" "$work/code-empty.json" "p['rows'] = []"
+refused "a code proof with no row proof" "$work/code-empty.json" --key "$pub"
+is "$(q -c "SELECT trace.proof('(01)06901234567892(21)U9'::trace.code)" 2>&1 | grep -o 'no item with trace code.*')" \
+   "no item with trace code (01)06901234567892(21)U9" "an unknown code: P0002, naming it"
+
 # ---- a whole exported ledger, with a purged row, against the checkpoint
 q -c "INSERT INTO public.lots (lot, ledger_retain_until) VALUES ('short-lived', '2001-01-01')" >/dev/null
 q -c "SELECT trace.checkpoint()" >"$work/cp3.jws"
