@@ -357,6 +357,29 @@ CREATE FUNCTION @extschema@._acc_public_sale(record_id bigint) RETURNS boolean
                               WHERE s.uscc OPERATOR(@extschema@.=) f.buyer_uscc AND 'seller' = ANY (s.roles))))
 $$;
 
+-- The d fields of Table 3 (public only where they apply) of a current
+-- product record, or of an item record over its product: each value only when
+-- the product's category makes the field apply. trace_public holds no column
+-- privilege on these columns, so no query of the tables can read a value the
+-- views hide; the views read them through this function (definer rights; it
+-- answers only for current, not withdrawn records, as the row policies do).
+CREATE FUNCTION @extschema@._acc_public_d(product_record_id bigint, item_record_id bigint)
+    RETURNS TABLE (production_licence_no text, ccc_certificate_no text, manual_or_warning bigint,
+                   warranty_period interval)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN c.licence_managed THEN coalesce(i.production_licence_no, p.production_licence_no) END,
+           CASE WHEN c.ccc_managed THEN coalesce(i.ccc_certificate_no, p.ccc_certificate_no) END,
+           CASE WHEN c.needs_manual THEN coalesce(i.manual_or_warning, p.manual_or_warning) END,
+           CASE WHEN c.has_warranty THEN coalesce(i.warranty_period, p.warranty_period) END
+    FROM @extschema@.product_record p
+    JOIN @extschema@.categories c ON c.code = p.category
+    LEFT JOIN @extschema@.item_record i ON i.id = item_record_id AND NOT i.voided
+                                        AND @extschema@._acc_current('item_record', i.id)
+    WHERE p.id = product_record_id AND NOT p.voided AND @extschema@._acc_current('product_record', p.id)
+      AND (item_record_id IS NULL OR i.id IS NOT NULL)
+$$;
+
 CREATE POLICY public_current ON @extschema@.unit_record FOR SELECT TO trace_public
     USING (NOT voided AND @extschema@._acc_current('unit_record', id));
 CREATE POLICY public_current ON @extschema@.product_record FOR SELECT TO trace_public
@@ -372,11 +395,10 @@ CREATE POLICY public_sale ON @extschema@.flow_record FOR SELECT TO trace_public
 
 -- The columns trace_public may read: Table 3 public fields and join keys.
 GRANT SELECT (uscc, unit_name, address, contact, business_license) ON @extschema@.unit_record TO trace_public;
-GRANT SELECT (id, root, uscc, category, gtin, product_name, product_type, spec_model, mandatory_standards,
-              production_licence_no, ccc_certificate_no, manual_or_warning, warranty_period)
+-- (the d fields — licence, CCC, manual, warranty — only through _acc_public_d)
+GRANT SELECT (id, root, uscc, category, gtin, product_name, product_type, spec_model, mandatory_standards)
     ON @extschema@.product_record TO trace_public;
-GRANT SELECT (trace_code, product_id, uscc, production_date, serial_or_batch, warranty_period, mandatory_standards,
-              production_licence_no, ccc_certificate_no, manual_or_warning)
+GRANT SELECT (id, trace_code, product_id, uscc, production_date, serial_or_batch, mandatory_standards)
     ON @extschema@.item_record TO trace_public;
 GRANT SELECT (id, root, sha256, media_type, file_name, uri, size) ON @extschema@.document_record TO trace_public;
 GRANT SELECT (sha256, content) ON @extschema@.document_content TO trace_public;
@@ -395,34 +417,27 @@ CREATE VIEW @extschema@.public_units WITH (security_invoker = true) AS
 -- the model; d fields only where the category makes them apply.
 CREATE VIEW @extschema@.public_products WITH (security_invoker = true) AS
     SELECT p.uscc, p.gtin, p.product_name, p.product_type, p.spec_model, p.mandatory_standards,
-           CASE WHEN c.licence_managed THEN p.production_licence_no END AS production_licence_no,
-           CASE WHEN c.ccc_managed THEN p.ccc_certificate_no END AS ccc_certificate_no,
-           CASE WHEN c.needs_manual THEN
-               (SELECT pg_catalog.encode(d.sha256, 'hex') FROM @extschema@.document_record d
-                 WHERE d.id = p.manual_or_warning OR d.root = p.manual_or_warning
-                 ORDER BY d.id DESC LIMIT 1) END AS manual_or_warning,
-           CASE WHEN c.has_warranty THEN @extschema@._acc_iso_period(p.warranty_period) END AS warranty_period
+           dd.production_licence_no, dd.ccc_certificate_no,
+           (SELECT pg_catalog.encode(d.sha256, 'hex') FROM @extschema@.document_record d
+             WHERE d.id = dd.manual_or_warning OR d.root = dd.manual_or_warning
+             ORDER BY d.id DESC LIMIT 1) AS manual_or_warning,
+           @extschema@._acc_iso_period(dd.warranty_period) AS warranty_period
     FROM @extschema@.product_record p
-    JOIN @extschema@.categories c ON c.code = p.category;
+    CROSS JOIN LATERAL @extschema@._acc_public_d(p.id, NULL) dd;
 
 -- Items: the Table 3 product record of each trace code (uscc = producer).
 CREATE VIEW @extschema@.public_items WITH (security_invoker = true) AS
     SELECT i.trace_code, i.uscc, p.product_name, p.product_type, p.spec_model, i.production_date,
-           CASE WHEN c.has_warranty THEN @extschema@._acc_iso_period(coalesce(i.warranty_period, p.warranty_period)) END
-               AS warranty_period,
+           @extschema@._acc_iso_period(dd.warranty_period) AS warranty_period,
            i.serial_or_batch,
            coalesce(i.mandatory_standards, p.mandatory_standards) AS mandatory_standards,
-           CASE WHEN c.licence_managed THEN coalesce(i.production_licence_no, p.production_licence_no) END
-               AS production_licence_no,
-           CASE WHEN c.ccc_managed THEN coalesce(i.ccc_certificate_no, p.ccc_certificate_no) END AS ccc_certificate_no,
-           CASE WHEN c.needs_manual THEN
-               (SELECT pg_catalog.encode(d.sha256, 'hex') FROM @extschema@.document_record d
-                 WHERE d.id = coalesce(i.manual_or_warning, p.manual_or_warning)
-                    OR d.root = coalesce(i.manual_or_warning, p.manual_or_warning)
-                 ORDER BY d.id DESC LIMIT 1) END AS manual_or_warning
+           dd.production_licence_no, dd.ccc_certificate_no,
+           (SELECT pg_catalog.encode(d.sha256, 'hex') FROM @extschema@.document_record d
+             WHERE d.id = dd.manual_or_warning OR d.root = dd.manual_or_warning
+             ORDER BY d.id DESC LIMIT 1) AS manual_or_warning
     FROM @extschema@.item_record i
     JOIN @extschema@.product_record p ON p.id = i.product_id OR p.root = i.product_id
-    JOIN @extschema@.categories c ON c.code = p.category;
+    CROSS JOIN LATERAL @extschema@._acc_public_d(p.id, i.id) dd;
 
 -- Public documents (business licences, instructions and warnings).
 CREATE VIEW @extschema@.public_documents WITH (security_invoker = true) AS
@@ -449,13 +464,13 @@ REVOKE ALL ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_d
     @extschema@._acc_end_seller(@extschema@.code), @extschema@._acc_lookup_sql(@extschema@.code),
     @extschema@._acc_product_part(bigint), @extschema@._acc_unit_parts(@extschema@.uscc),
     @extschema@._acc_lookup_changed(), @extschema@._acc_log_queued(), @extschema@._acc_log_queue_here(), @extschema@.lookup(text), @extschema@._acc_current(text, bigint), @extschema@._acc_public_document(bytea),
-    @extschema@._acc_public_sale(bigint) FROM PUBLIC;
+    @extschema@._acc_public_sale(bigint), @extschema@._acc_public_d(bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.lookup(text) TO trace_public, trace_admin, trace_operator, trace_regulator;
 REVOKE ALL ON FUNCTION @extschema@.access_log_flush(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.access_log_flush(integer) TO trace_admin, trace_regulator;
 -- evaluated with the caller's rights inside the views and policies
 GRANT EXECUTE ON FUNCTION @extschema@._acc_iso_period(interval), @extschema@._acc_current(text, bigint),
-    @extschema@._acc_public_document(bytea), @extschema@._acc_public_sale(bigint)
+    @extschema@._acc_public_document(bytea), @extschema@._acc_public_sale(bigint), @extschema@._acc_public_d(bigint, bigint)
     TO trace_public, trace_admin, trace_operator, trace_regulator;
 
 -- trace.status() report of access control.

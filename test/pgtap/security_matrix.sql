@@ -155,6 +155,7 @@ INSERT INTO fn_expect VALUES
     ('trace._acc_iso_period(interval)', 'aorp'),
     ('trace._acc_public_document(bytea)', 'aorp'),
     ('trace._acc_public_sale(bigint)', 'aorp'),
+    ('trace._acc_public_d(bigint,bigint)', 'aorp'),
     ('trace._status_access()', 'aor'),
     -- helpers of the masking and export functions, which run with the caller's rights
     ('trace._exchange_audience(text)', 'aorp'),
