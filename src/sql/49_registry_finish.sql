@@ -130,6 +130,15 @@ BEGIN
 END
 $ledger$;
 
+-- The small reference tables (a handful of units, products, categories and
+-- documents against millions of items) would otherwise never reach
+-- autovacuum's analyze threshold of 50 changed rows, and the planner would
+-- keep guessing one row for them in every join with the items.
+ALTER TABLE @extschema@.category_record SET (autovacuum_analyze_threshold = 1);
+ALTER TABLE @extschema@.unit_record SET (autovacuum_analyze_threshold = 1);
+ALTER TABLE @extschema@.product_record SET (autovacuum_analyze_threshold = 1);
+ALTER TABLE @extschema@.document_record SET (autovacuum_analyze_threshold = 1);
+
 -- Clause 3.1 and SAMR's first batch (2024): key industrial products put
 -- under traceability first. Flags: production licence, CCC, warranty,
 -- instructions/warnings. Administrators add more with trace.add_category().
