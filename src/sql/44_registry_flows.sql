@@ -127,6 +127,7 @@ DECLARE
     v jsonb;
     i int := 0;
     last_evt record;
+    cycle_at timestamptz;
     missing text[];
     now_ts timestamptz := @extschema@._reg_now();
 BEGIN
@@ -210,6 +211,24 @@ BEGIN
             END IF;
             IF EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) c AND x.production_date > (t AT TIME ZONE 'UTC' + interval '8 hours')::date) THEN
                 PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: %s is packed before its production date', label, c));
+            END IF;
+            -- No cycles: `c` must not enclose the package, at `t` or at any
+            -- later recorded change of the package's enclosing packages
+            -- (from `t` on, `c` stays in the package).
+            SELECT w.at INTO cycle_at
+                FROM (SELECT t AS at
+                      UNION
+                      SELECT e.event_time FROM @extschema@.package_events e
+                      WHERE e.event_time > t
+                        AND e.content_code OPERATOR(@extschema@.=) ANY (ARRAY(
+                                SELECT pkg UNION ALL SELECT a.package_code FROM @extschema@._reg_ancestors(pkg) a))) w
+                WHERE @extschema@._reg_holds(c, w.at, pkg)
+                ORDER BY w.at LIMIT 1;
+            IF FOUND THEN
+                PERFORM @extschema@._reg_fail('22023',
+                    pg_catalog.format('%s: field contents: package %s would contain itself: %s holds it at %s',
+                                      label, pkg, c, @extschema@._reg_iso(cycle_at)),
+                    'A package cannot be packed into one of its own contents; unpack it first.');
             END IF;
         ELSIF last_evt.action IS DISTINCT FROM 'pack' OR last_evt.package_code OPERATOR(@extschema@.<>) pkg THEN
             PERFORM @extschema@._reg_fail('22023',

@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(84);
+SELECT plan(90);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -264,6 +264,32 @@ SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trac
     "buyer_uscc": "91440300MA5FQ7W81X"}')$$, 'a producer sale');
 SELECT is((SELECT kind || ':' || quantity FROM trace.flows WHERE trace_code = '(01)06901234567892(21)W1'), 'producer_sale:1',
     'recorded as a producer sale of one unit');
+
+-- ------------------------------------------------------------- packing
+-- cartons (00)069012340000000047, ...054, ...061, ...078
+SELECT is(trace.pack($${"package_code": "(00)069012340000000047", "uscc": "91330100MA2H3K5L19", "event_time": "2026-06-06T08:00:00+08:00",
+    "contents": ["(01)06901234567892(21)W2", "(01)06901234567892(21)W20"]}$$) -> 'packed', '2'::jsonb, 'two units packed into carton A');
+SELECT is(trace.pack($${"package_code": "(00)069012340000000054", "uscc": "91330100MA2H3K5L19", "event_time": "2026-06-06T09:00:00+08:00",
+    "contents": ["(00)069012340000000047"]}$$) -> 'packed', '1'::jsonb, 'carton A packed onto pallet B');
+SELECT throws_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000047", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-06T10:00:00+08:00", "contents": ["(00)069012340000000054"]}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000047"): field contents: package (00)069012340000000047 would contain itself: (00)069012340000000054 holds it at 2026-06-06T02:00:00Z',
+    'a package cannot be packed into its own contents (no cycles)');
+SELECT results_eq($$SELECT content_code::text, is_unit FROM trace.package_contents('(00)069012340000000054', nested => true)$$,
+    $$VALUES ('(00)069012340000000047'::trace.code::text, false), ('(01)06901234567892(21)W2'::trace.code::text, true),
+             ('(01)06901234567892(21)W20'::trace.code::text, true)$$,
+    'pallet B holds carton A and its two units, each once');
+SELECT lives_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000078", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-07T07:00:00+08:00", "contents": ["(01)06901234567892(21)W22"]}'),
+    trace.pack('{"package_code": "(00)069012340000000061", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-07T08:00:00+08:00", "contents": ["(01)06901234567892(21)W21"]}'),
+    trace.pack('{"package_code": "(00)069012340000000078", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-07T12:00:00+08:00", "contents": ["(00)069012340000000061"]}')$$,
+    'carton C packed into carton D at 12:00');
+SELECT throws_like($$SELECT trace.pack('{"package_code": "(00)069012340000000061", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-07T10:00:00+08:00", "contents": ["(00)069012340000000078"]}')$$,
+    '%package (00)069012340000000061 would contain itself: (00)069012340000000078 holds it at 2026-06-07T04:00:00Z',
+    'nor packed, at an earlier time, into a package that holds it later');
 
 -- ------------------------------------------------------------- corrections
 SELECT throws_ok($$SELECT trace.correct('unit', (SELECT record_id FROM trace.units WHERE uscc = '91440300MA5FQ7W81X'),
