@@ -293,7 +293,7 @@ CREATE FUNCTION @extschema@._reg_unit_flows(x @extschema@.code, u @extschema@.us
     LANGUAGE sql STABLE AS $$
     SELECT f.record_id, f.kind, f.event_time
     FROM @extschema@.flows f
-    WHERE f.uscc OPERATOR(@extschema@.=) u AND f.kind IN ('seller_purchase', 'seller_sale')
+    WHERE f.uscc OPERATOR(@extschema@.=) u
       AND f.trace_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT x UNION ALL SELECT a.package_code FROM @extschema@._reg_ancestors(x) a))
       AND (f.trace_code OPERATOR(@extschema@.=) x OR @extschema@._reg_holds(f.trace_code, f.event_time, x))
 $$;
@@ -431,34 +431,35 @@ BEGIN
         -- once per purchase: for every unit the sale covers, a purchase of it
         -- (or of a package holding it) by this unit at or before the sale,
         -- and no other sale of it by this unit without a purchase in between.
-        IF kind = 'seller_sale' THEN
-            FOR x IN SELECT v.c FROM pg_catalog.unnest(covered) v(c) ORDER BY v.c LOOP
-                WITH g AS MATERIALIZED (SELECT * FROM @extschema@._reg_unit_flows(x, u) g
-                                        WHERE g.record_id IS DISTINCT FROM old_id)
-                SELECT EXISTS (SELECT 1 FROM g WHERE g.kind = 'seller_purchase' AND g.event_time <= t)
-                           OR EXISTS (SELECT 1 FROM @extschema@.item_record i WHERE i.trace_code OPERATOR(@extschema@.=) x
-                                        AND i.supersedes IS NULL AND i.uscc OPERATOR(@extschema@.=) u) AS bought,
-                       (SELECT s.event_time FROM g s
-                        WHERE s.kind = 'seller_sale'
-                          AND NOT EXISTS (SELECT 1 FROM g p WHERE p.kind = 'seller_purchase'
-                                            AND p.event_time > least(s.event_time, t) AND p.event_time <= greatest(s.event_time, t))
-                        ORDER BY s.event_time LIMIT 1) AS sold_at
-                  INTO bad;
-                IF NOT bad.bought THEN
-                    PERFORM @extschema@._reg_fail('22023',
-                        pg_catalog.format('%s: field trace_code: unit %s has no purchase of %s%s at or before the sale (%s)',
-                            label, u, x, CASE WHEN x OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
-                            @extschema@._reg_iso(t)),
-                        'A seller sells what it bought: record its purchase of the unit, or of a package holding it, first.');
-                ELSIF bad.sold_at IS NOT NULL THEN
-                    PERFORM @extschema@._reg_fail('23505',
-                        pg_catalog.format('%s: field trace_code: unit %s already recorded a sale of %s%s (%s) with no purchase of it in between',
-                            label, u, x, CASE WHEN x OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
-                            @extschema@._reg_iso(bad.sold_at)),
-                        'One unit is sold once per purchase; correct or withdraw the earlier sale with trace.correct(''flow'', ...).');
-                END IF;
-            END LOOP;
-        END IF;
+        -- A producer too sells each unit it made once, again only after a
+        -- recorded purchase of it back (its sales of either kind count).
+        FOR x IN SELECT v.c FROM pg_catalog.unnest(covered) v(c) ORDER BY v.c LOOP
+            WITH g AS MATERIALIZED (SELECT * FROM @extschema@._reg_unit_flows(x, u) g
+                                    WHERE g.record_id IS DISTINCT FROM old_id)
+            SELECT kind = 'producer_sale'
+                       OR EXISTS (SELECT 1 FROM g WHERE g.kind = 'seller_purchase' AND g.event_time <= t)
+                       OR EXISTS (SELECT 1 FROM @extschema@.item_record i WHERE i.trace_code OPERATOR(@extschema@.=) x
+                                    AND i.supersedes IS NULL AND i.uscc OPERATOR(@extschema@.=) u) AS bought,
+                   (SELECT s.event_time FROM g s
+                    WHERE s.kind IN ('seller_sale', 'producer_sale')
+                      AND NOT EXISTS (SELECT 1 FROM g p WHERE p.kind = 'seller_purchase'
+                                        AND p.event_time > least(s.event_time, t) AND p.event_time <= greatest(s.event_time, t))
+                    ORDER BY s.event_time LIMIT 1) AS sold_at
+              INTO bad;
+            IF NOT bad.bought THEN
+                PERFORM @extschema@._reg_fail('22023',
+                    pg_catalog.format('%s: field trace_code: unit %s has no purchase of %s%s at or before the sale (%s)',
+                        label, u, x, CASE WHEN x OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
+                        @extschema@._reg_iso(t)),
+                    'A seller sells what it bought: record its purchase of the unit, or of a package holding it, first.');
+            ELSIF bad.sold_at IS NOT NULL THEN
+                PERFORM @extschema@._reg_fail('23505',
+                    pg_catalog.format('%s: field trace_code: unit %s already recorded a sale of %s%s (%s) with no purchase of it in between',
+                        label, u, x, CASE WHEN x OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
+                        @extschema@._reg_iso(bad.sold_at)),
+                    'One unit is sold once per purchase (by its producer: once, and again only after buying it back); correct or withdraw the earlier sale with trace.correct(''flow'', ...).');
+            END IF;
+        END LOOP;
     END IF;
 
     INSERT INTO @extschema@.flow_record

@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(90);
+SELECT plan(94);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -306,6 +306,22 @@ SELECT throws_ok($$SELECT trace.correct('item', (SELECT record_id FROM trace.ite
 SELECT lives_ok($$SELECT trace.correct('flow', (SELECT record_id FROM trace.flows WHERE trace_code = '(01)06901234567892(21)W1'),
     '{"voided": true}', 'recorded for the wrong unit')$$, 'a flow withdrawn');
 SELECT is((SELECT count(*)::int FROM trace.flows), 0, 'a withdrawn flow leaves the current view');
+
+-- a producer sells a unit once, again only after buying it back
+SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
+    "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}')$$, 'a producer sells K1');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
+    "sale_time": "2026-06-06T10:00:00+08:00", "buyer_name": "b2", "buyer_address": "a", "buyer_contact": "c"}')$$, '23505',
+    'record 1 (trace_code "(01)06901234567922(21)K1"): field trace_code: unit 91330100MA2H3K5L19 already recorded a sale of (01)06901234567922(21)K1 (2026-06-05T02:00:00Z) with no purchase of it in between',
+    'nor sell it a second time');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
+    "sold_time": "2026-06-06T10:00:00+08:00", "customer_name": "b2"}')$$, '23505', NULL,
+    'nor as a seller''s sale');
+SELECT lives_ok($$SELECT trace.record_purchase('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
+    "supplier_name": "b", "purchase_time": "2026-06-07T10:00:00+08:00"}'),
+    trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
+    "sale_time": "2026-06-08T10:00:00+08:00", "buyer_name": "b3", "buyer_address": "a", "buyer_contact": "c"}')$$,
+    'after buying K1 back, the producer sells it again');
 
 -- ------------------------------------------------------------- privileges
 SELECT ok(NOT has_table_privilege('trace_operator', 'trace.item_record', 'INSERT'), 'operators cannot insert directly');

@@ -5,7 +5,7 @@
 --   retailer     92110105MA01ABC2DR   GTIN 06901234567892 (domestic gas hob)
 --   cartons      (00)069012340000000016, (00)069012340000000023
 BEGIN;
-SELECT plan(48);
+SELECT plan(50);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
@@ -188,6 +188,17 @@ SELECT lives_ok($$SELECT trace.record_purchase('{"uscc": "91440300MA5FQ7W81X", "
 SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)H0002",
      "sold_time": "2026-06-12T10:00:00+08:00", "customer_name": "第三位消费者"}')$$,
     'after buying it back, the distributor sells H0002 again');
+
+-- the factory sold H0003 inside carton 1: it cannot sell it again, directly
+-- or inside a package, without buying it back
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0003",
+     "sale_time": "2026-06-12T10:00:00+08:00", "buyer_name": "另一位买家", "buyer_address": "y", "buyer_contact": "z"}')$$, '23505',
+    'record 1 (trace_code "(01)06901234567892(21)H0003"): field trace_code: unit 91330100MA2H3K5L19 already recorded a sale of (01)06901234567892(21)H0003 (2026-06-03T02:00:00Z) with no purchase of it in between',
+    'the factory cannot sell H0003 a second time, directly');
+SELECT throws_like($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(00)069012340000000030",
+     "sale_time": "2026-06-12T10:00:00+08:00", "buyer_name": "另一位买家", "buyer_address": "y", "buyer_contact": "z"}')$$,
+    '%unit 91330100MA2H3K5L19 already recorded a sale of (01)06901234567892(21)H0004 (in (00)069012340000000030) (2026-06-03T02:00:00Z)%',
+    'nor sell the distributor''s pallet holding units it sold before');
 
 CREATE FUNCTION pg_temp.summary_ref(records bigint, miss jsonb) RETURNS jsonb LANGUAGE sql AS $f$
     WITH m AS (SELECT x ->> 'code' AS code, x ->> 'field' AS field, x ->> 'collect' AS collect, (x ->> 'ordinal')::int AS ordinal
