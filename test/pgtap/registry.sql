@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(94);
+SELECT plan(97);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -235,6 +235,28 @@ SELECT is((SELECT count(*)::int FROM trace.item_record WHERE trace_code::text LI
 SELECT throws_ok(pg_catalog.format($$SELECT trace.commission('[{"trace_code": "(01)06901234567892(21)W24",
     "production_date": "2026-06-01", "serial_or_batch": "L2", "inspection_report": %s}]')$$,
     (SELECT pg_catalog.max(document_id) + 1 FROM trace.documents)), '23503', NULL, 'an unknown document id, by the batch path');
+
+-- ------------------------------------------------------------- commission: product and GTIN
+-- "product" may not contradict the GTIN the trace code carries, by the
+-- batch path and by the checked path (a model-level key, null, sends a
+-- record there).
+CREATE FUNCTION pg_temp.item(code text, extra jsonb DEFAULT '{}') RETURNS text LANGUAGE sql AS $f$
+    SELECT pg_catalog.format('SELECT trace.commission(%L)', pg_catalog.jsonb_build_object('trace_code', code,
+        'production_date', '2026-06-01', 'serial_or_batch', 'L9',
+        'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824') || extra) $f$;
+SELECT throws_ok(pg_temp.item('(01)06901234567892(21)W30',
+        pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567922'))),
+    '22023', pg_catalog.format('record 1 (trace_code "(01)06901234567892(21)W30"): field product: product %s has GTIN 06901234567922, but the trace code carries GTIN 06901234567892',
+        (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567922')),
+    'a product whose GTIN is not the trace code''s is refused (batch path)');
+SELECT throws_ok(pg_temp.item('(01)06901234567892(21)W30',
+        pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567922'), 'functions', null)),
+    '22023', pg_catalog.format('record 1 (trace_code "(01)06901234567892(21)W30"): field product: product %s has GTIN 06901234567922, but the trace code carries GTIN 06901234567892',
+        (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567922')),
+    'and by the checked path');
+SELECT lives_ok(pg_temp.item('(01)06901234567892(21)W31',
+        pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567892'))),
+    'a product that has the trace code''s GTIN is accepted');
 
 -- ------------------------------------------------------------- retention (clause 8.5)
 SELECT is((SELECT retain_until FROM trace.items WHERE trace_code = '(01)06901234567922(21)K1'), '2036-06-01'::date,
