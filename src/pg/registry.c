@@ -60,7 +60,7 @@ pt_registry_date_or_null(PG_FUNCTION_ARGS)
  * a batch in which every record is of the common, plain kind: only the keys
  * trace_code, production_date, serial_or_batch, inspection_report,
  * collection_method, product and uscc; a valid code (the parser of
- * trace.code); a product that asks for nothing beyond
+ * trace.code) that is not an SSCC; a product that asks for nothing beyond
  * those (pmap, built by _reg_commission) and, when the code carries a GTIN,
  * has that GTIN; a date not in the future; a document given by id or
  * SHA-256. Rows go in chunks through one prepared INSERT ... SELECT FROM
@@ -403,6 +403,8 @@ fast_row(FastState *st, int ord, Datum *row, MemoryContext keep)
     code = pt_code_from_text(tc->val.string.val, tc->val.string.len, &gtin);
     if (code == NULL)
         fast_give_up(ord, "trace code");
+    if (pt_code_is_sscc(code))
+        fast_give_up(ord, "an SSCC");
     if (pr != NULL)
     {
         if (pr->type != jbvNumeric || !fast_number_text(pr, pkey, sizeof(pkey), "id:"))

@@ -89,6 +89,9 @@ CREATE FUNCTION @extschema@._reg_item_checks(batch jsonb, pmap jsonb, today date
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'trace_code')
         WHEN b.code_problem IS NOT NULL THEN
             '22P02' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: ' || b.code_problem
+        WHEN @extschema@.scheme(b.code) = 'gs1' AND pg_catalog.starts_with(b.code::text, '(00)') THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: ' || b.code::text
+            || ' is an SSCC: it identifies a logistic unit (a package), not a minimum sales unit (clause 6.1.1)'
         WHEN b.rec ? 'product' AND pg_catalog.jsonb_typeof(b.rec -> 'product') <> 'number' THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field product: expected a product_id (number)'
         WHEN b.product_id IS NULL THEN

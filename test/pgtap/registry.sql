@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(97);
+SELECT plan(101);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -236,10 +236,10 @@ SELECT throws_ok(pg_catalog.format($$SELECT trace.commission('[{"trace_code": "(
     "production_date": "2026-06-01", "serial_or_batch": "L2", "inspection_report": %s}]')$$,
     (SELECT pg_catalog.max(document_id) + 1 FROM trace.documents)), '23503', NULL, 'an unknown document id, by the batch path');
 
--- ------------------------------------------------------------- commission: product and GTIN
--- "product" may not contradict the GTIN the trace code carries, by the
--- batch path and by the checked path (a model-level key, null, sends a
--- record there).
+-- ------------------------------------------------------------- commission: product, GTIN and SSCC
+-- "product" may not contradict the GTIN the trace code carries; an SSCC is
+-- not a unit's code. Each by the batch path and by the checked path (a
+-- model-level key, null, sends a record there).
 CREATE FUNCTION pg_temp.item(code text, extra jsonb DEFAULT '{}') RETURNS text LANGUAGE sql AS $f$
     SELECT pg_catalog.format('SELECT trace.commission(%L)', pg_catalog.jsonb_build_object('trace_code', code,
         'production_date', '2026-06-01', 'serial_or_batch', 'L9',
@@ -257,6 +257,19 @@ SELECT throws_ok(pg_temp.item('(01)06901234567892(21)W30',
 SELECT lives_ok(pg_temp.item('(01)06901234567892(21)W31',
         pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567892'))),
     'a product that has the trace code''s GTIN is accepted');
+SELECT throws_ok(pg_temp.item('(00)069012340000000085',
+        pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567892'))),
+    '22023', 'record 1 (trace_code "(00)069012340000000085"): field trace_code: (00)069012340000000085 is an SSCC: it identifies a logistic unit (a package), not a minimum sales unit (clause 6.1.1)',
+    'an SSCC is not a unit''s trace code (batch path)');
+SELECT throws_ok(pg_temp.item(']C100069012340000000085',
+        pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567892'), 'performance', null)),
+    '22023', 'record 1 (trace_code "]C100069012340000000085"): field trace_code: (00)069012340000000085 is an SSCC: it identifies a logistic unit (a package), not a minimum sales unit (clause 6.1.1)',
+    'nor by the checked path (a scanned SSCC)');
+SELECT throws_like(pg_temp.item('(00)069012340000000085'), '%is an SSCC%', 'nor without a product');
+SELECT throws_ok($$SELECT trace._reg_commission_fast('[{"trace_code": "(00)069012340000000085",
+    "production_date": "2026-06-01", "serial_or_batch": "L1", "inspection_report": 1, "product": 1}]',
+    '{"id:1": {"product_id": 1, "uscc": "91330100MA2H3K5L19", "extra": false}}', '2026-06-30', '2026-06-30 12:00:00+08')$$,
+    'PTB01', NULL, 'the batch path hands an SSCC to the checked path');
 
 -- ------------------------------------------------------------- retention (clause 8.5)
 SELECT is((SELECT retain_until FROM trace.items WHERE trace_code = '(01)06901234567922(21)K1'), '2036-06-01'::date,
