@@ -872,6 +872,17 @@ tally_grow(Tally *t, int need, MemoryContext cxt)
     t->size = size;
 }
 
+/*
+ * The elements of an int4 array that has no nulls (the callers check that
+ * before reading). ARR_DATA_PTR would do, but its ?: of a signed and an
+ * unsigned offset fails the -Wextra -Werror build.
+ */
+static int32 *
+int4_elements(ArrayType *a)
+{
+    return (int32 *) ((char *) a + ARR_OVERHEAD_NONULLS(ARR_NDIM(a)));
+}
+
 PG_FUNCTION_INFO_V1(pt_registry_tally_step);
 Datum
 pt_registry_tally_step(PG_FUNCTION_ARGS)
@@ -893,7 +904,7 @@ pt_registry_tally_step(PG_FUNCTION_ARGS)
         if (!PG_ARGISNULL(2))
         {
             ArrayType  *ma = PG_GETARG_ARRAYTYPE_P(2);
-            int32      *mp = (int32 *) ARR_DATA_PTR(ma);
+            int32      *mp = int4_elements(ma);
             int         mn = ArrayGetNItems(ARR_NDIM(ma), ARR_DIMS(ma));
 
             if (ARR_HASNULL(ma) || ARR_ELEMTYPE(ma) != INT4OID)
@@ -914,7 +925,7 @@ pt_registry_tally_step(PG_FUNCTION_ARGS)
         if (ARR_HASNULL(m) || ARR_ELEMTYPE(m) != INT4OID)
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                             errmsg("trace._reg_tally: positions must be an int[] without nulls")));
-        pos = (int32 *) ARR_DATA_PTR(m);
+        pos = int4_elements(m);
         n = ArrayGetNItems(ARR_NDIM(m), ARR_DIMS(m));
         for (i = 0; i < n; i++)
         {
