@@ -286,16 +286,39 @@ $$;
 -- One flow record. `kind` is decided by the caller: a sale by the producer of
 -- the goods is a producer sale (Table 1), any other sale a seller sale
 -- (Table 2); a purchase is a seller purchase (Table 2).
--- The current purchases and sales recorded by unit `u` that covered unit `x`:
--- flows of `x` itself or of a package holding it at the flow's time.
+-- The current purchases and sales recorded by unit `u` (NULL: by any unit)
+-- that covered unit `x`: flows of `x` itself or of a package holding it at
+-- the flow's time.
 CREATE FUNCTION @extschema@._reg_unit_flows(x @extschema@.code, u @extschema@.uscc)
     RETURNS TABLE (record_id bigint, kind text, event_time timestamptz)
     LANGUAGE sql STABLE AS $$
     SELECT f.record_id, f.kind, f.event_time
     FROM @extschema@.flows f
-    WHERE f.uscc OPERATOR(@extschema@.=) u
+    WHERE (u IS NULL OR f.uscc OPERATOR(@extschema@.=) u)
       AND f.trace_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT x UNION ALL SELECT a.package_code FROM @extschema@._reg_ancestors(x) a))
       AND (f.trace_code OPERATOR(@extschema@.=) x OR @extschema@._reg_holds(f.trace_code, f.event_time, x))
+$$;
+
+-- Time order of flows of one code. A purchase by `buyer` at `t` must not
+-- come before every recorded sale of the code to it (by `supplier`, when
+-- named): the earliest such sale when all of them are after `t`, else NULL.
+CREATE FUNCTION @extschema@._reg_sale_after(code @extschema@.code, buyer @extschema@.uscc, supplier @extschema@.uscc,
+                                            t timestamptz) RETURNS timestamptz
+    LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN pg_catalog.bool_and(f.event_time > t) THEN pg_catalog.min(f.event_time) END
+    FROM @extschema@.flows f
+    WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
+      AND (supplier IS NULL OR f.uscc OPERATOR(@extschema@.=) supplier)
+      AND (f.buyer_uscc IS NULL OR f.buyer_uscc OPERATOR(@extschema@.=) buyer) AND f.uscc OPERATOR(@extschema@.<>) buyer
+$$;
+
+-- A seller's sale by `u` at `t` must not come before every purchase of the
+-- code it recorded: the earliest such purchase when all are after `t`, else NULL.
+CREATE FUNCTION @extschema@._reg_purchase_after(code @extschema@.code, u @extschema@.uscc, t timestamptz) RETURNS timestamptz
+    LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN pg_catalog.bool_and(f.event_time > t) THEN pg_catalog.min(f.event_time) END
+    FROM @extschema@.flows f
+    WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind = 'seller_purchase' AND f.uscc OPERATOR(@extschema@.=) u
 $$;
 
 CREATE FUNCTION @extschema@._reg_write_flow(rec jsonb, ord int, direction text, old_id bigint, why text,
@@ -314,6 +337,7 @@ DECLARE
     qty numeric;
     bad record;
     other_uscc @extschema@.uscc;
+    bad_at timestamptz;
     new_id bigint;
     now_ts timestamptz := @extschema@._reg_now();
     allowed text[];
@@ -402,28 +426,15 @@ BEGIN
     IF kind = 'seller_purchase' THEN
         other_uscc := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'supplier_uscc', label), label, 'supplier_uscc');
         -- not before the supplier's sale of this code to us (when it is recorded)
-        IF EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
-                     AND (other_uscc IS NULL OR f.uscc OPERATOR(@extschema@.=) other_uscc)
-                     AND (f.buyer_uscc IS NULL OR f.buyer_uscc OPERATOR(@extschema@.=) u) AND f.uscc OPERATOR(@extschema@.<>) u)
-           AND NOT EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
-                     AND (other_uscc IS NULL OR f.uscc OPERATOR(@extschema@.=) other_uscc)
-                     AND (f.buyer_uscc IS NULL OR f.buyer_uscc OPERATOR(@extschema@.=) u) AND f.uscc OPERATOR(@extschema@.<>) u
-                     AND f.event_time <= t) THEN
+        bad_at := @extschema@._reg_sale_after(code, u, other_uscc, t);
+        IF bad_at IS NOT NULL THEN
             PERFORM @extschema@._reg_fail('22023',
                 pg_catalog.format('%s: the purchase (%s) is before the supplier''s sale of %s (%s)', label,
-                    @extschema@._reg_iso(t), code,
-                    (SELECT @extschema@._reg_iso(pg_catalog.min(f.event_time)) FROM @extschema@.flows f
-                     WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
-                       AND (other_uscc IS NULL OR f.uscc OPERATOR(@extschema@.=) other_uscc) AND f.uscc OPERATOR(@extschema@.<>) u)));
+                    @extschema@._reg_iso(t), code, @extschema@._reg_iso(bad_at)));
         END IF;
     ELSE
         other_uscc := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'buyer_uscc', label), label, 'buyer_uscc');
-        IF kind = 'seller_sale' AND EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind = 'seller_purchase' AND f.uscc OPERATOR(@extschema@.=) u)
-           AND NOT EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind = 'seller_purchase' AND f.uscc OPERATOR(@extschema@.=) u AND f.event_time <= t) THEN
+        IF kind = 'seller_sale' AND @extschema@._reg_purchase_after(code, u, t) IS NOT NULL THEN
             PERFORM @extschema@._reg_fail('22023',
                 pg_catalog.format('%s: the sale (%s) is before this unit''s purchase of %s', label, @extschema@._reg_iso(t), code));
         END IF;
@@ -553,6 +564,7 @@ DECLARE
     new_id bigint;
     void boolean;
     fixed text[];
+    bad record;
 BEGIN
     IF reason IS NULL OR reason ~ '^\s*$' THEN
         PERFORM @extschema@._reg_fail('23502', label || ': a correction needs a reason');
@@ -630,12 +642,52 @@ BEGIN
                 'warranty_period', @extschema@._reg_period_iso((rec ->> 'warranty_period')::interval));
         PERFORM @extschema@._reg_commission(pg_catalog.jsonb_strip_nulls(rec || changes), record_id, reason);
         SELECT pg_catalog.max(x.id) INTO new_id FROM @extschema@.item_record x WHERE x.supersedes = record_id;
+        -- the production date stays at or before everything recorded of the unit
+        SELECT i.production_date AS pdate, e.what, e.at INTO bad
+            FROM @extschema@.items i
+            CROSS JOIN LATERAL (
+                SELECT p.action AS what, p.event_time AS at FROM @extschema@.package_events p
+                WHERE p.content_code OPERATOR(@extschema@.=) i.trace_code
+                UNION ALL
+                SELECT f.kind, f.event_time FROM @extschema@._reg_unit_flows(i.trace_code, NULL) f
+                ORDER BY 2 LIMIT 1) e
+            WHERE i.record_id = new_id AND i.production_date > ((e.at AT TIME ZONE 'UTC') + interval '8 hours')::date;
+        IF FOUND THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: field production_date: %s is after the %s of %s recorded at %s', label,
+                    pg_catalog.to_char(bad.pdate, 'YYYY-MM-DD'), pg_catalog.replace(bad.what, '_', ' '),
+                    rec ->> 'trace_code', @extschema@._reg_iso(bad.at)),
+                'A unit is packed, sold and bought only after its production date; correct those records first.');
+        END IF;
     ELSIF kind = 'flow' THEN
         rec := pg_catalog.jsonb_strip_nulls(
             (rec - '{id,root,supersedes,reason,voided,retain_until,recorded_at,recorded_by,kind,event_time}'::text[]));
         new_id := @extschema@._reg_write_flow(pg_catalog.jsonb_strip_nulls(rec || changes), 1,
             CASE WHEN rec ? 'purchase_time' THEN 'purchase' ELSE 'sale' END, record_id, reason,
             (SELECT f.kind FROM @extschema@.flow_record f WHERE f.id = record_id));
+        -- the other flows of the code keep their order with the corrected one:
+        -- each purchase not before the supplier's sale, each seller's sale
+        -- not before its own purchase
+        SELECT f.flow_id, f.kind, f.uscc, f.event_time,
+               coalesce(@extschema@._reg_sale_after(f.trace_code, f.uscc, f.supplier_uscc, f.event_time),
+                        @extschema@._reg_purchase_after(f.trace_code, f.uscc, f.event_time)) AS other_at
+            INTO bad
+            FROM @extschema@.flows f
+            WHERE f.trace_code OPERATOR(@extschema@.=) (rec ->> 'trace_code')::@extschema@.code
+              AND ((f.kind = 'seller_purchase' AND @extschema@._reg_sale_after(f.trace_code, f.uscc, f.supplier_uscc, f.event_time) IS NOT NULL)
+                   OR (f.kind = 'seller_sale' AND @extschema@._reg_purchase_after(f.trace_code, f.uscc, f.event_time) IS NOT NULL))
+            ORDER BY f.event_time LIMIT 1;
+        IF FOUND THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: field %s: the %s of %s by unit %s (flow %s, %s) would be before %s (%s)', label,
+                    CASE (SELECT f.kind FROM @extschema@.flow_record f WHERE f.id = new_id)
+                         WHEN 'producer_sale' THEN 'sale_time' WHEN 'seller_sale' THEN 'sold_time' ELSE 'purchase_time' END,
+                    CASE WHEN bad.kind = 'seller_purchase' THEN 'purchase' ELSE 'sale' END, rec ->> 'trace_code', bad.uscc,
+                    bad.flow_id, @extschema@._reg_iso(bad.event_time),
+                    CASE WHEN bad.kind = 'seller_purchase' THEN 'the supplier''s sale of it' ELSE 'this unit''s purchase of it' END,
+                    @extschema@._reg_iso(bad.other_at)),
+                'Flows of a code are recorded in time order; correct the other flow first.');
+        END IF;
     END IF;
     RETURN pg_catalog.jsonb_build_object('record_id', new_id, 'supersedes', record_id);
 END

@@ -5,7 +5,7 @@
 --   retailer     92110105MA01ABC2DR   GTIN 06901234567892 (domestic gas hob)
 --   cartons      (00)069012340000000016, (00)069012340000000023
 BEGIN;
-SELECT plan(50);
+SELECT plan(54);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
@@ -138,6 +138,28 @@ SELECT is((trace.completeness('91330100MA2H3K5L19') -> 'as_producer') - 'optiona
 SELECT is((SELECT retain_until FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0002'::trace.code),
     '2030-06-01'::date, 'retention: production date + 3-year warranty + 1 year');
 
+-- corrections keep the time order of what was recorded
+SELECT throws_like($$SELECT trace.correct('item',
+    (SELECT record_id FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0002'::trace.code),
+    '{"production_date": "2026-06-03"}', 'date mistyped')$$,
+    '%: field production_date: 2026-06-03 is after the pack of (01)06901234567892(21)H0002 recorded at 2026-06-02T00:00:00Z',
+    'a production date corrected to after the unit''s packing is refused');
+SELECT throws_like($$SELECT trace.correct('item',
+    (SELECT record_id FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0007'::trace.code),
+    '{"production_date": "2026-06-20", "serial_or_batch": "B260620"}', 'date mistyped')$$,
+    '%: field production_date: 2026-06-20 is after the producer sale of (01)06901234567892(21)H0007 recorded at 2026-06-10T02:00:00Z',
+    'nor to after its sale') FROM (SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0007",
+     "sale_time": "2026-06-10T10:00:00+08:00", "buyer_name": "x", "buyer_address": "y", "buyer_contact": "z"}')) s;
+SELECT throws_ok($$SELECT trace.correct('flow', (SELECT record_id FROM trace.flows WHERE kind = 'producer_sale'
+     AND trace_code OPERATOR(trace.=) '(00)069012340000000016'::trace.code), '{"sale_time": "2026-06-04T10:00:00+08:00"}', 'time mistyped')$$,
+    '22023', pg_catalog.format('flow record %s: field sale_time: the purchase of (00)069012340000000016 by unit 91440300MA5FQ7W81X (flow %s, 2026-06-04T01:00:00Z) would be before the supplier''s sale of it (2026-06-04T02:00:00Z)',
+        (SELECT record_id FROM trace.flows WHERE kind = 'producer_sale' AND trace_code OPERATOR(trace.=) '(00)069012340000000016'::trace.code),
+        (SELECT flow_id FROM trace.flows WHERE kind = 'seller_purchase' AND trace_code OPERATOR(trace.=) '(00)069012340000000016'::trace.code)),
+    'a sale time corrected to after the buyer''s purchase is refused');
+SELECT lives_ok($$SELECT trace.correct('flow', (SELECT record_id FROM trace.flows WHERE kind = 'producer_sale'
+     AND trace_code OPERATOR(trace.=) '(00)069012340000000016'::trace.code), '{"sale_time": "2026-06-03T11:00:00+08:00"}', 'time mistyped')$$,
+    'a sale time corrected within the order is accepted');
+
 -- nested packing: the distributor takes H0006 out of carton 2, puts carton 2
 -- on a pallet and sells the pallet; H0005 goes with it, H0006 does not
 SELECT is((trace.unpack($${"package_code": "(00)069012340000000023", "uscc": "91440300MA5FQ7W81X",
@@ -193,7 +215,7 @@ SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trac
 -- or inside a package, without buying it back
 SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0003",
      "sale_time": "2026-06-12T10:00:00+08:00", "buyer_name": "另一位买家", "buyer_address": "y", "buyer_contact": "z"}')$$, '23505',
-    'record 1 (trace_code "(01)06901234567892(21)H0003"): field trace_code: unit 91330100MA2H3K5L19 already recorded a sale of (01)06901234567892(21)H0003 (2026-06-03T02:00:00Z) with no purchase of it in between',
+    'record 1 (trace_code "(01)06901234567892(21)H0003"): field trace_code: unit 91330100MA2H3K5L19 already recorded a sale of (01)06901234567892(21)H0003 (2026-06-03T03:00:00Z) with no purchase of it in between',
     'the factory cannot sell H0003 a second time, directly');
 SELECT throws_like($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(00)069012340000000030",
      "sale_time": "2026-06-12T10:00:00+08:00", "buyer_name": "另一位买家", "buyer_address": "y", "buyer_contact": "z"}')$$,
