@@ -113,6 +113,23 @@ CREATE FUNCTION @extschema@.package_of(code text, at timestamptz DEFAULT NULL) R
     SELECT @extschema@._reg_parent(@extschema@._reg_to_code(code), coalesce(at, 'infinity'))
 $$;
 
+-- The first unit (item) inside `c` at `t` that unit `u` does not hold then,
+-- NULL when it holds them all. A unit holds what it produced until it
+-- records a sale of it, and what it bought (its latest flow covering the
+-- unit at or before `t` is a purchase). PL/pgSQL: _reg_unit_flows comes later.
+CREATE FUNCTION @extschema@._reg_not_held(u @extschema@.uscc, c @extschema@.code, t timestamptz) RETURNS @extschema@.code
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT w.trace_code FROM @extschema@._reg_units_in(c, t) w
+            WHERE NOT coalesce(
+                (SELECT g.kind = 'seller_purchase' FROM @extschema@._reg_unit_flows(w.trace_code, u) g
+                 WHERE g.event_time <= t ORDER BY g.event_time DESC, g.record_id DESC LIMIT 1),
+                EXISTS (SELECT 1 FROM @extschema@.items i
+                        WHERE i.trace_code OPERATOR(@extschema@.=) w.trace_code AND i.uscc OPERATOR(@extschema@.=) u))
+            ORDER BY w.trace_code LIMIT 1);
+END
+$$;
+
 -- One pack or unpack record: {"package_code", "contents": [...], "event_time", "uscc", "collection_method"}.
 CREATE FUNCTION @extschema@._reg_pack(rec jsonb, ord int, action text) RETURNS int
     LANGUAGE plpgsql VOLATILE AS $$
@@ -124,6 +141,8 @@ DECLARE
     method text;
     contents @extschema@.code[] := '{}';
     c @extschema@.code;
+    stray @extschema@.code;
+    hint text;
     v jsonb;
     i int := 0;
     last_evt record;
@@ -184,6 +203,29 @@ BEGIN
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgtrace.registry.pack'), pg_catalog.hashtext(x.c::text))
         FROM pg_catalog.unnest(contents) x(c)
         ORDER BY pg_catalog.hashtext(x.c::text);
+
+    -- Only the unit holding the goods packs or unpacks them: what the
+    -- package already holds (when packing into it) and every content moved.
+    hint := 'A unit packs and unpacks only goods it holds: what it produced and has not sold, or what it bought and has not sold since.';
+    IF action = 'pack' THEN
+        stray := @extschema@._reg_not_held(u, pkg, t);
+        IF stray IS NOT NULL THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: field package_code: unit %s does not hold %s (in %s) at %s', label, u, stray, pkg,
+                                  @extschema@._reg_iso(t)),
+                hint);
+        END IF;
+    END IF;
+    FOREACH c IN ARRAY contents LOOP
+        stray := @extschema@._reg_not_held(u, c, t);
+        IF stray IS NOT NULL THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: field contents: unit %s does not hold %s%s at %s', label, u, stray,
+                                  CASE WHEN stray OPERATOR(@extschema@.<>) c THEN ' (in ' || c::text || ')' ELSE '' END,
+                                  @extschema@._reg_iso(t)),
+                hint);
+        END IF;
+    END LOOP;
 
     FOREACH c IN ARRAY contents LOOP
         IF c OPERATOR(@extschema@.=) pkg THEN

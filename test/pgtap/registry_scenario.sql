@@ -5,7 +5,7 @@
 --   retailer     92110105MA01ABC2DR   GTIN 06901234567892 (domestic gas hob)
 --   cartons      (00)069012340000000016, (00)069012340000000023
 BEGIN;
-SELECT plan(54);
+SELECT plan(59);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
@@ -54,6 +54,10 @@ SELECT is((trace.pack($${"package_code": "]C100069012340000000023", "uscc": "913
 SELECT throws_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000030", "uscc": "91330100MA2H3K5L19",
     "event_time": "2026-06-02T09:00:00+08:00", "contents": ["(01)06901234567892(21)H0001"]}')$$,
     '22023', NULL, 'a unit already in a carton cannot be packed again');
+SELECT throws_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000047", "uscc": "91440300MA5FQ7W81X",
+    "event_time": "2026-06-02T09:00:00+08:00", "contents": ["(01)06901234567892(21)H0007"]}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000047"): field contents: unit 91440300MA5FQ7W81X does not hold (01)06901234567892(21)H0007 at 2026-06-02T01:00:00Z',
+    'a unit that never bought H0007 cannot pack the factory''s unit');
 
 -- factory sells both cartons to the distributor
 SELECT is(trace.record_sale($$[
@@ -79,10 +83,24 @@ SELECT lives_ok($$SELECT trace.record_purchase('[
     {"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000023", "supplier_name": "杭州示例燃气具有限公司",
      "supplier_uscc": "91330100MA2H3K5L19", "purchase_time": "2026-06-04T09:00:00+08:00"}]')$$,
     'distributor records the purchase of both cartons');
+SELECT throws_ok($$SELECT trace.unpack('{"package_code": "(00)069012340000000016", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-04T10:00:00+08:00"}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000016"): field contents: unit 91330100MA2H3K5L19 does not hold (01)06901234567892(21)H0001 at 2026-06-04T02:00:00Z',
+    'the factory cannot unpack a carton it sold');
+SELECT throws_ok($$SELECT trace.unpack('{"package_code": "(00)069012340000000023", "uscc": "92110105MA01ABC2DR",
+    "event_time": "2026-06-05T10:00:00+08:00"}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000023"): field contents: unit 92110105MA01ABC2DR does not hold (01)06901234567892(21)H0004 at 2026-06-05T02:00:00Z',
+    'nor can the retailer unpack the distributor''s carton');
 
 -- the distributor unpacks carton 1 and sells one unit to the retailer
 SELECT is((trace.unpack($${"package_code": "(00)069012340000000016", "uscc": "91440300MA5FQ7W81X",
     "event_time": "2026-06-05T09:00:00+08:00"}$$) ->> 'unpacked')::int, 3, 'distributor unpacks carton 1 (all contents)');
+SELECT throws_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000061", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-05T10:00:00+08:00", "contents": ["(01)06901234567892(21)H0007"]}'),
+    trace.pack('{"package_code": "(00)069012340000000061", "uscc": "91440300MA5FQ7W81X",
+    "event_time": "2026-06-05T11:00:00+08:00", "contents": ["(01)06901234567892(21)H0002"]}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000061"): field package_code: unit 91440300MA5FQ7W81X does not hold (01)06901234567892(21)H0007 (in (00)069012340000000061) at 2026-06-05T03:00:00Z',
+    'the distributor cannot pack its unit into a carton holding the factory''s unit');
 SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "]d2010690123456789221H0001",
      "sold_time": "2026-06-06T10:00:00+08:00", "customer_name": "北京示例五金店", "buyer_uscc": "92110105MA01ABC2DR"}')$$,
     'distributor sells unit H0001 (scanned) to the retailer');
@@ -171,6 +189,10 @@ SELECT is((trace.pack($${"package_code": "(00)069012340000000030", "uscc": "9144
 SELECT is(trace.record_sale($${"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000030",
     "sold_time": "2026-06-08T10:00:00+08:00", "customer_name": "北京示例五金店", "buyer_uscc": "92110105MA01ABC2DR"}$$) -> 'quantity',
     '2'::jsonb, 'distributor sells the pallet: the two units left in carton 2');
+SELECT throws_ok($$SELECT trace.unpack('{"package_code": "(00)069012340000000023", "uscc": "91440300MA5FQ7W81X",
+    "event_time": "2026-06-09T10:00:00+08:00"}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000023"): field contents: unit 91440300MA5FQ7W81X does not hold (01)06901234567892(21)H0004 at 2026-06-09T02:00:00Z',
+    'after selling the pallet, the distributor cannot unpack carton 2 on it');
 SELECT is(pg_catalog.jsonb_path_query_array(trace.history('(01)06901234567892(21)H0005') -> 'events', '$[*] ? (@.at > "2026-06-06") .event'),
     '["pack", "seller_sale"]'::jsonb, 'history of H0005: carton 2 packed on the pallet, then the pallet''s sale');
 SELECT is(trace.history('(01)06901234567892(21)H0005') #>> '{events,-1,via}', '(00)069012340000000030'::trace.code::text,
