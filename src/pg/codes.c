@@ -474,6 +474,16 @@ pt_code_from_text(const char *s, size_t len, int64 *gtin)
     return c;
 }
 
+/* Is the code an SSCC (AI 00), a logistic unit's code? */
+bool
+pt_code_is_sscc(const struct varlena *c)
+{
+    gs1_ai_value ais[4];
+    int         n = code_ais(c, ais, 4);
+
+    return ai_value(ais, n, "00") != NULL;
+}
+
 PG_FUNCTION_INFO_V1(code_gtin);
 /* trace.gtin(code) -> gtin, NULL when the code carries no GTIN */
 Datum

@@ -22,6 +22,7 @@ extern void pt_labels_init(void) __attribute__((weak));
 
 /* codes.c: a trace code from text, NULL when invalid (no error); *gtin its GTIN or -1. */
 extern struct varlena *pt_code_from_text(const char *s, size_t len, int64 *gtin);
+extern bool pt_code_is_sscc(const struct varlena *c);
 
 /* The access log, for trace.lookup (lookup.c); defined in access.c. */
 extern bool pt_access_log_on(void);

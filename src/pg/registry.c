@@ -60,8 +60,9 @@ pt_registry_date_or_null(PG_FUNCTION_ARGS)
  * a batch in which every record is of the common, plain kind: only the keys
  * trace_code, production_date, serial_or_batch, inspection_report,
  * collection_method, product and uscc; a valid code (the parser of
- * trace.code); a product that asks for nothing beyond those (pmap, built by
- * _reg_commission); a date not in the future; a document given by id or
+ * trace.code) that is not an SSCC; a product that asks for nothing beyond
+ * those (pmap, built by _reg_commission) and, when the code carries a GTIN,
+ * has that GTIN; a date not in the future; a document given by id or
  * SHA-256. Rows go in chunks through one prepared INSERT ... SELECT FROM
  * ROWS FROM (unnest(...)), so the ledger trigger, the operator write check
  * and every constraint apply as on the checked path, and the per-statement
@@ -102,6 +103,7 @@ typedef struct FastProduct
 {
     char        key[FAST_KEYLEN];
     int64       product_id;
+    int64       gtin;           /* the product's GTIN, -1 when it has none */
     Datum       uscc;           /* trace.uscc */
     char       *uscc_text;
     Interval   *add;            /* the retention rule: production date + add (+ 1 year) */
@@ -241,6 +243,17 @@ fast_product(FastState *st, const char *key, int ord)
     if (v == NULL || v->type != jbvNumeric)
         fast_give_up(ord, "product without id");
     fp->product_id = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v->val.numeric)));
+    v = fast_key(p, "gtin");
+    if (fast_is_string(v))
+    {
+        char       *g = pnstrdup(v->val.string.val, v->val.string.len);
+
+        fp->gtin = strtoll(g, NULL, 10);
+    }
+    else if (v == NULL || v->type == jbvNull)
+        fp->gtin = -1;
+    else
+        fast_give_up(ord, "product GTIN");
     v = fast_key(p, "uscc");
     if (!fast_is_string(v))
         fast_give_up(ord, "product without producer");
@@ -390,6 +403,8 @@ fast_row(FastState *st, int ord, Datum *row, MemoryContext keep)
     code = pt_code_from_text(tc->val.string.val, tc->val.string.len, &gtin);
     if (code == NULL)
         fast_give_up(ord, "trace code");
+    if (pt_code_is_sscc(code))
+        fast_give_up(ord, "an SSCC");
     if (pr != NULL)
     {
         if (pr->type != jbvNumeric || !fast_number_text(pr, pkey, sizeof(pkey), "id:"))
@@ -404,6 +419,8 @@ fast_row(FastState *st, int ord, Datum *row, MemoryContext keep)
     MemoryContextSwitchTo(row_cxt);
     if (fp == NULL)
         fast_give_up(ord, "product");
+    if (gtin >= 0 && fp->gtin != gtin)
+        fast_give_up(ord, "the product's GTIN is not the code's");
     if (us != NULL && (!fast_is_string(us) || strlen(fp->uscc_text) != (size_t) us->val.string.len
                        || memcmp(fp->uscc_text, us->val.string.val, us->val.string.len) != 0))
         fast_give_up(ord, "uscc");
@@ -855,6 +872,17 @@ tally_grow(Tally *t, int need, MemoryContext cxt)
     t->size = size;
 }
 
+/*
+ * The elements of an int4 array that has no nulls (the callers check that
+ * before reading). ARR_DATA_PTR would do, but its ?: of a signed and an
+ * unsigned offset fails the -Wextra -Werror build.
+ */
+static int32 *
+int4_elements(ArrayType *a)
+{
+    return (int32 *) ((char *) a + ARR_OVERHEAD_NONULLS(ARR_NDIM(a)));
+}
+
 PG_FUNCTION_INFO_V1(pt_registry_tally_step);
 Datum
 pt_registry_tally_step(PG_FUNCTION_ARGS)
@@ -876,7 +904,7 @@ pt_registry_tally_step(PG_FUNCTION_ARGS)
         if (!PG_ARGISNULL(2))
         {
             ArrayType  *ma = PG_GETARG_ARRAYTYPE_P(2);
-            int32      *mp;
+            int32      *mp = int4_elements(ma);
             int         mn = ArrayGetNItems(ARR_NDIM(ma), ARR_DIMS(ma));
 
             if (ARR_HASNULL(ma) || ARR_ELEMTYPE(ma) != INT4OID)
@@ -898,7 +926,7 @@ pt_registry_tally_step(PG_FUNCTION_ARGS)
         if (ARR_HASNULL(m) || ARR_ELEMTYPE(m) != INT4OID)
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                             errmsg("trace._reg_tally: positions must be an int[] without nulls")));
-        pos = (int32 *) ((char *) m + ARR_OVERHEAD_NONULLS(ARR_NDIM(m)));   /* no nulls, checked */
+        pos = int4_elements(m);
         n = ArrayGetNItems(ARR_NDIM(m), ARR_DIMS(m));
         for (i = 0; i < n; i++)
         {

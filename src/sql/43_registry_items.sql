@@ -89,11 +89,19 @@ CREATE FUNCTION @extschema@._reg_item_checks(batch jsonb, pmap jsonb, today date
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'trace_code')
         WHEN b.code_problem IS NOT NULL THEN
             '22P02' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: ' || b.code_problem
+        WHEN @extschema@.scheme(b.code) = 'gs1' AND pg_catalog.starts_with(b.code::text, '(00)') THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: ' || b.code::text
+            || ' is an SSCC: it identifies a logistic unit (a package), not a minimum sales unit (clause 6.1.1)'
         WHEN b.rec ? 'product' AND pg_catalog.jsonb_typeof(b.rec -> 'product') <> 'number' THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field product: expected a product_id (number)'
         WHEN b.product_id IS NULL THEN
             '23503' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || CASE WHEN b.rec ? 'product' THEN ': no product ' || (b.rec ->> 'product')
                                        ELSE ': no registered product has the GTIN of this trace code' END
+        WHEN b.rec ? 'product' AND (b.p ->> 'gtin') IS DISTINCT FROM @extschema@.gtin(b.code)::text
+             AND @extschema@.gtin(b.code) IS NOT NULL THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field product: product ' || (b.rec ->> 'product')
+            || coalesce(' has GTIN ' || (b.p ->> 'gtin'), ' has no GTIN') || ', but the trace code carries GTIN '
+            || @extschema@.gtin(b.code)::text
         WHEN b.rec ? 'uscc' AND (b.rec ->> 'uscc') IS DISTINCT FROM (b.p ->> 'uscc') THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field uscc: the product''s producer is ' || (b.p ->> 'uscc')
         WHEN NOT (b.rec ?& '{production_date,serial_or_batch,inspection_report}'::text[])
@@ -199,7 +207,7 @@ BEGIN
     -- from its product, looked up per record without a join (keeps the batch
     -- streaming in order, in bounded memory).
     SELECT coalesce(pg_catalog.jsonb_object_agg(k.key, pg_catalog.jsonb_build_object(
-               'product_id', pr.product_id, 'uscc', pr.uscc::text, 'retention_years', c.retention_years,
+               'product_id', pr.product_id, 'uscc', pr.uscc::text, 'gtin', pr.gtin::text, 'retention_years', c.retention_years,
                'warranty_period', pr.warranty_period::text, 'service_life', pr.service_life::text,
                -- true when the item must give more than the four item-only fields
                'extra', EXISTS (SELECT 1 FROM pg_catalog.unnest(@extschema@._reg_missing('item', '{producer}',

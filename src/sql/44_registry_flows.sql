@@ -113,6 +113,23 @@ CREATE FUNCTION @extschema@.package_of(code text, at timestamptz DEFAULT NULL) R
     SELECT @extschema@._reg_parent(@extschema@._reg_to_code(code), coalesce(at, 'infinity'))
 $$;
 
+-- The first unit (item) inside `c` at `t` that unit `u` does not hold then,
+-- NULL when it holds them all. A unit holds what it produced until it
+-- records a sale of it, and what it bought (its latest flow covering the
+-- unit at or before `t` is a purchase). PL/pgSQL: _reg_unit_flows comes later.
+CREATE FUNCTION @extschema@._reg_not_held(u @extschema@.uscc, c @extschema@.code, t timestamptz) RETURNS @extschema@.code
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT w.trace_code FROM @extschema@._reg_units_in(c, t) w
+            WHERE NOT coalesce(
+                (SELECT g.kind = 'seller_purchase' FROM @extschema@._reg_unit_flows(w.trace_code, u) g
+                 WHERE g.event_time <= t ORDER BY g.event_time DESC, g.record_id DESC LIMIT 1),
+                EXISTS (SELECT 1 FROM @extschema@.items i
+                        WHERE i.trace_code OPERATOR(@extschema@.=) w.trace_code AND i.uscc OPERATOR(@extschema@.=) u))
+            ORDER BY w.trace_code LIMIT 1);
+END
+$$;
+
 -- One pack or unpack record: {"package_code", "contents": [...], "event_time", "uscc", "collection_method"}.
 CREATE FUNCTION @extschema@._reg_pack(rec jsonb, ord int, action text) RETURNS int
     LANGUAGE plpgsql VOLATILE AS $$
@@ -124,9 +141,12 @@ DECLARE
     method text;
     contents @extschema@.code[] := '{}';
     c @extschema@.code;
+    stray @extschema@.code;
+    hint text;
     v jsonb;
     i int := 0;
     last_evt record;
+    cycle_at timestamptz;
     missing text[];
     now_ts timestamptz := @extschema@._reg_now();
 BEGIN
@@ -184,6 +204,29 @@ BEGIN
         FROM pg_catalog.unnest(contents) x(c)
         ORDER BY pg_catalog.hashtext(x.c::text);
 
+    -- Only the unit holding the goods packs or unpacks them: what the
+    -- package already holds (when packing into it) and every content moved.
+    hint := 'A unit packs and unpacks only goods it holds: what it produced and has not sold, or what it bought and has not sold since.';
+    IF action = 'pack' THEN
+        stray := @extschema@._reg_not_held(u, pkg, t);
+        IF stray IS NOT NULL THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: field package_code: unit %s does not hold %s (in %s) at %s', label, u, stray, pkg,
+                                  @extschema@._reg_iso(t)),
+                hint);
+        END IF;
+    END IF;
+    FOREACH c IN ARRAY contents LOOP
+        stray := @extschema@._reg_not_held(u, c, t);
+        IF stray IS NOT NULL THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: field contents: unit %s does not hold %s%s at %s', label, u, stray,
+                                  CASE WHEN stray OPERATOR(@extschema@.<>) c THEN ' (in ' || c::text || ')' ELSE '' END,
+                                  @extschema@._reg_iso(t)),
+                hint);
+        END IF;
+    END LOOP;
+
     FOREACH c IN ARRAY contents LOOP
         IF c OPERATOR(@extschema@.=) pkg THEN
             PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: a package cannot contain itself', label));
@@ -210,6 +253,24 @@ BEGIN
             END IF;
             IF EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) c AND x.production_date > (t AT TIME ZONE 'UTC' + interval '8 hours')::date) THEN
                 PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: %s is packed before its production date', label, c));
+            END IF;
+            -- No cycles: `c` must not enclose the package, at `t` or at any
+            -- later recorded change of the package's enclosing packages
+            -- (from `t` on, `c` stays in the package).
+            SELECT w.at INTO cycle_at
+                FROM (SELECT t AS at
+                      UNION
+                      SELECT e.event_time FROM @extschema@.package_events e
+                      WHERE e.event_time > t
+                        AND e.content_code OPERATOR(@extschema@.=) ANY (ARRAY(
+                                SELECT pkg UNION ALL SELECT a.package_code FROM @extschema@._reg_ancestors(pkg) a))) w
+                WHERE @extschema@._reg_holds(c, w.at, pkg)
+                ORDER BY w.at LIMIT 1;
+            IF FOUND THEN
+                PERFORM @extschema@._reg_fail('22023',
+                    pg_catalog.format('%s: field contents: package %s would contain itself: %s holds it at %s',
+                                      label, pkg, c, @extschema@._reg_iso(cycle_at)),
+                    'A package cannot be packed into one of its own contents; unpack it first.');
             END IF;
         ELSIF last_evt.action IS DISTINCT FROM 'pack' OR last_evt.package_code OPERATOR(@extschema@.<>) pkg THEN
             PERFORM @extschema@._reg_fail('22023',
@@ -267,16 +328,39 @@ $$;
 -- One flow record. `kind` is decided by the caller: a sale by the producer of
 -- the goods is a producer sale (Table 1), any other sale a seller sale
 -- (Table 2); a purchase is a seller purchase (Table 2).
--- The current purchases and sales recorded by unit `u` that covered unit `x`:
--- flows of `x` itself or of a package holding it at the flow's time.
+-- The current purchases and sales recorded by unit `u` (NULL: by any unit)
+-- that covered unit `x`: flows of `x` itself or of a package holding it at
+-- the flow's time.
 CREATE FUNCTION @extschema@._reg_unit_flows(x @extschema@.code, u @extschema@.uscc)
     RETURNS TABLE (record_id bigint, kind text, event_time timestamptz)
     LANGUAGE sql STABLE AS $$
     SELECT f.record_id, f.kind, f.event_time
     FROM @extschema@.flows f
-    WHERE f.uscc OPERATOR(@extschema@.=) u AND f.kind IN ('seller_purchase', 'seller_sale')
+    WHERE (u IS NULL OR f.uscc OPERATOR(@extschema@.=) u)
       AND f.trace_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT x UNION ALL SELECT a.package_code FROM @extschema@._reg_ancestors(x) a))
       AND (f.trace_code OPERATOR(@extschema@.=) x OR @extschema@._reg_holds(f.trace_code, f.event_time, x))
+$$;
+
+-- Time order of flows of one code. A purchase by `buyer` at `t` must not
+-- come before every recorded sale of the code to it (by `supplier`, when
+-- named): the earliest such sale when all of them are after `t`, else NULL.
+CREATE FUNCTION @extschema@._reg_sale_after(code @extschema@.code, buyer @extschema@.uscc, supplier @extschema@.uscc,
+                                            t timestamptz) RETURNS timestamptz
+    LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN pg_catalog.bool_and(f.event_time > t) THEN pg_catalog.min(f.event_time) END
+    FROM @extschema@.flows f
+    WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
+      AND (supplier IS NULL OR f.uscc OPERATOR(@extschema@.=) supplier)
+      AND (f.buyer_uscc IS NULL OR f.buyer_uscc OPERATOR(@extschema@.=) buyer) AND f.uscc OPERATOR(@extschema@.<>) buyer
+$$;
+
+-- A seller's sale by `u` at `t` must not come before every purchase of the
+-- code it recorded: the earliest such purchase when all are after `t`, else NULL.
+CREATE FUNCTION @extschema@._reg_purchase_after(code @extschema@.code, u @extschema@.uscc, t timestamptz) RETURNS timestamptz
+    LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN pg_catalog.bool_and(f.event_time > t) THEN pg_catalog.min(f.event_time) END
+    FROM @extschema@.flows f
+    WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind = 'seller_purchase' AND f.uscc OPERATOR(@extschema@.=) u
 $$;
 
 CREATE FUNCTION @extschema@._reg_write_flow(rec jsonb, ord int, direction text, old_id bigint, why text,
@@ -295,6 +379,7 @@ DECLARE
     qty numeric;
     bad record;
     other_uscc @extschema@.uscc;
+    bad_at timestamptz;
     new_id bigint;
     now_ts timestamptz := @extschema@._reg_now();
     allowed text[];
@@ -383,28 +468,15 @@ BEGIN
     IF kind = 'seller_purchase' THEN
         other_uscc := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'supplier_uscc', label), label, 'supplier_uscc');
         -- not before the supplier's sale of this code to us (when it is recorded)
-        IF EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
-                     AND (other_uscc IS NULL OR f.uscc OPERATOR(@extschema@.=) other_uscc)
-                     AND (f.buyer_uscc IS NULL OR f.buyer_uscc OPERATOR(@extschema@.=) u) AND f.uscc OPERATOR(@extschema@.<>) u)
-           AND NOT EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
-                     AND (other_uscc IS NULL OR f.uscc OPERATOR(@extschema@.=) other_uscc)
-                     AND (f.buyer_uscc IS NULL OR f.buyer_uscc OPERATOR(@extschema@.=) u) AND f.uscc OPERATOR(@extschema@.<>) u
-                     AND f.event_time <= t) THEN
+        bad_at := @extschema@._reg_sale_after(code, u, other_uscc, t);
+        IF bad_at IS NOT NULL THEN
             PERFORM @extschema@._reg_fail('22023',
                 pg_catalog.format('%s: the purchase (%s) is before the supplier''s sale of %s (%s)', label,
-                    @extschema@._reg_iso(t), code,
-                    (SELECT @extschema@._reg_iso(pg_catalog.min(f.event_time)) FROM @extschema@.flows f
-                     WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind IN ('producer_sale', 'seller_sale')
-                       AND (other_uscc IS NULL OR f.uscc OPERATOR(@extschema@.=) other_uscc) AND f.uscc OPERATOR(@extschema@.<>) u)));
+                    @extschema@._reg_iso(t), code, @extschema@._reg_iso(bad_at)));
         END IF;
     ELSE
         other_uscc := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'buyer_uscc', label), label, 'buyer_uscc');
-        IF kind = 'seller_sale' AND EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind = 'seller_purchase' AND f.uscc OPERATOR(@extschema@.=) u)
-           AND NOT EXISTS (SELECT 1 FROM @extschema@.flows f
-                   WHERE f.trace_code OPERATOR(@extschema@.=) code AND f.kind = 'seller_purchase' AND f.uscc OPERATOR(@extschema@.=) u AND f.event_time <= t) THEN
+        IF kind = 'seller_sale' AND @extschema@._reg_purchase_after(code, u, t) IS NOT NULL THEN
             PERFORM @extschema@._reg_fail('22023',
                 pg_catalog.format('%s: the sale (%s) is before this unit''s purchase of %s', label, @extschema@._reg_iso(t), code));
         END IF;
@@ -412,34 +484,35 @@ BEGIN
         -- once per purchase: for every unit the sale covers, a purchase of it
         -- (or of a package holding it) by this unit at or before the sale,
         -- and no other sale of it by this unit without a purchase in between.
-        IF kind = 'seller_sale' THEN
-            FOR x IN SELECT v.c FROM pg_catalog.unnest(covered) v(c) ORDER BY v.c LOOP
-                WITH g AS MATERIALIZED (SELECT * FROM @extschema@._reg_unit_flows(x, u) g
-                                        WHERE g.record_id IS DISTINCT FROM old_id)
-                SELECT EXISTS (SELECT 1 FROM g WHERE g.kind = 'seller_purchase' AND g.event_time <= t)
-                           OR EXISTS (SELECT 1 FROM @extschema@.item_record i WHERE i.trace_code OPERATOR(@extschema@.=) x
-                                        AND i.supersedes IS NULL AND i.uscc OPERATOR(@extschema@.=) u) AS bought,
-                       (SELECT s.event_time FROM g s
-                        WHERE s.kind = 'seller_sale'
-                          AND NOT EXISTS (SELECT 1 FROM g p WHERE p.kind = 'seller_purchase'
-                                            AND p.event_time > least(s.event_time, t) AND p.event_time <= greatest(s.event_time, t))
-                        ORDER BY s.event_time LIMIT 1) AS sold_at
-                  INTO bad;
-                IF NOT bad.bought THEN
-                    PERFORM @extschema@._reg_fail('22023',
-                        pg_catalog.format('%s: field trace_code: unit %s has no purchase of %s%s at or before the sale (%s)',
-                            label, u, x, CASE WHEN x OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
-                            @extschema@._reg_iso(t)),
-                        'A seller sells what it bought: record its purchase of the unit, or of a package holding it, first.');
-                ELSIF bad.sold_at IS NOT NULL THEN
-                    PERFORM @extschema@._reg_fail('23505',
-                        pg_catalog.format('%s: field trace_code: unit %s already recorded a sale of %s%s (%s) with no purchase of it in between',
-                            label, u, x, CASE WHEN x OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
-                            @extschema@._reg_iso(bad.sold_at)),
-                        'One unit is sold once per purchase; correct or withdraw the earlier sale with trace.correct(''flow'', ...).');
-                END IF;
-            END LOOP;
-        END IF;
+        -- A producer too sells each unit it made once, again only after a
+        -- recorded purchase of it back (its sales of either kind count).
+        FOR x IN SELECT v.c FROM pg_catalog.unnest(covered) v(c) ORDER BY v.c LOOP
+            WITH g AS MATERIALIZED (SELECT * FROM @extschema@._reg_unit_flows(x, u) g
+                                    WHERE g.record_id IS DISTINCT FROM old_id)
+            SELECT kind = 'producer_sale'
+                       OR EXISTS (SELECT 1 FROM g WHERE g.kind = 'seller_purchase' AND g.event_time <= t)
+                       OR EXISTS (SELECT 1 FROM @extschema@.item_record i WHERE i.trace_code OPERATOR(@extschema@.=) x
+                                    AND i.supersedes IS NULL AND i.uscc OPERATOR(@extschema@.=) u) AS bought,
+                   (SELECT s.event_time FROM g s
+                    WHERE s.kind IN ('seller_sale', 'producer_sale')
+                      AND NOT EXISTS (SELECT 1 FROM g p WHERE p.kind = 'seller_purchase'
+                                        AND p.event_time > least(s.event_time, t) AND p.event_time <= greatest(s.event_time, t))
+                    ORDER BY s.event_time LIMIT 1) AS sold_at
+              INTO bad;
+            IF NOT bad.bought THEN
+                PERFORM @extschema@._reg_fail('22023',
+                    pg_catalog.format('%s: field trace_code: unit %s has no purchase of %s%s at or before the sale (%s)',
+                        label, u, x, CASE WHEN x OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
+                        @extschema@._reg_iso(t)),
+                    'A seller sells what it bought: record its purchase of the unit, or of a package holding it, first.');
+            ELSIF bad.sold_at IS NOT NULL THEN
+                PERFORM @extschema@._reg_fail('23505',
+                    pg_catalog.format('%s: field trace_code: unit %s already recorded a sale of %s%s (%s) with no purchase of it in between',
+                        label, u, x, CASE WHEN x OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
+                        @extschema@._reg_iso(bad.sold_at)),
+                    'One unit is sold once per purchase (by its producer: once, and again only after buying it back); correct or withdraw the earlier sale with trace.correct(''flow'', ...).');
+            END IF;
+        END LOOP;
     END IF;
 
     INSERT INTO @extschema@.flow_record
@@ -533,6 +606,7 @@ DECLARE
     new_id bigint;
     void boolean;
     fixed text[];
+    bad record;
 BEGIN
     IF reason IS NULL OR reason ~ '^\s*$' THEN
         PERFORM @extschema@._reg_fail('23502', label || ': a correction needs a reason');
@@ -614,12 +688,52 @@ BEGIN
                 'warranty_period', @extschema@._reg_period_iso((rec ->> 'warranty_period')::interval));
         PERFORM @extschema@._reg_commission(pg_catalog.jsonb_strip_nulls(rec || changes), record_id, reason);
         SELECT pg_catalog.max(x.id) INTO new_id FROM @extschema@.item_record x WHERE x.supersedes = record_id;
+        -- the production date stays at or before everything recorded of the unit
+        SELECT i.production_date AS pdate, e.what, e.at INTO bad
+            FROM @extschema@.items i
+            CROSS JOIN LATERAL (
+                SELECT p.action AS what, p.event_time AS at FROM @extschema@.package_events p
+                WHERE p.content_code OPERATOR(@extschema@.=) i.trace_code
+                UNION ALL
+                SELECT f.kind, f.event_time FROM @extschema@._reg_unit_flows(i.trace_code, NULL) f
+                ORDER BY 2 LIMIT 1) e
+            WHERE i.record_id = new_id AND i.production_date > ((e.at AT TIME ZONE 'UTC') + interval '8 hours')::date;
+        IF FOUND THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: field production_date: %s is after the %s of %s recorded at %s', label,
+                    pg_catalog.to_char(bad.pdate, 'YYYY-MM-DD'), pg_catalog.replace(bad.what, '_', ' '),
+                    rec ->> 'trace_code', @extschema@._reg_iso(bad.at)),
+                'A unit is packed, sold and bought only after its production date; correct those records first.');
+        END IF;
     ELSIF kind = 'flow' THEN
         rec := pg_catalog.jsonb_strip_nulls(
             (rec - '{id,root,supersedes,reason,voided,retain_until,recorded_at,recorded_by,kind,event_time}'::text[]));
         new_id := @extschema@._reg_write_flow(pg_catalog.jsonb_strip_nulls(rec || changes), 1,
             CASE WHEN rec ? 'purchase_time' THEN 'purchase' ELSE 'sale' END, record_id, reason,
             (SELECT f.kind FROM @extschema@.flow_record f WHERE f.id = record_id));
+        -- the other flows of the code keep their order with the corrected one:
+        -- each purchase not before the supplier's sale, each seller's sale
+        -- not before its own purchase
+        SELECT f.flow_id, f.kind, f.uscc, f.event_time,
+               coalesce(@extschema@._reg_sale_after(f.trace_code, f.uscc, f.supplier_uscc, f.event_time),
+                        @extschema@._reg_purchase_after(f.trace_code, f.uscc, f.event_time)) AS other_at
+            INTO bad
+            FROM @extschema@.flows f
+            WHERE f.trace_code OPERATOR(@extschema@.=) (rec ->> 'trace_code')::@extschema@.code
+              AND ((f.kind = 'seller_purchase' AND @extschema@._reg_sale_after(f.trace_code, f.uscc, f.supplier_uscc, f.event_time) IS NOT NULL)
+                   OR (f.kind = 'seller_sale' AND @extschema@._reg_purchase_after(f.trace_code, f.uscc, f.event_time) IS NOT NULL))
+            ORDER BY f.event_time LIMIT 1;
+        IF FOUND THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: field %s: the %s of %s by unit %s (flow %s, %s) would be before %s (%s)', label,
+                    CASE (SELECT f.kind FROM @extschema@.flow_record f WHERE f.id = new_id)
+                         WHEN 'producer_sale' THEN 'sale_time' WHEN 'seller_sale' THEN 'sold_time' ELSE 'purchase_time' END,
+                    CASE WHEN bad.kind = 'seller_purchase' THEN 'purchase' ELSE 'sale' END, rec ->> 'trace_code', bad.uscc,
+                    bad.flow_id, @extschema@._reg_iso(bad.event_time),
+                    CASE WHEN bad.kind = 'seller_purchase' THEN 'the supplier''s sale of it' ELSE 'this unit''s purchase of it' END,
+                    @extschema@._reg_iso(bad.other_at)),
+                'Flows of a code are recorded in time order; correct the other flow first.');
+        END IF;
     END IF;
     RETURN pg_catalog.jsonb_build_object('record_id', new_id, 'supersedes', record_id);
 END

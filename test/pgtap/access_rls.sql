@@ -73,8 +73,10 @@ RESET ROLE;
 
 -- writes: only for the bound unit
 SET LOCAL ROLE acc_factory;
-SELECT lives_ok($$SELECT trace.commission(('{"trace_code": "(01)06901234567892(21)H0100", "production_date": "2026-06-20",
-    "serial_or_batch": "B260620", "inspection_report": "' || pg_catalog.encode(pg_catalog.sha256('inspection batch B260601'::bytea), 'hex') || '"}')::jsonb)$$,
+SELECT lives_ok($$SELECT trace.commission(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('trace_code', '(01)06901234567892(21)' || c,
+    'production_date', '2026-06-20', 'serial_or_batch', 'B260620',
+    'inspection_report', pg_catalog.encode(pg_catalog.sha256('inspection batch B260601'::bytea), 'hex'))))
+    FROM pg_catalog.unnest('{H0100,H0104}'::text[]) c$$,
     'the factory operator commissions an item of its own product');
 SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0100",
     "sale_time": "2026-06-21T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}')$$,
@@ -122,7 +124,7 @@ RESET ROLE;
 CREATE ROLE acc_reg_op IN ROLE trace_regulator, trace_operator;
 SELECT trace.bind_operator('acc_reg_op', '91330100MA2H3K5L19') IS NULL;
 SET LOCAL ROLE acc_reg_op;
-SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0004",
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0104",
     "sale_time": "2026-06-21T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}')$$, '42501',
     'role "acc_reg_op" is a regulator and may not write flow_record', 'a regulator writes nothing, even when also an operator');
 RESET ROLE;
@@ -134,7 +136,7 @@ SELECT is(trace.unbind_operator('acc_factory', '91330100MA2H3K5L19') ->> 'bound'
 RESET ROLE;
 SET LOCAL ROLE acc_factory;
 SELECT is((SELECT count(*)::int FROM trace.items), 0, 'an unbound operator no longer reads the unit');
-SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0003",
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0104",
     "sale_time": "2026-06-21T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}')$$, '42501', NULL,
     'nor writes for it');
 RESET ROLE;

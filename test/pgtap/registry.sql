@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(85);
+SELECT plan(102);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -241,6 +241,41 @@ SELECT throws_ok(pg_catalog.format($$SELECT trace.commission('[{"trace_code": "(
     "production_date": "2026-06-01", "serial_or_batch": "L2", "inspection_report": %s}]')$$,
     (SELECT pg_catalog.max(document_id) + 1 FROM trace.documents)), '23503', NULL, 'an unknown document id, by the batch path');
 
+-- ------------------------------------------------------------- commission: product, GTIN and SSCC
+-- "product" may not contradict the GTIN the trace code carries; an SSCC is
+-- not a unit's code. Each by the batch path and by the checked path (a
+-- model-level key, null, sends a record there).
+CREATE FUNCTION pg_temp.item(code text, extra jsonb DEFAULT '{}') RETURNS text LANGUAGE sql AS $f$
+    SELECT pg_catalog.format('SELECT trace.commission(%L)', pg_catalog.jsonb_build_object('trace_code', code,
+        'production_date', '2026-06-01', 'serial_or_batch', 'L9',
+        'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824') || extra) $f$;
+SELECT throws_ok(pg_temp.item('(01)06901234567892(21)W30',
+        pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567922'))),
+    '22023', pg_catalog.format('record 1 (trace_code "(01)06901234567892(21)W30"): field product: product %s has GTIN 06901234567922, but the trace code carries GTIN 06901234567892',
+        (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567922')),
+    'a product whose GTIN is not the trace code''s is refused (batch path)');
+SELECT throws_ok(pg_temp.item('(01)06901234567892(21)W30',
+        pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567922'), 'functions', null)),
+    '22023', pg_catalog.format('record 1 (trace_code "(01)06901234567892(21)W30"): field product: product %s has GTIN 06901234567922, but the trace code carries GTIN 06901234567892',
+        (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567922')),
+    'and by the checked path');
+SELECT lives_ok(pg_temp.item('(01)06901234567892(21)W31',
+        pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567892'))),
+    'a product that has the trace code''s GTIN is accepted');
+SELECT throws_ok(pg_temp.item('(00)069012340000000085',
+        pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567892'))),
+    '22023', 'record 1 (trace_code "(00)069012340000000085"): field trace_code: (00)069012340000000085 is an SSCC: it identifies a logistic unit (a package), not a minimum sales unit (clause 6.1.1)',
+    'an SSCC is not a unit''s trace code (batch path)');
+SELECT throws_ok(pg_temp.item(']C100069012340000000085',
+        pg_catalog.jsonb_build_object('product', (SELECT product_id FROM trace.products WHERE gtin::text = '06901234567892'), 'performance', null)),
+    '22023', 'record 1 (trace_code "]C100069012340000000085"): field trace_code: (00)069012340000000085 is an SSCC: it identifies a logistic unit (a package), not a minimum sales unit (clause 6.1.1)',
+    'nor by the checked path (a scanned SSCC)');
+SELECT throws_like(pg_temp.item('(00)069012340000000085'), '%is an SSCC%', 'nor without a product');
+SELECT throws_ok($$SELECT trace._reg_commission_fast('[{"trace_code": "(00)069012340000000085",
+    "production_date": "2026-06-01", "serial_or_batch": "L1", "inspection_report": 1, "product": 1}]',
+    '{"id:1": {"product_id": 1, "uscc": "91330100MA2H3K5L19", "extra": false}}', '2026-06-30', '2026-06-30 12:00:00+08')$$,
+    'PTB01', NULL, 'the batch path hands an SSCC to the checked path');
+
 -- ------------------------------------------------------------- retention (clause 8.5)
 SELECT is((SELECT retain_until FROM trace.items WHERE trace_code = '(01)06901234567922(21)K1'), '2036-06-01'::date,
     'industry rule of the category: 10 years');
@@ -270,6 +305,32 @@ SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trac
 SELECT is((SELECT kind || ':' || quantity FROM trace.flows WHERE trace_code = '(01)06901234567892(21)W1'), 'producer_sale:1',
     'recorded as a producer sale of one unit');
 
+-- ------------------------------------------------------------- packing
+-- cartons (00)069012340000000047, ...054, ...061, ...078
+SELECT is(trace.pack($${"package_code": "(00)069012340000000047", "uscc": "91330100MA2H3K5L19", "event_time": "2026-06-06T08:00:00+08:00",
+    "contents": ["(01)06901234567892(21)W2", "(01)06901234567892(21)W20"]}$$) -> 'packed', '2'::jsonb, 'two units packed into carton A');
+SELECT is(trace.pack($${"package_code": "(00)069012340000000054", "uscc": "91330100MA2H3K5L19", "event_time": "2026-06-06T09:00:00+08:00",
+    "contents": ["(00)069012340000000047"]}$$) -> 'packed', '1'::jsonb, 'carton A packed onto pallet B');
+SELECT throws_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000047", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-06T10:00:00+08:00", "contents": ["(00)069012340000000054"]}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000047"): field contents: package (00)069012340000000047 would contain itself: (00)069012340000000054 holds it at 2026-06-06T02:00:00Z',
+    'a package cannot be packed into its own contents (no cycles)');
+SELECT results_eq($$SELECT content_code::text, is_unit FROM trace.package_contents('(00)069012340000000054', nested => true)$$,
+    $$VALUES ('(00)069012340000000047'::trace.code::text, false), ('(01)06901234567892(21)W2'::trace.code::text, true),
+             ('(01)06901234567892(21)W20'::trace.code::text, true)$$,
+    'pallet B holds carton A and its two units, each once');
+SELECT lives_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000078", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-07T07:00:00+08:00", "contents": ["(01)06901234567892(21)W22"]}'),
+    trace.pack('{"package_code": "(00)069012340000000061", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-07T08:00:00+08:00", "contents": ["(01)06901234567892(21)W21"]}'),
+    trace.pack('{"package_code": "(00)069012340000000078", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-07T12:00:00+08:00", "contents": ["(00)069012340000000061"]}')$$,
+    'carton C packed into carton D at 12:00');
+SELECT throws_like($$SELECT trace.pack('{"package_code": "(00)069012340000000061", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-07T10:00:00+08:00", "contents": ["(00)069012340000000078"]}')$$,
+    '%package (00)069012340000000061 would contain itself: (00)069012340000000078 holds it at 2026-06-07T04:00:00Z',
+    'nor packed, at an earlier time, into a package that holds it later');
+
 -- ------------------------------------------------------------- corrections
 SELECT throws_ok($$SELECT trace.correct('unit', (SELECT record_id FROM trace.units WHERE uscc = '91440300MA5FQ7W81X'),
     '{"address": "B"}', NULL)$$, '23502', NULL, 'a correction needs a reason');
@@ -285,6 +346,22 @@ SELECT throws_ok($$SELECT trace.correct('item', (SELECT record_id FROM trace.ite
 SELECT lives_ok($$SELECT trace.correct('flow', (SELECT record_id FROM trace.flows WHERE trace_code = '(01)06901234567892(21)W1'),
     '{"voided": true}', 'recorded for the wrong unit')$$, 'a flow withdrawn');
 SELECT is((SELECT count(*)::int FROM trace.flows), 0, 'a withdrawn flow leaves the current view');
+
+-- a producer sells a unit once, again only after buying it back
+SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
+    "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}')$$, 'a producer sells K1');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
+    "sale_time": "2026-06-06T10:00:00+08:00", "buyer_name": "b2", "buyer_address": "a", "buyer_contact": "c"}')$$, '23505',
+    'record 1 (trace_code "(01)06901234567922(21)K1"): field trace_code: unit 91330100MA2H3K5L19 already recorded a sale of (01)06901234567922(21)K1 (2026-06-05T02:00:00Z) with no purchase of it in between',
+    'nor sell it a second time');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
+    "sold_time": "2026-06-06T10:00:00+08:00", "customer_name": "b2"}')$$, '23505', NULL,
+    'nor as a seller''s sale');
+SELECT lives_ok($$SELECT trace.record_purchase('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
+    "supplier_name": "b", "purchase_time": "2026-06-07T10:00:00+08:00"}'),
+    trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
+    "sale_time": "2026-06-08T10:00:00+08:00", "buyer_name": "b3", "buyer_address": "a", "buyer_contact": "c"}')$$,
+    'after buying K1 back, the producer sells it again');
 
 -- ------------------------------------------------------------- privileges
 SELECT ok(NOT has_table_privilege('trace_operator', 'trace.item_record', 'INSERT'), 'operators cannot insert directly');

@@ -5,7 +5,7 @@
 --   retailer     92110105MA01ABC2DR   GTIN 06901234567892 (domestic gas hob)
 --   cartons      (00)069012340000000016, (00)069012340000000023
 BEGIN;
-SELECT plan(48);
+SELECT plan(59);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
@@ -54,6 +54,10 @@ SELECT is((trace.pack($${"package_code": "]C100069012340000000023", "uscc": "913
 SELECT throws_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000030", "uscc": "91330100MA2H3K5L19",
     "event_time": "2026-06-02T09:00:00+08:00", "contents": ["(01)06901234567892(21)H0001"]}')$$,
     '22023', NULL, 'a unit already in a carton cannot be packed again');
+SELECT throws_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000047", "uscc": "91440300MA5FQ7W81X",
+    "event_time": "2026-06-02T09:00:00+08:00", "contents": ["(01)06901234567892(21)H0007"]}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000047"): field contents: unit 91440300MA5FQ7W81X does not hold (01)06901234567892(21)H0007 at 2026-06-02T01:00:00Z',
+    'a unit that never bought H0007 cannot pack the factory''s unit');
 
 -- factory sells both cartons to the distributor
 SELECT is(trace.record_sale($$[
@@ -79,10 +83,24 @@ SELECT lives_ok($$SELECT trace.record_purchase('[
     {"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000023", "supplier_name": "杭州示例燃气具有限公司",
      "supplier_uscc": "91330100MA2H3K5L19", "purchase_time": "2026-06-04T09:00:00+08:00"}]')$$,
     'distributor records the purchase of both cartons');
+SELECT throws_ok($$SELECT trace.unpack('{"package_code": "(00)069012340000000016", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-04T10:00:00+08:00"}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000016"): field contents: unit 91330100MA2H3K5L19 does not hold (01)06901234567892(21)H0001 at 2026-06-04T02:00:00Z',
+    'the factory cannot unpack a carton it sold');
+SELECT throws_ok($$SELECT trace.unpack('{"package_code": "(00)069012340000000023", "uscc": "92110105MA01ABC2DR",
+    "event_time": "2026-06-05T10:00:00+08:00"}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000023"): field contents: unit 92110105MA01ABC2DR does not hold (01)06901234567892(21)H0004 at 2026-06-05T02:00:00Z',
+    'nor can the retailer unpack the distributor''s carton');
 
 -- the distributor unpacks carton 1 and sells one unit to the retailer
 SELECT is((trace.unpack($${"package_code": "(00)069012340000000016", "uscc": "91440300MA5FQ7W81X",
     "event_time": "2026-06-05T09:00:00+08:00"}$$) ->> 'unpacked')::int, 3, 'distributor unpacks carton 1 (all contents)');
+SELECT throws_ok($$SELECT trace.pack('{"package_code": "(00)069012340000000061", "uscc": "91330100MA2H3K5L19",
+    "event_time": "2026-06-05T10:00:00+08:00", "contents": ["(01)06901234567892(21)H0007"]}'),
+    trace.pack('{"package_code": "(00)069012340000000061", "uscc": "91440300MA5FQ7W81X",
+    "event_time": "2026-06-05T11:00:00+08:00", "contents": ["(01)06901234567892(21)H0002"]}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000061"): field package_code: unit 91440300MA5FQ7W81X does not hold (01)06901234567892(21)H0007 (in (00)069012340000000061) at 2026-06-05T03:00:00Z',
+    'the distributor cannot pack its unit into a carton holding the factory''s unit');
 SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "]d2010690123456789221H0001",
      "sold_time": "2026-06-06T10:00:00+08:00", "customer_name": "北京示例五金店", "buyer_uscc": "92110105MA01ABC2DR"}')$$,
     'distributor sells unit H0001 (scanned) to the retailer');
@@ -138,6 +156,28 @@ SELECT is((trace.completeness('91330100MA2H3K5L19') -> 'as_producer') - 'optiona
 SELECT is((SELECT retain_until FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0002'::trace.code),
     '2030-06-01'::date, 'retention: production date + 3-year warranty + 1 year');
 
+-- corrections keep the time order of what was recorded
+SELECT throws_like($$SELECT trace.correct('item',
+    (SELECT record_id FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0002'::trace.code),
+    '{"production_date": "2026-06-03"}', 'date mistyped')$$,
+    '%: field production_date: 2026-06-03 is after the pack of (01)06901234567892(21)H0002 recorded at 2026-06-02T00:00:00Z',
+    'a production date corrected to after the unit''s packing is refused');
+SELECT throws_like($$SELECT trace.correct('item',
+    (SELECT record_id FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0007'::trace.code),
+    '{"production_date": "2026-06-20", "serial_or_batch": "B260620"}', 'date mistyped')$$,
+    '%: field production_date: 2026-06-20 is after the producer sale of (01)06901234567892(21)H0007 recorded at 2026-06-10T02:00:00Z',
+    'nor to after its sale') FROM (SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0007",
+     "sale_time": "2026-06-10T10:00:00+08:00", "buyer_name": "x", "buyer_address": "y", "buyer_contact": "z"}')) s;
+SELECT throws_ok($$SELECT trace.correct('flow', (SELECT record_id FROM trace.flows WHERE kind = 'producer_sale'
+     AND trace_code OPERATOR(trace.=) '(00)069012340000000016'::trace.code), '{"sale_time": "2026-06-04T10:00:00+08:00"}', 'time mistyped')$$,
+    '22023', pg_catalog.format('flow record %s: field sale_time: the purchase of (00)069012340000000016 by unit 91440300MA5FQ7W81X (flow %s, 2026-06-04T01:00:00Z) would be before the supplier''s sale of it (2026-06-04T02:00:00Z)',
+        (SELECT record_id FROM trace.flows WHERE kind = 'producer_sale' AND trace_code OPERATOR(trace.=) '(00)069012340000000016'::trace.code),
+        (SELECT flow_id FROM trace.flows WHERE kind = 'seller_purchase' AND trace_code OPERATOR(trace.=) '(00)069012340000000016'::trace.code)),
+    'a sale time corrected to after the buyer''s purchase is refused');
+SELECT lives_ok($$SELECT trace.correct('flow', (SELECT record_id FROM trace.flows WHERE kind = 'producer_sale'
+     AND trace_code OPERATOR(trace.=) '(00)069012340000000016'::trace.code), '{"sale_time": "2026-06-03T11:00:00+08:00"}', 'time mistyped')$$,
+    'a sale time corrected within the order is accepted');
+
 -- nested packing: the distributor takes H0006 out of carton 2, puts carton 2
 -- on a pallet and sells the pallet; H0005 goes with it, H0006 does not
 SELECT is((trace.unpack($${"package_code": "(00)069012340000000023", "uscc": "91440300MA5FQ7W81X",
@@ -149,6 +189,10 @@ SELECT is((trace.pack($${"package_code": "(00)069012340000000030", "uscc": "9144
 SELECT is(trace.record_sale($${"uscc": "91440300MA5FQ7W81X", "trace_code": "(00)069012340000000030",
     "sold_time": "2026-06-08T10:00:00+08:00", "customer_name": "北京示例五金店", "buyer_uscc": "92110105MA01ABC2DR"}$$) -> 'quantity',
     '2'::jsonb, 'distributor sells the pallet: the two units left in carton 2');
+SELECT throws_ok($$SELECT trace.unpack('{"package_code": "(00)069012340000000023", "uscc": "91440300MA5FQ7W81X",
+    "event_time": "2026-06-09T10:00:00+08:00"}')$$, '22023',
+    'record 1 (package_code "(00)069012340000000023"): field contents: unit 91440300MA5FQ7W81X does not hold (01)06901234567892(21)H0004 at 2026-06-09T02:00:00Z',
+    'after selling the pallet, the distributor cannot unpack carton 2 on it');
 SELECT is(pg_catalog.jsonb_path_query_array(trace.history('(01)06901234567892(21)H0005') -> 'events', '$[*] ? (@.at > "2026-06-06") .event'),
     '["pack", "seller_sale"]'::jsonb, 'history of H0005: carton 2 packed on the pallet, then the pallet''s sale');
 SELECT is(trace.history('(01)06901234567892(21)H0005') #>> '{events,-1,via}', '(00)069012340000000030'::trace.code::text,
@@ -188,6 +232,17 @@ SELECT lives_ok($$SELECT trace.record_purchase('{"uscc": "91440300MA5FQ7W81X", "
 SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)H0002",
      "sold_time": "2026-06-12T10:00:00+08:00", "customer_name": "第三位消费者"}')$$,
     'after buying it back, the distributor sells H0002 again');
+
+-- the factory sold H0003 inside carton 1: it cannot sell it again, directly
+-- or inside a package, without buying it back
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0003",
+     "sale_time": "2026-06-12T10:00:00+08:00", "buyer_name": "另一位买家", "buyer_address": "y", "buyer_contact": "z"}')$$, '23505',
+    'record 1 (trace_code "(01)06901234567892(21)H0003"): field trace_code: unit 91330100MA2H3K5L19 already recorded a sale of (01)06901234567892(21)H0003 (2026-06-03T03:00:00Z) with no purchase of it in between',
+    'the factory cannot sell H0003 a second time, directly');
+SELECT throws_like($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(00)069012340000000030",
+     "sale_time": "2026-06-12T10:00:00+08:00", "buyer_name": "另一位买家", "buyer_address": "y", "buyer_contact": "z"}')$$,
+    '%unit 91330100MA2H3K5L19 already recorded a sale of (01)06901234567892(21)H0004 (in (00)069012340000000030) (2026-06-03T02:00:00Z)%',
+    'nor sell the distributor''s pallet holding units it sold before');
 
 CREATE FUNCTION pg_temp.summary_ref(records bigint, miss jsonb) RETURNS jsonb LANGUAGE sql AS $f$
     WITH m AS (SELECT x ->> 'code' AS code, x ->> 'field' AS field, x ->> 'collect' AS collect, (x ->> 'ordinal')::int AS ordinal

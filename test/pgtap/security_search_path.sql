@@ -121,7 +121,10 @@ SET LOCAL ROLE hsp_factory;
 INSERT INTO answers SELECT 'operator reads', pg_catalog.jsonb_build_array(
     (SELECT pg_catalog.count(*) FROM trace.items), (SELECT pg_catalog.count(*) FROM trace.flows),
     (SELECT pg_catalog.count(*) FROM trace.documents), (SELECT pg_catalog.count(*) FROM trace.operator_bindings));
-INSERT INTO answers SELECT 'operator write', trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0004",
+INSERT INTO answers SELECT 'operator commission', trace.commission(pg_catalog.jsonb_build_object('trace_code', '(01)06901234567892(21)H0110',
+    'production_date', '2026-06-20', 'serial_or_batch', 'B260620',
+    'inspection_report', pg_catalog.encode(pg_catalog.sha256('inspection batch B260601'::bytea), 'hex')));
+INSERT INTO answers SELECT 'operator write', trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)H0110",
     "sale_time": "2026-06-21T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}');
 RESET ROLE;
 SET LOCAL search_path = public, pg_catalog, trace, pg_temp;
