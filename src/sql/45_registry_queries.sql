@@ -244,27 +244,37 @@ BEGIN
         FROM (SELECT f.*, pg_catalog.row_number() OVER (ORDER BY f.ordinal)::int AS pos
               FROM @extschema@.field_catalog f
               WHERE f.table_name = 'seller' AND f.collect IN ('a', 'b', 'o')) f),
+    -- every unit bought, directly or inside a package (its first purchase),
+    -- and every unit sold, directly or inside a package: one record per unit
     bought AS (
-        SELECT DISTINCT ON (f.trace_code) f.trace_code, f.event_time,
-               pg_catalog.jsonb_build_object('trace_code', f.trace_code, 'supplier_name', f.supplier_name,
+        SELECT DISTINCT ON (coalesce(w.trace_code, f.trace_code)) coalesce(w.trace_code, f.trace_code) AS trace_code,
+               f.event_time,
+               pg_catalog.jsonb_build_object('trace_code', coalesce(w.trace_code, f.trace_code), 'supplier_name', f.supplier_name,
                    'purchase_time', f.purchase_time) AS j
-        FROM @extschema@.flows f WHERE f.uscc OPERATOR(@extschema@.=) u.uscc AND f.kind = 'seller_purchase'
-        ORDER BY f.trace_code, f.event_time),
+        FROM @extschema@.flows f
+        LEFT JOIN LATERAL @extschema@._reg_units_in(f.trace_code, f.event_time) w ON true
+        WHERE f.uscc OPERATOR(@extschema@.=) u.uscc AND f.kind = 'seller_purchase'
+        ORDER BY coalesce(w.trace_code, f.trace_code), f.event_time),
+    sold AS (
+        SELECT coalesce(w.trace_code, s.trace_code) AS trace_code, s.event_time,
+               pg_catalog.jsonb_build_object('customer_name', s.customer_name, 'sold_time', s.sold_time,
+                                             'quantity', s.quantity) AS j
+        FROM @extschema@.flows s
+        LEFT JOIN LATERAL @extschema@._reg_units_in(s.trace_code, s.event_time) w ON true
+        WHERE s.uscc OPERATOR(@extschema@.=) u.uscc AND s.kind = 'seller_sale'),
+    first_sale AS (
+        SELECT DISTINCT ON (b.trace_code) b.trace_code, x.j
+        FROM bought b JOIN sold x ON x.trace_code OPERATOR(@extschema@.=) b.trace_code AND x.event_time >= b.event_time
+        ORDER BY b.trace_code, x.event_time),
     per AS (
         SELECT @extschema@._reg_missing_idx(pg_catalog.jsonb_build_object('unit_name', u.unit_name, 'uscc', u.uscc,
                    'address', u.address, 'contact', u.contact, 'business_license', u.business_license,
                    'purchase_info', u.purchase_info),
-               NULL::record,
-               b.j || coalesce((SELECT pg_catalog.jsonb_build_object('customer_name', s.customer_name, 'sold_time', s.sold_time,
-                                                     'quantity', s.quantity)
-                FROM @extschema@.flows s
-                WHERE s.uscc OPERATOR(@extschema@.=) u.uscc AND s.kind = 'seller_sale' AND s.event_time >= b.event_time
-                  AND (s.trace_code OPERATOR(@extschema@.=) b.trace_code
-                       OR s.trace_code OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(b.trace_code, s.event_time) w))
-                ORDER BY s.event_time LIMIT 1), '{}'),
-               fc.names, fc.need, NULL) AS m,
+               NULL::record, b.j || coalesce(fs.j, '{}'), fc.names, fc.need, NULL) AS m,
                fc.mand
-        FROM bought b CROSS JOIN fc)
+        FROM bought b
+        LEFT JOIN first_sale fs ON fs.trace_code OPERATOR(@extschema@.=) b.trace_code
+        CROSS JOIN fc)
     SELECT @extschema@._reg_summary(fc.names, fc.collects, (SELECT @extschema@._reg_tally(per.m, per.mand) FROM per))
         INTO as_seller
     FROM fc;
