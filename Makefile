@@ -24,6 +24,9 @@ SQL_PARTS  = $(sort $(wildcard src/sql/*.sql))
 SQL_PARTS := $(sort $(SQL_PARTS) src/sql/41_registry_fields.sql)
 
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+# the standalone verifier (rule below) is built by `make` and installed next
+# to pg_config's programs by `make install`
+SCRIPTS_built = tools/pgtrace-verify
 PG_CPPFLAGS = -I$(srcdir)/src/core -I$(srcdir)/src/pg
 PG_CFLAGS  = -std=gnu99 $(EXTRA_CFLAGS)
 SHLIB_LINK = -lcrypto -lqrencode
