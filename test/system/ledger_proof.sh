@@ -12,6 +12,8 @@ make -s tools/pgtrace-verify >"$work/build.log" 2>&1
 ok $? "tools/pgtrace-verify builds (OpenSSL + src/core only)"
 verify=tools/pgtrace-verify
 ok $(ldd "$verify" | grep -qi 'libpq\|postgres' && echo 1 || echo 0) "the verifier does not link PostgreSQL"
+[ -x "$PT_PGBIN/pgtrace-verify" ]
+ok $? "make install put pgtrace-verify next to PostgreSQL's programs ($PT_PGBIN)"
 
 eval "$(scripts/cluster.sh start "$work/pg" "pgtrace.signing_key_file = '$key'")"
 export PGDATABASE=proofs
