@@ -855,6 +855,16 @@ tally_grow(Tally *t, int need, MemoryContext cxt)
     t->size = size;
 }
 
+/*
+ * The elements of an int4[] known to hold no NULL (ARR_DATA_PTR's signed /
+ * unsigned ?: does not build with -Wextra -Werror).
+ */
+static int32 *
+int4_array_values(ArrayType *a)
+{
+    return (int32 *) (((char *) a) + ARR_OVERHEAD_NONULLS(ARR_NDIM(a)));
+}
+
 PG_FUNCTION_INFO_V1(pt_registry_tally_step);
 Datum
 pt_registry_tally_step(PG_FUNCTION_ARGS)
@@ -876,12 +886,13 @@ pt_registry_tally_step(PG_FUNCTION_ARGS)
         if (!PG_ARGISNULL(2))
         {
             ArrayType  *ma = PG_GETARG_ARRAYTYPE_P(2);
-            int32      *mp = (int32 *) ARR_DATA_PTR(ma);
+            int32      *mp;
             int         mn = ArrayGetNItems(ARR_NDIM(ma), ARR_DIMS(ma));
 
             if (ARR_HASNULL(ma) || ARR_ELEMTYPE(ma) != INT4OID)
                 ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                                 errmsg("trace._reg_tally: mand must be an int[] without nulls")));
+            mp = int4_array_values(ma);
             for (i = 0; i < mn; i++)
                 t->nmand = Max(t->nmand, mp[i] + 1);
             t->mand = MemoryContextAllocZero(aggcxt, Max(t->nmand, 1));
@@ -897,7 +908,7 @@ pt_registry_tally_step(PG_FUNCTION_ARGS)
         if (ARR_HASNULL(m) || ARR_ELEMTYPE(m) != INT4OID)
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                             errmsg("trace._reg_tally: positions must be an int[] without nulls")));
-        pos = (int32 *) ARR_DATA_PTR(m);
+        pos = int4_array_values(m);
         n = ArrayGetNItems(ARR_NDIM(m), ARR_DIMS(m));
         for (i = 0; i < n; i++)
         {
