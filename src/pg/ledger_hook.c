@@ -81,6 +81,38 @@ is_ledger(Oid relid)
     return result;
 }
 
+/*
+ * The sealed floor of a ledger (trace.ledger_tables.seal_floor; 0 when not
+ * registered), read as the bootstrap superuser like is_ledger.
+ */
+int64
+pt_ledger_seal_floor(Oid relid)
+{
+    int64       result = 0;
+    Oid         types[1] = {OIDOID};
+    Datum       args[1] = {ObjectIdGetDatum(relid)};
+    Oid         save_user;
+    int         save_sec;
+
+    as_superuser_begin(&save_user, &save_sec);
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_execute_with_args("SELECT seal_floor FROM trace.ledger_tables WHERE relid = $1",
+                              1, types, args, NULL, true, 1) == SPI_OK_SELECT
+        && SPI_processed == 1)
+    {
+        bool        isnull;
+        Datum       d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+        if (!isnull)
+            result = DatumGetInt64(d);
+    }
+    PopActiveSnapshot();
+    SPI_finish();
+    SetUserIdAndSecContext(save_user, save_sec);
+    return result;
+}
+
 /* Does the table hold at least one row? */
 static bool
 has_rows(Oid relid)

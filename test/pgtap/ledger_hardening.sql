@@ -1,0 +1,73 @@
+-- Ledger hardening: ways around the ledger's guarantees that are closed,
+-- each tried as a new user would try it. Needs pgtrace in
+-- shared_preload_libraries (the utility and object-access hooks).
+BEGIN;
+SELECT plan(9);
+
+CREATE ROLE hard_owner NOLOGIN;
+GRANT trace_admin TO hard_owner;
+GRANT CREATE ON SCHEMA public TO hard_owner;
+CREATE ROLE hard_writer NOLOGIN;
+GRANT pg_execute_server_program TO hard_writer;   -- for COPY FROM PROGRAM below
+
+-- ------------------------------------------------ 1. supplied ledger columns
+SET ROLE hard_owner;
+CREATE TABLE public.hard_w (id int, note text);
+SELECT trace.ledger_enable('public.hard_w');
+GRANT INSERT, SELECT ON public.hard_w TO hard_writer;
+RESET ROLE;
+-- The hash of a forged row (other who, when, how), computed from the
+-- documented encoding: here by the ledger's own function, as a writer would
+-- compute it offline.
+CREATE TEMP TABLE hard_forged ON COMMIT DROP AS
+SELECT trace._ledger_backfill_hash('public.hard_w', 'public.hard_w', 'sha256',
+           ROW(2, 'forged', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::public.hard_w,
+           20, 'somebody_else', '2001-01-01 00:00+00', 'paper', NULL) AS h;
+GRANT SELECT ON hard_forged TO hard_writer;
+SET ROLE hard_writer;
+INSERT INTO public.hard_w (id, note) VALUES (1, 'genuine');
+SELECT throws_ok($$INSERT INTO public.hard_w (id, note, ledger_seq, ledger_hash, ledger_recorded_by,
+                                               ledger_recorded_at, ledger_method)
+                   SELECT 2, 'forged', 20, h, 'somebody_else', '2001-01-01 00:00+00', 'paper' FROM hard_forged$$,
+                 '42501', 'a row of ledger table "hard_w" may not carry its own ledger_hash',
+                 'a writer cannot insert a row with its own (correctly computed) hash, seq, who, when and how');
+SELECT throws_ok($$COPY public.hard_w (id, note, ledger_seq, ledger_hash) FROM PROGRAM 'printf "2\tforged\t2\tabcd\n"'$$,
+                 '42501', NULL, 'nor through COPY');
+SELECT throws_ok($$INSERT INTO public.hard_w (id, note, ledger_seq, ledger_hash, ledger_recorded_by,
+                                               ledger_recorded_at, ledger_method)
+                   SELECT g, 'forged', g, h, 'somebody_else', '2001-01-01 00:00+00', 'paper'
+                     FROM hard_forged, generate_series(2, 3) g$$,
+                 '42501', NULL, 'nor through a batched INSERT ... SELECT');
+INSERT INTO public.hard_w (id, note, ledger_seq, ledger_recorded_by, ledger_recorded_at, ledger_method)
+VALUES (3, 'no hash', 900, 'somebody_else', '2001-01-01 00:00+00', 'paper');
+SELECT is((SELECT ROW(ledger_seq < 900, ledger_recorded_by, ledger_recorded_at > '2001-01-02', ledger_method IS DISTINCT FROM 'paper')::text
+             FROM public.hard_w WHERE id = 3),
+          ROW(true, 'postgres', true, true)::text,
+          'without a hash, the seq, who, when and how a writer supplies are overwritten by the trigger');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM public.hard_w WHERE id = 2), 0::bigint, 'no forged row was stored');
+-- A superuser (restoring a dump) may still bring rows with their hash ...
+SELECT lives_ok($$INSERT INTO public.hard_w (id, note, ledger_seq, ledger_hash, ledger_recorded_by,
+                                              ledger_recorded_at, ledger_method)
+                  SELECT 2, 'forged', 20, h, 'somebody_else', '2001-01-01 00:00+00', 'paper' FROM hard_forged$$,
+                'a superuser may insert a row carrying its hash (restore), when it recomputes equal ...');
+-- ... but never at or below the sealed floor
+SELECT trace.seal('public.hard_w');
+UPDATE trace.ledger_tables SET seal_floor = 20 WHERE relid = 'public.hard_w'::regclass;
+CREATE TEMP TABLE hard_below ON COMMIT DROP AS
+SELECT trace._ledger_backfill_hash('public.hard_w', 'public.hard_w', 'sha256',
+           ROW(4, 'late', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::public.hard_w,
+           4, 'postgres', '2001-01-01 00:00+00', NULL, NULL) AS h;
+SELECT throws_ok($$INSERT INTO public.hard_w (id, note, ledger_seq, ledger_hash, ledger_recorded_by, ledger_recorded_at)
+                   SELECT 4, 'late', 4, h, 'postgres', '2001-01-01 00:00+00' FROM hard_below$$,
+                 '42501', 'row of ledger table "hard_w" carries ledger_seq 4, at or below the ledger''s sealed floor 20',
+                 '... and not even a superuser may insert a row at or below the sealed floor');
+SET session_replication_role = replica;
+SELECT throws_ok($$INSERT INTO public.hard_w (id, note, ledger_seq, ledger_hash, ledger_recorded_by, ledger_recorded_at)
+                   SELECT 4, 'late', 4, h, 'postgres', '2001-01-01 00:00+00' FROM hard_below$$,
+                 '42501', NULL, 'nor as a replication apply worker (session_replication_role = replica)');
+RESET session_replication_role;
+SELECT is(trace.ledger_verify('public.hard_w') -> 'problems', '[]'::jsonb, 'the ledger has no problem to report');
+
+SELECT * FROM finish();
+ROLLBACK;
