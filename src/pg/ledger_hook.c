@@ -213,6 +213,37 @@ is_ledger_trigger_name(const char *name)
     return strcmp(name, PT_TRIGGER_INSERT) == 0 || strcmp(name, PT_TRIGGER_REFUSE) == 0;
 }
 
+/*
+ * A ledger table must stay out of every inheritance tree and partitioned
+ * table: the refusal trigger fires on the table a statement names, so an
+ * UPDATE or DELETE through a parent would reach a ledger child's rows
+ * without it; and rows of a child would show in the ledger's queries without
+ * being in its ledger. Refused: ALTER TABLE parent ATTACH PARTITION ledger,
+ * ALTER TABLE t INHERIT ledger (the ledger's own INHERIT / NO INHERIT /
+ * ATTACH / DETACH are refused in check_alter_table's loop).
+ */
+static void
+check_alter_table_other(AlterTableStmt *stmt)
+{
+    ListCell   *lc;
+
+    foreach(lc, stmt->cmds)
+    {
+        AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+        Oid         other = InvalidOid;
+
+        if (cmd->subtype == AT_AttachPartition && cmd->def && IsA(cmd->def, PartitionCmd))
+            other = rangevar_relid(((PartitionCmd *) cmd->def)->name);
+        else if (cmd->subtype == AT_AddInherit && cmd->def && IsA(cmd->def, RangeVar))
+            other = rangevar_relid((RangeVar *) cmd->def);
+        if (OidIsValid(other) && is_ledger(other))
+            refuse(cmd->subtype == AT_AttachPartition ? "ATTACH PARTITION" : "inheriting from a ledger table",
+                   get_rel_name(other),
+                   "A ledger table cannot be a partition, an inheritance child or an inheritance parent:"
+                   " UPDATE and DELETE through a parent would bypass its refusal trigger.");
+    }
+}
+
 static void
 check_alter_table(AlterTableStmt *stmt)
 {
@@ -220,6 +251,7 @@ check_alter_table(AlterTableStmt *stmt)
     ListCell   *lc;
     int         rows = -1;      /* unknown */
 
+    check_alter_table_other(stmt);
     if (!is_ledger(relid))
         return;
     foreach(lc, stmt->cmds)
@@ -468,6 +500,21 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
                         if (qc)
                             SetQueryCompletion(qc, CMDTAG_COPY, processed);
                         return;
+                    }
+                    break;
+                }
+            case T_CreateStmt:
+                {
+                    ListCell   *lc;
+
+                    foreach(lc, ((CreateStmt *) parsetree)->inhRelations)
+                    {
+                        Oid         parent = rangevar_relid(lfirst_node(RangeVar, lc));
+
+                        if (is_ledger(parent))
+                            refuse("inheriting from a ledger table", get_rel_name(parent),
+                                   "A ledger table cannot be an inheritance parent: rows of a child would show"
+                                   " in its queries without being in its ledger.");
                     }
                     break;
                 }

@@ -158,6 +158,20 @@ BEGIN
             USING ERRCODE = '42809',
                   DETAIL = 'Only ordinary tables can be put under the ledger (no partitioned tables, views or foreign tables).';
     END IF;
+    -- The refusal trigger fires on the table a statement names: UPDATE or
+    -- DELETE through a parent would reach a ledger child's rows without it,
+    -- and a child's rows would show in the ledger's queries.
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = tbl) THEN
+        RAISE EXCEPTION 'table % is a partition or an inheritance child', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'UPDATE and DELETE through its parent would not fire the ledger''s refusal trigger.',
+                  HINT = 'Detach it (ALTER TABLE ... DETACH PARTITION / NO INHERIT) first.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl) THEN
+        RAISE EXCEPTION 'table % has inheritance children', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'Their rows would show in the ledger table''s queries without being in its ledger.';
+    END IF;
     IF hash_algorithm IS NULL OR hash_algorithm NOT IN ('sha256', 'sm3') THEN
         RAISE EXCEPTION 'unknown ledger hash algorithm "%"', hash_algorithm
             USING ERRCODE = '22023', DETAIL = 'Known algorithms are sha256 and sm3.';

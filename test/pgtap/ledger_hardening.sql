@@ -2,7 +2,7 @@
 -- each tried as a new user would try it. Needs pgtrace in
 -- shared_preload_libraries (the utility and object-access hooks).
 BEGIN;
-SELECT plan(9);
+SELECT plan(17);
 
 CREATE ROLE hard_owner NOLOGIN;
 GRANT trace_admin TO hard_owner;
@@ -68,6 +68,41 @@ SELECT throws_ok($$INSERT INTO public.hard_w (id, note, ledger_seq, ledger_hash,
                  '42501', NULL, 'nor as a replication apply worker (session_replication_role = replica)');
 RESET session_replication_role;
 SELECT is(trace.ledger_verify('public.hard_w') -> 'problems', '[]'::jsonb, 'the ledger has no problem to report');
+
+-- ------------------------------------------------ 2. partitions and inheritance
+SET ROLE hard_owner;
+CREATE TABLE public.hard_p (id int, note text);
+SELECT trace.ledger_enable('public.hard_p');
+INSERT INTO public.hard_p (id, note) VALUES (1, 'one');
+CREATE TABLE public.hard_root (LIKE public.hard_p) PARTITION BY LIST (id);
+SELECT throws_ok($$ALTER TABLE public.hard_root ATTACH PARTITION public.hard_p FOR VALUES IN (1, 2, 3)$$,
+                 '42501', 'ATTACH PARTITION on ledger table "hard_p" is not allowed',
+                 'a table owner cannot attach a ledger table as a partition (UPDATE through the root would bypass it)');
+CREATE TABLE public.hard_parent (id int, note text);
+SELECT throws_ok($$ALTER TABLE public.hard_p INHERIT public.hard_parent$$, '42501', NULL,
+                 'a ledger table cannot become an inheritance child');
+CREATE TABLE public.hard_child (id int, note text);
+SELECT throws_ok($$ALTER TABLE public.hard_child INHERIT public.hard_p$$, '42501',
+                 'inheriting from a ledger table on ledger table "hard_p" is not allowed',
+                 'nor an inheritance parent (ALTER TABLE ... INHERIT)');
+SELECT throws_ok($$CREATE TABLE public.hard_child2 () INHERITS (public.hard_p)$$, '42501', NULL,
+                 'nor an inheritance parent (CREATE TABLE ... INHERITS)');
+-- tables already in a tree are refused by ledger_enable
+CREATE TABLE public.hard_root2 (id int, note text) PARTITION BY LIST (id);
+CREATE TABLE public.hard_leaf PARTITION OF public.hard_root2 FOR VALUES IN (1, 2);
+SELECT throws_ok($$SELECT trace.ledger_enable('public.hard_leaf')$$, '42809',
+                 'table public.hard_leaf is a partition or an inheritance child',
+                 'ledger_enable refuses a partition');
+CREATE TABLE public.hard_kid () INHERITS (public.hard_parent);
+SELECT throws_ok($$SELECT trace.ledger_enable('public.hard_kid')$$, '42809', NULL,
+                 'ledger_enable refuses an inheritance child');
+SELECT throws_ok($$SELECT trace.ledger_enable('public.hard_parent')$$, '42809',
+                 'table public.hard_parent has inheritance children',
+                 'ledger_enable refuses a table with inheritance children');
+SELECT is((SELECT count(*) FROM trace.ledger_tables
+            WHERE relid IN ('public.hard_leaf'::regclass, 'public.hard_kid'::regclass, 'public.hard_parent'::regclass)),
+          0::bigint, 'none of them became a ledger');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
