@@ -12,7 +12,11 @@
 #include "ledger_pg.h"
 
 #include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
@@ -23,13 +27,17 @@
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "storage/proc.h"
 
 #include <string.h>
 
 bool        pt_ledger_hooks_active = false;
 
 static ProcessUtility_hook_type prev_utility = NULL;
+static object_access_hook_type prev_object_access = NULL;
 
 /*
  * The guard's own lookups (is this a ledger table, does it hold rows) run as
@@ -208,6 +216,12 @@ rangevar_relid(RangeVar *rv)
 }
 
 static bool
+is_ledger_column_name(const char *name)
+{
+    return name != NULL && strncmp(name, "ledger_", 7) == 0;
+}
+
+static bool
 is_ledger_trigger_name(const char *name)
 {
     return strcmp(name, PT_TRIGGER_INSERT) == 0 || strcmp(name, PT_TRIGGER_REFUSE) == 0;
@@ -281,18 +295,24 @@ check_alter_table(AlterTableStmt *stmt)
                 break;
             case AT_AlterColumnType:
                 what = "ALTER COLUMN TYPE";
-                only_with_rows = true;
+                only_with_rows = !is_ledger_column_name(cmd->name);
                 break;
             case AT_DropColumn:
                 what = "DROP COLUMN";
-                only_with_rows = true;
+                only_with_rows = !is_ledger_column_name(cmd->name);
+                break;
+            case AT_DropNotNull:
+                if (is_ledger_column_name(cmd->name))
+                    what = "DROP NOT NULL on a ledger column";
                 break;
             case AT_AddColumn:
                 what = "ADD COLUMN";
                 only_with_rows = true;
                 break;
-            case AT_SetLogged:
             case AT_SetUnLogged:
+                what = "SET UNLOGGED";  /* its rows would be lost on a crash */
+                break;
+            case AT_SetLogged:
             case AT_SetAccessMethod:
                 what = "rewriting the table";
                 only_with_rows = true;
@@ -374,6 +394,17 @@ break_glass_drop(Oid relid)
 }
 
 static void
+refuse_extension_drop(void)
+{
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+             errmsg("DROP EXTENSION pgtrace is not allowed while ledger tables hold rows"),
+             errdetail(pt_break_glass ? "Some ledger rows are still within their retention."
+                       : "Dropping the extension would remove the ledger's blocks and its triggers."),
+             errhint("See pgtrace.break_glass in docs/ledger.md.")));
+}
+
+static void
 check_drop(DropStmt *stmt)
 {
     ListCell   *lc;
@@ -411,12 +442,7 @@ check_drop(DropStmt *stmt)
                     char       *ext = strVal(lfirst(lc));
 
                     if (strcmp(ext, "pgtrace") == 0 && any_ledger_rows(pt_break_glass))
-                        ereport(ERROR,
-                                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                                 errmsg("DROP EXTENSION pgtrace is not allowed while ledger tables hold rows"),
-                                 errdetail(pt_break_glass ? "Some ledger rows are still within their retention."
-                                           : "Dropping the extension would remove the ledger's blocks and its triggers."),
-                                 errhint("See pgtrace.break_glass in docs/ledger.md.")));
+                        refuse_extension_drop();
                     break;
                 }
             case OBJECT_SCHEMA:
@@ -451,6 +477,154 @@ check_drop(DropStmt *stmt)
                 return;
         }
     }
+}
+
+/* -------------------------------------------------- drops by any path */
+
+/*
+ * The object-access hook sees every object a command deletes, whatever the
+ * command: DROP TABLE, DROP OWNED, DROP ... CASCADE (of a schema, a type, a
+ * domain, a function), DROP SEQUENCE, DROP INDEX. A ledger table with rows,
+ * a ledger_* column (any column while the table holds rows) are refused when
+ * they are about to go. The ledger's seq sequence and its unique seq index
+ * go first when their table is dropped, so they are noted here and judged
+ * when the command ends: refused if the ledger table is still there.
+ */
+static List *pending_ledgers = NIL;     /* ledger tables, in TopTransactionContext */
+static List *pending_kinds = NIL;       /* 0: the sequence, 1: the index */
+static LocalTransactionId pending_lxid = InvalidLocalTransactionId;
+
+static void
+pending_reset(void)
+{
+    pending_ledgers = NIL;
+    pending_kinds = NIL;
+    pending_lxid = MyProc->lxid;
+}
+
+static void
+pending_add(Oid ledger, int kind)
+{
+    MemoryContext old;
+
+    if (pending_lxid != MyProc->lxid)
+        pending_reset();
+    old = MemoryContextSwitchTo(TopTransactionContext);
+    pending_ledgers = lappend_oid(pending_ledgers, ledger);
+    pending_kinds = lappend_int(pending_kinds, kind);
+    MemoryContextSwitchTo(old);
+}
+
+static void
+pending_check(void)
+{
+    List       *ledgers = pending_ledgers;
+    List       *kinds = pending_kinds;
+    ListCell   *a;
+    ListCell   *b;
+
+    if (pending_lxid != MyProc->lxid)
+    {
+        pending_reset();
+        return;
+    }
+    pending_reset();
+    forboth(a, ledgers, b, kinds)
+    {
+        Oid         ledger = lfirst_oid(a);
+
+        if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(ledger)))
+            refuse(lfirst_int(b) == 0 ? "dropping the ledger_seq sequence" : "dropping the unique index on ledger_seq",
+                   get_rel_name(ledger),
+                   "The ledger numbers and reads its rows with them; they go only with the ledger table.");
+    }
+}
+
+static void
+check_drop_relation(Oid relid, int subId)
+{
+    Oid         ext = get_extension_oid("pgtrace", true);
+    char       *relname = get_rel_name(relid);
+
+    if (relname == NULL)
+        return;
+    /*
+     * Members of the extension go only with it (PostgreSQL refuses them
+     * alone): that is DROP EXTENSION, or a cascade reaching the extension
+     * (DROP SCHEMA trace CASCADE, DROP OWNED BY its owner). Refused as DROP
+     * EXTENSION is while ledger rows exist.
+     */
+    if (OidIsValid(ext) && getExtensionOfObject(RelationRelationId, relid) == ext)
+    {
+        if (any_ledger_rows(pt_break_glass))
+            refuse_extension_drop();
+        return;
+    }
+    if (subId != 0)
+    {
+        char       *att = get_attname(relid, (AttrNumber) subId, true);
+
+        if (att && is_ledger(relid) && (is_ledger_column_name(att) || has_rows(relid)))
+            refuse(psprintf("dropping column \"%s\"", att), relname,
+                   "The ledger's columns are fixed while it holds rows, and its ledger_* columns always.");
+        return;
+    }
+    switch (get_rel_relkind(relid))
+    {
+        case RELKIND_RELATION:
+            if (!is_ledger(relid) || !has_rows(relid))
+                break;
+            if (pt_break_glass)
+                break_glass_drop(relid);
+            else
+                refuse("DROP", relname,
+                       "A ledger table cannot be dropped while it holds rows (DROP TABLE, DROP OWNED,"
+                       " DROP ... CASCADE alike).");
+            break;
+        case RELKIND_SEQUENCE:
+            {
+                Oid         tab;
+                int32       col;
+
+                if (sequenceIsOwned(relid, DEPENDENCY_AUTO, &tab, &col) && is_ledger(tab)
+                    && col == get_attnum(tab, PT_COL_SEQ))
+                    pending_add(tab, 0);
+                break;
+            }
+        case RELKIND_INDEX:
+            {
+                HeapTuple   ht = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(relid));
+                Oid         tab = InvalidOid;
+
+                if (HeapTupleIsValid(ht))
+                {
+                    Form_pg_index ix = (Form_pg_index) GETSTRUCT(ht);
+
+                    if (ix->indisunique && ix->indnatts == 1)
+                        tab = ix->indrelid;
+                    if (OidIsValid(tab) && ix->indkey.values[0] != get_attnum(tab, PT_COL_SEQ))
+                        tab = InvalidOid;
+                    ReleaseSysCache(ht);
+                }
+                if (OidIsValid(tab) && is_ledger(tab))
+                    pending_add(tab, 1);
+                break;
+            }
+        default:
+            break;
+    }
+}
+
+static void
+ledger_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg)
+{
+    if (prev_object_access)
+        prev_object_access(access, classId, objectId, subId, arg);
+    if (access != OAT_DROP || classId != RelationRelationId)
+        return;
+    if (creating_extension || !IsTransactionState() || !OidIsValid(pt_ledger_extension_schema()))
+        return;
+    check_drop_relation(objectId, subId);
 }
 
 static void
@@ -501,6 +675,22 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
                             SetQueryCompletion(qc, CMDTAG_COPY, processed);
                         return;
                     }
+                    break;
+                }
+            case T_AlterSeqStmt:
+                {
+                    AlterSeqStmt *as = (AlterSeqStmt *) parsetree;
+                    Oid         seqid = rangevar_relid(as->sequence);
+                    Oid         tab;
+                    int32       col;
+                    ListCell   *lc;
+
+                    foreach(lc, as->options)
+                        if (strcmp(lfirst_node(DefElem, lc)->defname, "owned_by") == 0
+                            && OidIsValid(seqid) && sequenceIsOwned(seqid, DEPENDENCY_AUTO, &tab, &col)
+                            && is_ledger(tab))
+                            refuse("changing the owner column of the ledger_seq sequence", get_rel_name(tab),
+                                   "The ledger's sequence belongs to its ledger_seq column.");
                     break;
                 }
             case T_CreateStmt:
@@ -573,10 +763,22 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
         }
     }
 
-    if (prev_utility)
-        prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-    else
-        standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+    PG_TRY();
+    {
+        if (prev_utility)
+            prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+        else
+            standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+    }
+    PG_CATCH();
+    {
+        pending_ledgers = NIL;  /* the failed command's drops are undone */
+        pending_kinds = NIL;
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    if (pending_ledgers != NIL)
+        pending_check();
 }
 
 /* Is COPY FROM batched in this backend (guard active, no earlier utility hook)? */
@@ -591,5 +793,7 @@ pt_ledger_install_hooks(void)
 {
     prev_utility = ProcessUtility_hook;
     ProcessUtility_hook = ledger_utility;
+    prev_object_access = object_access_hook;
+    object_access_hook = ledger_object_access;
     pt_ledger_hooks_active = true;
 }

@@ -2,7 +2,7 @@
 -- each tried as a new user would try it. Needs pgtrace in
 -- shared_preload_libraries (the utility and object-access hooks).
 BEGIN;
-SELECT plan(17);
+SELECT plan(38);
 
 CREATE ROLE hard_owner NOLOGIN;
 GRANT trace_admin TO hard_owner;
@@ -103,6 +103,67 @@ SELECT is((SELECT count(*) FROM trace.ledger_tables
             WHERE relid IN ('public.hard_leaf'::regclass, 'public.hard_kid'::regclass, 'public.hard_parent'::regclass)),
           0::bigint, 'none of them became a ledger');
 RESET ROLE;
+
+-- ------------------------------------------------ 3. a ledger table cannot disappear
+SET ROLE hard_owner;
+CREATE TEMP TABLE hard_temp (id int);
+SELECT throws_ok($$SELECT trace.ledger_enable('hard_temp')$$, '42809', NULL,
+                 'ledger_enable refuses a temporary table (gone at session end)');
+CREATE UNLOGGED TABLE public.hard_unlogged (id int);
+SELECT throws_ok($$SELECT trace.ledger_enable('public.hard_unlogged')$$, '42809',
+                 'table public.hard_unlogged is unlogged', 'ledger_enable refuses an unlogged table (rows lost on crash)');
+CREATE TABLE public.hard_empty (id int);
+SELECT trace.ledger_enable('public.hard_empty');
+SELECT throws_ok($$ALTER TABLE public.hard_empty SET UNLOGGED$$, '42501', NULL,
+                 'SET UNLOGGED is refused even while the ledger is empty');
+RESET ROLE;
+SELECT throws_ok($$DROP OWNED BY hard_owner$$, '42501', 'DROP on ledger table "hard_p" is not allowed',
+                 'DROP OWNED BY the owner does not drop a ledger table holding rows');
+SELECT throws_ok($$DROP OWNED BY hard_owner CASCADE$$, '42501', NULL, 'nor DROP OWNED ... CASCADE');
+CREATE SCHEMA hard_s;
+CREATE TABLE hard_s.l (x int);
+SELECT trace.ledger_enable('hard_s.l');
+INSERT INTO hard_s.l VALUES (1);
+SELECT throws_ok($$DROP TABLE hard_s.l CASCADE$$, '42501', NULL, 'nor DROP TABLE ... CASCADE');
+-- a ledger whose table was dropped empty stays registered: nothing fails for the other ledgers
+SELECT lives_ok($$DROP TABLE public.hard_empty$$, 'an empty ledger table may still be dropped (its sequence and index go with it)');
+SELECT lives_ok($$SELECT trace.seal()$$, 'trace.seal() skips the ledger whose table is gone');
+SELECT lives_ok($$SELECT trace.purge(CURRENT_DATE)$$, 'trace.purge() skips it too');
+SELECT ok(trace.status() -> 'missing_guarantees' ? 'ledger: the table of ledger public.hard_empty no longer exists; it is not sealed and trace.verify() reports it',
+          'trace.status() works and reports the ledger whose table is gone');
+SELECT is((SELECT count(*) FROM jsonb_array_elements(trace.verify() -> 'problems') p
+            WHERE p ->> 'ledger' = 'public.hard_empty' AND p ->> 'kind' = 'missing'), 1::bigint,
+          'trace.verify() reports it as missing');
+
+-- ------------------------------------------------ 4. columns, sequence, index
+CREATE TYPE public.hard_mood AS ENUM ('calm', 'cross');
+CREATE DOMAIN public.hard_pos AS int CHECK (VALUE > 0);
+CREATE TABLE public.hard_c (id public.hard_pos, mood public.hard_mood);
+SELECT trace.ledger_enable('public.hard_c');
+INSERT INTO public.hard_c VALUES (1, 'calm');
+SELECT throws_ok($$DROP TYPE public.hard_mood CASCADE$$, '42501',
+                 'dropping column "mood" on ledger table "hard_c" is not allowed',
+                 'DROP TYPE ... CASCADE cannot drop a ledger table''s column');
+SELECT throws_ok($$DROP DOMAIN public.hard_pos CASCADE$$, '42501', NULL,
+                 'DROP DOMAIN ... CASCADE cannot drop a ledger table''s column');
+SELECT throws_ok($$DROP SEQUENCE public.hard_c_ledger_seq$$, '42501',
+                 'dropping the ledger_seq sequence on ledger table "hard_c" is not allowed',
+                 'DROP SEQUENCE of the ledger''s seq sequence is refused');
+SELECT throws_ok($$ALTER SEQUENCE public.hard_c_ledger_seq OWNED BY NONE$$, '42501', NULL,
+                 'and so is detaching it from ledger_seq');
+SELECT throws_ok($$DROP INDEX public.hard_c_ledger_seq_key$$, '42501',
+                 'dropping the unique index on ledger_seq on ledger table "hard_c" is not allowed',
+                 'DROP INDEX of the ledger''s unique seq index is refused');
+SELECT throws_ok($$ALTER TABLE public.hard_c ALTER COLUMN ledger_hash DROP NOT NULL$$, '42501', NULL,
+                 'ALTER COLUMN ledger_hash DROP NOT NULL is refused');
+SELECT throws_ok($$ALTER TABLE public.hard_c ALTER COLUMN ledger_seq DROP NOT NULL$$, '42501', NULL,
+                 'ALTER COLUMN ledger_seq DROP NOT NULL is refused');
+CREATE TABLE public.hard_c0 (id int, note text);
+SELECT trace.ledger_enable('public.hard_c0');
+SELECT throws_ok($$ALTER TABLE public.hard_c0 DROP COLUMN ledger_reason$$, '42501', NULL,
+                 'a ledger_* column cannot be dropped even while the ledger is empty');
+SELECT lives_ok($$ALTER TABLE public.hard_c0 DROP COLUMN note$$, 'other columns of an empty ledger still can');
+SELECT is(trace.ledger_verify('public.hard_c') -> 'ok', 'true'::jsonb, 'the ledger is intact');
 
 SELECT * FROM finish();
 ROLLBACK;
