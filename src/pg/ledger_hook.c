@@ -17,6 +17,10 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_proc.h"
+#include "parser/parse_func.h"
+#include "parser/parse_type.h"
+#include "utils/regproc.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
@@ -479,6 +483,134 @@ check_drop(DropStmt *stmt)
     }
 }
 
+/* ------------------------------------------- the extension's functions */
+
+/*
+ * The extension's functions are what the ledger runs (its triggers, their
+ * SQL wrappers): replacing, altering, renaming, moving or re-owning one — or
+ * taking it out of the extension first — would switch the guarantees off,
+ * even for a superuser. Allowed only while the extension's own script runs
+ * (CREATE / ALTER EXTENSION ... UPDATE) and in pg_upgrade's binary-upgrade
+ * restore (which adds each member with ALTER EXTENSION ... ADD).
+ */
+static void
+check_extension_function(Oid funcoid, const char *what)
+{
+    Oid         ext;
+
+    if (!OidIsValid(funcoid) || creating_extension || IsBinaryUpgrade)
+        return;
+    ext = get_extension_oid("pgtrace", true);
+    if (OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, funcoid) == ext)
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("%s function %s of extension pgtrace is not allowed", what, format_procedure(funcoid)),
+                 errdetail("The ledger's triggers and functions change only with the extension (ALTER EXTENSION pgtrace UPDATE)."),
+                 errhint("Ledger tables are append-only; see docs/ledger.md.")));
+}
+
+static bool
+is_routine_type(ObjectType t)
+{
+    return t == OBJECT_FUNCTION || t == OBJECT_PROCEDURE || t == OBJECT_ROUTINE || t == OBJECT_AGGREGATE;
+}
+
+static Oid
+routine_oid(ObjectType t, Node *obj)
+{
+    if (!is_routine_type(t) || obj == NULL || !IsA(obj, ObjectWithArgs))
+        return InvalidOid;
+    return LookupFuncWithArgs(t, (ObjectWithArgs *) obj, true);
+}
+
+/* CREATE OR REPLACE FUNCTION: the function it would replace, if any. */
+static Oid
+replaced_function(CreateFunctionStmt *cf)
+{
+    Oid         argtypes[FUNC_MAX_ARGS];
+    int         nargs = 0;
+    ListCell   *lc;
+
+    if (!cf->replace)
+        return InvalidOid;
+    foreach(lc, cf->parameters)
+    {
+        FunctionParameter *fp = lfirst_node(FunctionParameter, lc);
+
+        if (fp->mode == FUNC_PARAM_OUT || fp->mode == FUNC_PARAM_TABLE)
+            continue;
+        if (nargs >= FUNC_MAX_ARGS)
+            return InvalidOid;
+        argtypes[nargs] = LookupTypeNameOid(NULL, fp->argType, true);
+        if (!OidIsValid(argtypes[nargs]))
+            return InvalidOid;
+        nargs++;
+    }
+    return LookupFuncName(cf->funcname, nargs, argtypes, true);
+}
+
+static void
+check_function_commands(Node *parsetree)
+{
+    switch (nodeTag(parsetree))
+    {
+        case T_CreateFunctionStmt:
+            check_extension_function(replaced_function((CreateFunctionStmt *) parsetree), "replacing");
+            break;
+        case T_AlterFunctionStmt:
+            {
+                AlterFunctionStmt *af = (AlterFunctionStmt *) parsetree;
+
+                check_extension_function(routine_oid(af->objtype, (Node *) af->func), "altering");
+                break;
+            }
+        case T_RenameStmt:
+            {
+                RenameStmt *rs = (RenameStmt *) parsetree;
+
+                check_extension_function(routine_oid(rs->renameType, rs->object), "renaming");
+                break;
+            }
+        case T_AlterOwnerStmt:
+            {
+                AlterOwnerStmt *ao = (AlterOwnerStmt *) parsetree;
+
+                check_extension_function(routine_oid(ao->objectType, ao->object), "changing the owner of");
+                break;
+            }
+        case T_AlterObjectSchemaStmt:
+            {
+                AlterObjectSchemaStmt *os = (AlterObjectSchemaStmt *) parsetree;
+
+                check_extension_function(routine_oid(os->objectType, os->object), "moving");
+                break;
+            }
+        case T_DropStmt:
+            {
+                DropStmt   *ds = (DropStmt *) parsetree;
+                ListCell   *lc;
+
+                foreach(lc, ds->objects)
+                    check_extension_function(routine_oid(ds->removeType, lfirst(lc)), "dropping");
+                break;
+            }
+        case T_AlterExtensionContentsStmt:
+            {
+                AlterExtensionContentsStmt *ec = (AlterExtensionContentsStmt *) parsetree;
+
+                if (strcmp(ec->extname, "pgtrace") == 0 && !creating_extension && !IsBinaryUpgrade)
+                    ereport(ERROR,
+                            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                             errmsg("ALTER EXTENSION pgtrace %s is not allowed", ec->action > 0 ? "ADD" : "DROP"),
+                             errdetail("The extension's members change only with its own scripts."),
+                             errhint("Ledger tables are append-only; see docs/ledger.md.")));
+                break;
+            }
+        default:
+            break;
+    }
+}
+
 /* -------------------------------------------------- drops by any path */
 
 /*
@@ -636,6 +768,7 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 
     if (IsTransactionState() && OidIsValid(pt_ledger_extension_schema()))
     {
+        check_function_commands(parsetree);
         switch (nodeTag(parsetree))
         {
             case T_AlterTableStmt:

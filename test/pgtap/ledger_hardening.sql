@@ -2,7 +2,7 @@
 -- each tried as a new user would try it. Needs pgtrace in
 -- shared_preload_libraries (the utility and object-access hooks).
 BEGIN;
-SELECT plan(38);
+SELECT plan(50);
 
 CREATE ROLE hard_owner NOLOGIN;
 GRANT trace_admin TO hard_owner;
@@ -125,6 +125,8 @@ CREATE TABLE hard_s.l (x int);
 SELECT trace.ledger_enable('hard_s.l');
 INSERT INTO hard_s.l VALUES (1);
 SELECT throws_ok($$DROP TABLE hard_s.l CASCADE$$, '42501', NULL, 'nor DROP TABLE ... CASCADE');
+SELECT throws_ok($$DROP SCHEMA trace CASCADE$$, '42501', 'DROP EXTENSION pgtrace is not allowed while ledger tables hold rows',
+                 'nor a cascade reaching the extension (DROP SCHEMA trace CASCADE)');
 -- a ledger whose table was dropped empty stays registered: nothing fails for the other ledgers
 SELECT lives_ok($$DROP TABLE public.hard_empty$$, 'an empty ledger table may still be dropped (its sequence and index go with it)');
 SELECT lives_ok($$SELECT trace.seal()$$, 'trace.seal() skips the ledger whose table is gone');
@@ -164,6 +166,26 @@ SELECT throws_ok($$ALTER TABLE public.hard_c0 DROP COLUMN ledger_reason$$, '4250
                  'a ledger_* column cannot be dropped even while the ledger is empty');
 SELECT lives_ok($$ALTER TABLE public.hard_c0 DROP COLUMN note$$, 'other columns of an empty ledger still can');
 SELECT is(trace.ledger_verify('public.hard_c') -> 'ok', 'true'::jsonb, 'the ledger is intact');
+
+-- ------------------------------------------------ 5. the extension's functions, even for a superuser
+SELECT throws_ok($q$CREATE OR REPLACE FUNCTION trace._ledger_refuse_trigger() RETURNS trigger
+                   LANGUAGE plpgsql AS $f$ BEGIN RETURN NULL; END $f$$q$, '42501',
+                 'replacing function trace._ledger_refuse_trigger() of extension pgtrace is not allowed',
+                 'a superuser cannot replace the refusal trigger''s function');
+SELECT throws_ok($$CREATE OR REPLACE FUNCTION trace.verify() RETURNS jsonb LANGUAGE sql RETURN '{"ok": true}'$$,
+                 '42501', NULL, 'nor a SQL function of the extension');
+SELECT throws_ok($$ALTER FUNCTION trace._ledger_insert_trigger() RENAME TO x$$, '42501', NULL, 'nor rename one');
+SELECT throws_ok($$ALTER FUNCTION trace.verify() SECURITY INVOKER$$, '42501', NULL, 'nor alter one');
+SELECT throws_ok($$ALTER FUNCTION trace.verify() OWNER TO hard_owner$$, '42501', NULL, 'nor change its owner');
+SELECT throws_ok($$ALTER FUNCTION trace.verify() SET SCHEMA public$$, '42501', NULL, 'nor move it');
+SELECT throws_ok($$DROP FUNCTION trace._ledger_refuse_trigger() CASCADE$$, '42501', NULL, 'nor drop it');
+SELECT throws_ok($$ALTER EXTENSION pgtrace DROP FUNCTION trace._ledger_refuse_trigger()$$, '42501', NULL,
+                 'nor take it out of the extension first');
+SELECT lives_ok($$CREATE OR REPLACE FUNCTION public.hard_fn() RETURNS int LANGUAGE sql RETURN 1$$,
+                'other functions are replaced as usual');
+SELECT lives_ok($$CREATE OR REPLACE FUNCTION public.hard_fn() RETURNS int LANGUAGE sql RETURN 2$$,
+                'twice');
+SELECT throws_ok($$UPDATE public.hard_p SET note = 'x'$$, '42501', NULL, 'the ledger is still append-only');
 
 SELECT * FROM finish();
 ROLLBACK;
