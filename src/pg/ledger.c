@@ -930,12 +930,30 @@ pt_ledger_trigger_rel(Relation rel, Trigger *trig)
 }
 
 /*
+ * May a row arrive with its ledger columns already set? Only from a logical
+ * replication apply worker (it runs with session_replication_role = replica)
+ * or from a superuser session (pg_restore loads the extension's own ledger
+ * tables after CREATE EXTENSION made their triggers): both session and
+ * current user must be superusers, so a SECURITY DEFINER function does not
+ * lend the right to its callers.
+ */
+static bool
+supplied_rows_allowed(void)
+{
+    if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+        return true;
+    return superuser() && superuser_arg(GetSessionUserId());
+}
+
+/*
  * Complete a row about to be inserted into a ledger table (values/nulls
  * indexed by attnum - 1, changed in place; new values are palloc'd in the
  * current memory context): its seq, who/when/how, retain-until (retention is
  * the interval text of the ledger, '' for none), then its hash. A row that
  * arrives already carrying seq and hash (pg_restore, a logical replication
- * subscriber) is checked instead and left as it is: then false is returned.
+ * subscriber; nobody else, see supplied_rows_allowed) is checked instead —
+ * its hash must recompute equal and its seq lie above the sealed floor — and
+ * left as it is: then false is returned.
  * Used by the insert trigger and by the COPY path (ledger_copy.c).
  */
 bool
@@ -947,6 +965,22 @@ pt_ledger_fill_row(PtLedgerRel *lr, Relation rel, const char *retention,
 
     if (!nulls[lr->hash_att - 1])
     {
+        int64       floor;
+
+        /*
+         * A row that already carries its hash (and with it its seq, who, when
+         * and how): only a restore or a replication apply may bring one.
+         * Anyone else would be writing the ledger's own columns.
+         */
+        if (!supplied_rows_allowed())
+            ereport(ERROR,
+                    (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                     errmsg("a row of ledger table \"%s\" may not carry its own ledger_hash",
+                            RelationGetRelationName(rel)),
+                     errdetail("Only a superuser (restoring a dump) or a logical replication apply worker"
+                               " (session_replication_role = replica) may insert rows with ledger_seq, ledger_hash"
+                               " and the recorded who, when and how already set."),
+                     errhint("Leave the ledger_* columns out; the ledger fills them.")));
         /* A row that already carries its hash: accept it only if it is right. */
         if (!pt_ledger_hash_matches(lr, values, nulls, hash))
             ereport(ERROR,
@@ -955,6 +989,15 @@ pt_ledger_fill_row(PtLedgerRel *lr, Relation rel, const char *retention,
                             RelationGetRelationName(rel)),
                      errdetail("A row may arrive with ledger_seq and ledger_hash set (restore, replication) only when the hash recomputes equal."),
                      errhint("Leave ledger_hash NULL to let the ledger assign it.")));
+        /* Below the floor every seq is resolved: no row may appear there. */
+        floor = pt_ledger_seal_floor(RelationGetRelid(rel));
+        if (DatumGetInt64(values[lr->seq_att - 1]) <= floor)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                     errmsg("row of ledger table \"%s\" carries ledger_seq " INT64_FORMAT
+                            ", at or below the ledger's sealed floor " INT64_FORMAT,
+                            RelationGetRelationName(rel), DatumGetInt64(values[lr->seq_att - 1]), floor),
+                     errdetail("Every seq up to the floor is sealed or closed; a row appearing there would be reported as inserted.")));
         keep_sequence_ahead(lr, DatumGetInt64(values[lr->seq_att - 1]));
         return false;
     }

@@ -12,7 +12,15 @@
 #include "ledger_pg.h"
 
 #include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_proc.h"
+#include "parser/parse_func.h"
+#include "parser/parse_type.h"
+#include "utils/regproc.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
@@ -23,13 +31,17 @@
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "storage/proc.h"
 
 #include <string.h>
 
 bool        pt_ledger_hooks_active = false;
 
 static ProcessUtility_hook_type prev_utility = NULL;
+static object_access_hook_type prev_object_access = NULL;
 
 /*
  * The guard's own lookups (is this a ledger table, does it hold rows) run as
@@ -75,6 +87,38 @@ is_ledger(Oid relid)
     if (SPI_execute_with_args("SELECT 1 FROM trace.ledger_tables WHERE relid = $1",
                               1, types, args, NULL, true, 1) == SPI_OK_SELECT)
         result = SPI_processed > 0;
+    PopActiveSnapshot();
+    SPI_finish();
+    SetUserIdAndSecContext(save_user, save_sec);
+    return result;
+}
+
+/*
+ * The sealed floor of a ledger (trace.ledger_tables.seal_floor; 0 when not
+ * registered), read as the bootstrap superuser like is_ledger.
+ */
+int64
+pt_ledger_seal_floor(Oid relid)
+{
+    int64       result = 0;
+    Oid         types[1] = {OIDOID};
+    Datum       args[1] = {ObjectIdGetDatum(relid)};
+    Oid         save_user;
+    int         save_sec;
+
+    as_superuser_begin(&save_user, &save_sec);
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_execute_with_args("SELECT seal_floor FROM trace.ledger_tables WHERE relid = $1",
+                              1, types, args, NULL, true, 1) == SPI_OK_SELECT
+        && SPI_processed == 1)
+    {
+        bool        isnull;
+        Datum       d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+        if (!isnull)
+            result = DatumGetInt64(d);
+    }
     PopActiveSnapshot();
     SPI_finish();
     SetUserIdAndSecContext(save_user, save_sec);
@@ -176,9 +220,46 @@ rangevar_relid(RangeVar *rv)
 }
 
 static bool
+is_ledger_column_name(const char *name)
+{
+    return name != NULL && strncmp(name, "ledger_", 7) == 0;
+}
+
+static bool
 is_ledger_trigger_name(const char *name)
 {
     return strcmp(name, PT_TRIGGER_INSERT) == 0 || strcmp(name, PT_TRIGGER_REFUSE) == 0;
+}
+
+/*
+ * A ledger table must stay out of every inheritance tree and partitioned
+ * table: the refusal trigger fires on the table a statement names, so an
+ * UPDATE or DELETE through a parent would reach a ledger child's rows
+ * without it; and rows of a child would show in the ledger's queries without
+ * being in its ledger. Refused: ALTER TABLE parent ATTACH PARTITION ledger,
+ * ALTER TABLE t INHERIT ledger (the ledger's own INHERIT / NO INHERIT /
+ * ATTACH / DETACH are refused in check_alter_table's loop).
+ */
+static void
+check_alter_table_other(AlterTableStmt *stmt)
+{
+    ListCell   *lc;
+
+    foreach(lc, stmt->cmds)
+    {
+        AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+        Oid         other = InvalidOid;
+
+        if (cmd->subtype == AT_AttachPartition && cmd->def && IsA(cmd->def, PartitionCmd))
+            other = rangevar_relid(((PartitionCmd *) cmd->def)->name);
+        else if (cmd->subtype == AT_AddInherit && cmd->def && IsA(cmd->def, RangeVar))
+            other = rangevar_relid((RangeVar *) cmd->def);
+        if (OidIsValid(other) && is_ledger(other))
+            refuse(cmd->subtype == AT_AttachPartition ? "ATTACH PARTITION" : "inheriting from a ledger table",
+                   get_rel_name(other),
+                   "A ledger table cannot be a partition, an inheritance child or an inheritance parent:"
+                   " UPDATE and DELETE through a parent would bypass its refusal trigger.");
+    }
 }
 
 static void
@@ -188,6 +269,7 @@ check_alter_table(AlterTableStmt *stmt)
     ListCell   *lc;
     int         rows = -1;      /* unknown */
 
+    check_alter_table_other(stmt);
     if (!is_ledger(relid))
         return;
     foreach(lc, stmt->cmds)
@@ -217,18 +299,24 @@ check_alter_table(AlterTableStmt *stmt)
                 break;
             case AT_AlterColumnType:
                 what = "ALTER COLUMN TYPE";
-                only_with_rows = true;
+                only_with_rows = !is_ledger_column_name(cmd->name);
                 break;
             case AT_DropColumn:
                 what = "DROP COLUMN";
-                only_with_rows = true;
+                only_with_rows = !is_ledger_column_name(cmd->name);
+                break;
+            case AT_DropNotNull:
+                if (is_ledger_column_name(cmd->name))
+                    what = "DROP NOT NULL on a ledger column";
                 break;
             case AT_AddColumn:
                 what = "ADD COLUMN";
                 only_with_rows = true;
                 break;
-            case AT_SetLogged:
             case AT_SetUnLogged:
+                what = "SET UNLOGGED";  /* its rows would be lost on a crash */
+                break;
+            case AT_SetLogged:
             case AT_SetAccessMethod:
                 what = "rewriting the table";
                 only_with_rows = true;
@@ -310,6 +398,17 @@ break_glass_drop(Oid relid)
 }
 
 static void
+refuse_extension_drop(void)
+{
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+             errmsg("DROP EXTENSION pgtrace is not allowed while ledger tables hold rows"),
+             errdetail(pt_break_glass ? "Some ledger rows are still within their retention."
+                       : "Dropping the extension would remove the ledger's blocks and its triggers."),
+             errhint("See pgtrace.break_glass in docs/ledger.md.")));
+}
+
+static void
 check_drop(DropStmt *stmt)
 {
     ListCell   *lc;
@@ -347,12 +446,7 @@ check_drop(DropStmt *stmt)
                     char       *ext = strVal(lfirst(lc));
 
                     if (strcmp(ext, "pgtrace") == 0 && any_ledger_rows(pt_break_glass))
-                        ereport(ERROR,
-                                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                                 errmsg("DROP EXTENSION pgtrace is not allowed while ledger tables hold rows"),
-                                 errdetail(pt_break_glass ? "Some ledger rows are still within their retention."
-                                           : "Dropping the extension would remove the ledger's blocks and its triggers."),
-                                 errhint("See pgtrace.break_glass in docs/ledger.md.")));
+                        refuse_extension_drop();
                     break;
                 }
             case OBJECT_SCHEMA:
@@ -389,6 +483,282 @@ check_drop(DropStmt *stmt)
     }
 }
 
+/* ------------------------------------------- the extension's functions */
+
+/*
+ * The extension's functions are what the ledger runs (its triggers, their
+ * SQL wrappers): replacing, altering, renaming, moving or re-owning one — or
+ * taking it out of the extension first — would switch the guarantees off,
+ * even for a superuser. Allowed only while the extension's own script runs
+ * (CREATE / ALTER EXTENSION ... UPDATE) and in pg_upgrade's binary-upgrade
+ * restore (which adds each member with ALTER EXTENSION ... ADD).
+ */
+static void
+check_extension_function(Oid funcoid, const char *what)
+{
+    Oid         ext;
+
+    if (!OidIsValid(funcoid) || creating_extension || IsBinaryUpgrade)
+        return;
+    ext = get_extension_oid("pgtrace", true);
+    if (OidIsValid(ext) && getExtensionOfObject(ProcedureRelationId, funcoid) == ext)
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("%s function %s of extension pgtrace is not allowed", what, format_procedure(funcoid)),
+                 errdetail("The ledger's triggers and functions change only with the extension (ALTER EXTENSION pgtrace UPDATE)."),
+                 errhint("Ledger tables are append-only; see docs/ledger.md.")));
+}
+
+static bool
+is_routine_type(ObjectType t)
+{
+    return t == OBJECT_FUNCTION || t == OBJECT_PROCEDURE || t == OBJECT_ROUTINE || t == OBJECT_AGGREGATE;
+}
+
+static Oid
+routine_oid(ObjectType t, Node *obj)
+{
+    if (!is_routine_type(t) || obj == NULL || !IsA(obj, ObjectWithArgs))
+        return InvalidOid;
+    return LookupFuncWithArgs(t, (ObjectWithArgs *) obj, true);
+}
+
+/* CREATE OR REPLACE FUNCTION: the function it would replace, if any. */
+static Oid
+replaced_function(CreateFunctionStmt *cf)
+{
+    Oid         argtypes[FUNC_MAX_ARGS];
+    int         nargs = 0;
+    ListCell   *lc;
+
+    if (!cf->replace)
+        return InvalidOid;
+    foreach(lc, cf->parameters)
+    {
+        FunctionParameter *fp = lfirst_node(FunctionParameter, lc);
+
+        if (fp->mode == FUNC_PARAM_OUT || fp->mode == FUNC_PARAM_TABLE)
+            continue;
+        if (nargs >= FUNC_MAX_ARGS)
+            return InvalidOid;
+        argtypes[nargs] = LookupTypeNameOid(NULL, fp->argType, true);
+        if (!OidIsValid(argtypes[nargs]))
+            return InvalidOid;
+        nargs++;
+    }
+    return LookupFuncName(cf->funcname, nargs, argtypes, true);
+}
+
+static void
+check_function_commands(Node *parsetree)
+{
+    switch (nodeTag(parsetree))
+    {
+        case T_CreateFunctionStmt:
+            check_extension_function(replaced_function((CreateFunctionStmt *) parsetree), "replacing");
+            break;
+        case T_AlterFunctionStmt:
+            {
+                AlterFunctionStmt *af = (AlterFunctionStmt *) parsetree;
+
+                check_extension_function(routine_oid(af->objtype, (Node *) af->func), "altering");
+                break;
+            }
+        case T_RenameStmt:
+            {
+                RenameStmt *rs = (RenameStmt *) parsetree;
+
+                check_extension_function(routine_oid(rs->renameType, rs->object), "renaming");
+                break;
+            }
+        case T_AlterOwnerStmt:
+            {
+                AlterOwnerStmt *ao = (AlterOwnerStmt *) parsetree;
+
+                check_extension_function(routine_oid(ao->objectType, ao->object), "changing the owner of");
+                break;
+            }
+        case T_AlterObjectSchemaStmt:
+            {
+                AlterObjectSchemaStmt *os = (AlterObjectSchemaStmt *) parsetree;
+
+                check_extension_function(routine_oid(os->objectType, os->object), "moving");
+                break;
+            }
+        case T_DropStmt:
+            {
+                DropStmt   *ds = (DropStmt *) parsetree;
+                ListCell   *lc;
+
+                foreach(lc, ds->objects)
+                    check_extension_function(routine_oid(ds->removeType, lfirst(lc)), "dropping");
+                break;
+            }
+        case T_AlterExtensionContentsStmt:
+            {
+                AlterExtensionContentsStmt *ec = (AlterExtensionContentsStmt *) parsetree;
+
+                if (strcmp(ec->extname, "pgtrace") == 0 && !creating_extension && !IsBinaryUpgrade)
+                    ereport(ERROR,
+                            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                             errmsg("ALTER EXTENSION pgtrace %s is not allowed", ec->action > 0 ? "ADD" : "DROP"),
+                             errdetail("The extension's members change only with its own scripts."),
+                             errhint("Ledger tables are append-only; see docs/ledger.md.")));
+                break;
+            }
+        default:
+            break;
+    }
+}
+
+/* -------------------------------------------------- drops by any path */
+
+/*
+ * The object-access hook sees every object a command deletes, whatever the
+ * command: DROP TABLE, DROP OWNED, DROP ... CASCADE (of a schema, a type, a
+ * domain, a function), DROP SEQUENCE, DROP INDEX. A ledger table with rows,
+ * a ledger_* column (any column while the table holds rows) are refused when
+ * they are about to go. The ledger's seq sequence and its unique seq index
+ * go first when their table is dropped, so they are noted here and judged
+ * when the command ends: refused if the ledger table is still there.
+ */
+static List *pending_ledgers = NIL;     /* ledger tables, in TopTransactionContext */
+static List *pending_kinds = NIL;       /* 0: the sequence, 1: the index */
+static LocalTransactionId pending_lxid = InvalidLocalTransactionId;
+
+static void
+pending_reset(void)
+{
+    pending_ledgers = NIL;
+    pending_kinds = NIL;
+    pending_lxid = MyProc->lxid;
+}
+
+static void
+pending_add(Oid ledger, int kind)
+{
+    MemoryContext old;
+
+    if (pending_lxid != MyProc->lxid)
+        pending_reset();
+    old = MemoryContextSwitchTo(TopTransactionContext);
+    pending_ledgers = lappend_oid(pending_ledgers, ledger);
+    pending_kinds = lappend_int(pending_kinds, kind);
+    MemoryContextSwitchTo(old);
+}
+
+static void
+pending_check(void)
+{
+    List       *ledgers = pending_ledgers;
+    List       *kinds = pending_kinds;
+    ListCell   *a;
+    ListCell   *b;
+
+    if (pending_lxid != MyProc->lxid)
+    {
+        pending_reset();
+        return;
+    }
+    pending_reset();
+    forboth(a, ledgers, b, kinds)
+    {
+        Oid         ledger = lfirst_oid(a);
+
+        if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(ledger)))
+            refuse(lfirst_int(b) == 0 ? "dropping the ledger_seq sequence" : "dropping the unique index on ledger_seq",
+                   get_rel_name(ledger),
+                   "The ledger numbers and reads its rows with them; they go only with the ledger table.");
+    }
+}
+
+static void
+check_drop_relation(Oid relid, int subId)
+{
+    Oid         ext = get_extension_oid("pgtrace", true);
+    char       *relname = get_rel_name(relid);
+
+    if (relname == NULL)
+        return;
+    /*
+     * Members of the extension go only with it (PostgreSQL refuses them
+     * alone): that is DROP EXTENSION, or a cascade reaching the extension
+     * (DROP SCHEMA trace CASCADE, DROP OWNED BY its owner). Refused as DROP
+     * EXTENSION is while ledger rows exist.
+     */
+    if (OidIsValid(ext) && getExtensionOfObject(RelationRelationId, relid) == ext)
+    {
+        if (any_ledger_rows(pt_break_glass))
+            refuse_extension_drop();
+        return;
+    }
+    if (subId != 0)
+    {
+        char       *att = get_attname(relid, (AttrNumber) subId, true);
+
+        if (att && is_ledger(relid) && (is_ledger_column_name(att) || has_rows(relid)))
+            refuse(psprintf("dropping column \"%s\"", att), relname,
+                   "The ledger's columns are fixed while it holds rows, and its ledger_* columns always.");
+        return;
+    }
+    switch (get_rel_relkind(relid))
+    {
+        case RELKIND_RELATION:
+            if (!is_ledger(relid) || !has_rows(relid))
+                break;
+            if (pt_break_glass)
+                break_glass_drop(relid);
+            else
+                refuse("DROP", relname,
+                       "A ledger table cannot be dropped while it holds rows (DROP TABLE, DROP OWNED,"
+                       " DROP ... CASCADE alike).");
+            break;
+        case RELKIND_SEQUENCE:
+            {
+                Oid         tab;
+                int32       col;
+
+                if (sequenceIsOwned(relid, DEPENDENCY_AUTO, &tab, &col) && is_ledger(tab)
+                    && col == get_attnum(tab, PT_COL_SEQ))
+                    pending_add(tab, 0);
+                break;
+            }
+        case RELKIND_INDEX:
+            {
+                HeapTuple   ht = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(relid));
+                Oid         tab = InvalidOid;
+
+                if (HeapTupleIsValid(ht))
+                {
+                    Form_pg_index ix = (Form_pg_index) GETSTRUCT(ht);
+
+                    if (ix->indisunique && ix->indnatts == 1)
+                        tab = ix->indrelid;
+                    if (OidIsValid(tab) && ix->indkey.values[0] != get_attnum(tab, PT_COL_SEQ))
+                        tab = InvalidOid;
+                    ReleaseSysCache(ht);
+                }
+                if (OidIsValid(tab) && is_ledger(tab))
+                    pending_add(tab, 1);
+                break;
+            }
+        default:
+            break;
+    }
+}
+
+static void
+ledger_object_access(ObjectAccessType access, Oid classId, Oid objectId, int subId, void *arg)
+{
+    if (prev_object_access)
+        prev_object_access(access, classId, objectId, subId, arg);
+    if (access != OAT_DROP || classId != RelationRelationId)
+        return;
+    if (creating_extension || !IsTransactionState() || !OidIsValid(pt_ledger_extension_schema()))
+        return;
+    check_drop_relation(objectId, subId);
+}
+
 static void
 ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
                ProcessUtilityContext context, ParamListInfo params,
@@ -398,6 +768,7 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 
     if (IsTransactionState() && OidIsValid(pt_ledger_extension_schema()))
     {
+        check_function_commands(parsetree);
         switch (nodeTag(parsetree))
         {
             case T_AlterTableStmt:
@@ -436,6 +807,37 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
                         if (qc)
                             SetQueryCompletion(qc, CMDTAG_COPY, processed);
                         return;
+                    }
+                    break;
+                }
+            case T_AlterSeqStmt:
+                {
+                    AlterSeqStmt *as = (AlterSeqStmt *) parsetree;
+                    Oid         seqid = rangevar_relid(as->sequence);
+                    Oid         tab;
+                    int32       col;
+                    ListCell   *lc;
+
+                    foreach(lc, as->options)
+                        if (strcmp(lfirst_node(DefElem, lc)->defname, "owned_by") == 0
+                            && OidIsValid(seqid) && sequenceIsOwned(seqid, DEPENDENCY_AUTO, &tab, &col)
+                            && is_ledger(tab))
+                            refuse("changing the owner column of the ledger_seq sequence", get_rel_name(tab),
+                                   "The ledger's sequence belongs to its ledger_seq column.");
+                    break;
+                }
+            case T_CreateStmt:
+                {
+                    ListCell   *lc;
+
+                    foreach(lc, ((CreateStmt *) parsetree)->inhRelations)
+                    {
+                        Oid         parent = rangevar_relid(lfirst_node(RangeVar, lc));
+
+                        if (is_ledger(parent))
+                            refuse("inheriting from a ledger table", get_rel_name(parent),
+                                   "A ledger table cannot be an inheritance parent: rows of a child would show"
+                                   " in its queries without being in its ledger.");
                     }
                     break;
                 }
@@ -494,10 +896,22 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
         }
     }
 
-    if (prev_utility)
-        prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-    else
-        standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+    PG_TRY();
+    {
+        if (prev_utility)
+            prev_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+        else
+            standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+    }
+    PG_CATCH();
+    {
+        pending_ledgers = NIL;  /* the failed command's drops are undone */
+        pending_kinds = NIL;
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    if (pending_ledgers != NIL)
+        pending_check();
 }
 
 /* Is COPY FROM batched in this backend (guard active, no earlier utility hook)? */
@@ -512,5 +926,7 @@ pt_ledger_install_hooks(void)
 {
     prev_utility = ProcessUtility_hook;
     ProcessUtility_hook = ledger_utility;
+    prev_object_access = object_access_hook;
+    object_access_hook = ledger_object_access;
     pt_ledger_hooks_active = true;
 }

@@ -95,6 +95,7 @@ extern void pt_ledger_rehash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 
 extern bool pt_ledger_hash_matches(PtLedgerRel *lr, Datum *values, bool *nulls,
                                    uint8 out[LEDGER_HASH_LEN]);
 extern Oid  pt_ledger_extension_schema(void);
+extern int64 pt_ledger_seal_floor(Oid relid);
 
 /* An index-order scan of one ledger table over ledger_seq in [lo, hi). */
 #define PT_SEQ_NO_LIMIT PG_INT64_MAX    /* as hi: no upper bound */

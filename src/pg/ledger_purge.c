@@ -67,6 +67,10 @@ pt_ledger_purge_sql(PG_FUNCTION_ARGS)
         name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
         alg = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
     }
+    if (get_rel_name(relid) == NULL)
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_TABLE),
+                 errmsg("the table of ledger \"%s\" no longer exists", name)));
     qname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
 
     q = psprintf("INSERT INTO trace.ledger_tombstones (ledger, seq, row_hash, retain_until)"

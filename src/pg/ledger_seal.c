@@ -253,10 +253,7 @@ seal_ledger(Oid relid, bool wait)
 
     rel = try_table_open(relid, AccessShareLock);
     if (rel == NULL)
-        ereport(ERROR,
-                (errcode(ERRCODE_UNDEFINED_TABLE),
-                 errmsg("ledger \"%s\" has no table any more", name),
-                 errhint("trace.verify() reports it; a ledger is removed only with pgtrace.break_glass.")));
+        return 0;               /* its table is gone: trace.verify() and trace.status() report it */
     lr = pt_ledger_rel(rel, name, alg);
 
     newfloor = floor;
@@ -524,10 +521,14 @@ pt_ledger_sealer_main(Datum arg)
                         " ON n.oid = c.relnamespace WHERE n.nspname = 'trace' AND c.relname = 'ledger_tables'"
                         " AND EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pgtrace')",
                         true, 0) == SPI_OK_SELECT && SPI_processed == 1
-            && SPI_execute("SELECT relid::pg_catalog.oid FROM trace.ledger_tables"
+            && SPI_execute("SELECT l.relid::pg_catalog.oid FROM trace.ledger_tables l"
+                           /* a ledger whose table is gone is skipped (verify and status report it) */
+                           " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.relid::pg_catalog.oid"
+                           " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
                            /* idle ledgers cost one look at their sequence */
-                           " WHERE horizon_xid IS NOT NULL OR seal_floor < COALESCE(pg_catalog.pg_sequence_last_value("
-                           "   pg_catalog.pg_get_serial_sequence(relid::pg_catalog.text, 'ledger_seq')::pg_catalog.regclass), 0)"
+                           " WHERE l.horizon_xid IS NOT NULL OR l.seal_floor < COALESCE(pg_catalog.pg_sequence_last_value("
+                           "   pg_catalog.pg_get_serial_sequence(pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.'"
+                           "   OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.relname), 'ledger_seq')::pg_catalog.regclass), 0)"
                            " ORDER BY 1",
                            true, 0) == SPI_OK_SELECT)
         {

@@ -904,13 +904,13 @@ pt_registry_tally_step(PG_FUNCTION_ARGS)
         if (!PG_ARGISNULL(2))
         {
             ArrayType  *ma = PG_GETARG_ARRAYTYPE_P(2);
-            int32      *mp = int4_elements(ma);
+            int32      *mp;
             int         mn = ArrayGetNItems(ARR_NDIM(ma), ARR_DIMS(ma));
 
             if (ARR_HASNULL(ma) || ARR_ELEMTYPE(ma) != INT4OID)
                 ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                                 errmsg("trace._reg_tally: mand must be an int[] without nulls")));
-            mp = (int32 *) ((char *) ma + ARR_OVERHEAD_NONULLS(ARR_NDIM(ma)));
+            mp = int4_elements(ma);
             for (i = 0; i < mn; i++)
                 t->nmand = Max(t->nmand, mp[i] + 1);
             t->mand = MemoryContextAllocZero(aggcxt, Max(t->nmand, 1));

@@ -144,7 +144,7 @@ DECLARE
     ord text;
     retain date;
 BEGIN
-    SELECT c.relname, c.relkind, n.nspname, c.relowner, c.relrowsecurity
+    SELECT c.relname, c.relkind, c.relpersistence, n.nspname, c.relowner, c.relrowsecurity
       INTO rel
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      WHERE c.oid = tbl;
@@ -157,6 +157,26 @@ BEGIN
         RAISE EXCEPTION '"%" is not an ordinary table', tbl
             USING ERRCODE = '42809',
                   DETAIL = 'Only ordinary tables can be put under the ledger (no partitioned tables, views or foreign tables).';
+    END IF;
+    -- A ledger must outlive the session and a crash.
+    IF rel.relpersistence <> 'p' THEN
+        RAISE EXCEPTION 'table % is %', tbl, CASE rel.relpersistence WHEN 't' THEN 'temporary' ELSE 'unlogged' END
+            USING ERRCODE = '42809',
+                  DETAIL = 'A temporary table is gone at the end of the session, an unlogged one loses its rows in a crash.';
+    END IF;
+    -- The refusal trigger fires on the table a statement names: UPDATE or
+    -- DELETE through a parent would reach a ledger child's rows without it,
+    -- and a child's rows would show in the ledger's queries.
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = tbl) THEN
+        RAISE EXCEPTION 'table % is a partition or an inheritance child', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'UPDATE and DELETE through its parent would not fire the ledger''s refusal trigger.',
+                  HINT = 'Detach it (ALTER TABLE ... DETACH PARTITION / NO INHERIT) first.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl) THEN
+        RAISE EXCEPTION 'table % has inheritance children', tbl
+            USING ERRCODE = '42809',
+                  DETAIL = 'Their rows would show in the ledger table''s queries without being in its ledger.';
     END IF;
     IF hash_algorithm IS NULL OR hash_algorithm NOT IN ('sha256', 'sm3') THEN
         RAISE EXCEPTION 'unknown ledger hash algorithm "%"', hash_algorithm
@@ -455,8 +475,11 @@ BEGIN
     IF before IS NULL THEN
         RAISE EXCEPTION 'purge needs a date' USING ERRCODE = '22004';
     END IF;
+    -- a ledger whose table no longer exists has nothing to purge (verify reports it)
     FOR l IN SELECT t.relid FROM @extschema@.ledger_tables t
-              WHERE tbl IS NULL OR t.relid = tbl ORDER BY t.ledger_name LOOP
+              WHERE (tbl IS NULL OR t.relid = tbl)
+                AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = t.relid)
+              ORDER BY t.ledger_name LOOP
         total := total + @extschema@._ledger_purge(l.relid, before);
     END LOOP;
     RETURN total;
@@ -537,13 +560,23 @@ DECLARE
     missing jsonb := '[]';
     last_seal timestamptz;
 BEGIN
-    FOR l IN SELECT t.relid, t.ledger_name, t.seal_floor FROM @extschema@.ledger_tables t LOOP
+    FOR l IN SELECT t.relid, t.ledger_name, t.seal_floor, n.nspname, c.relname
+               FROM @extschema@.ledger_tables t
+               LEFT JOIN pg_catalog.pg_class c ON c.oid = t.relid
+               LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              ORDER BY t.ledger_name LOOP
+        IF l.relname IS NULL THEN
+            missing := missing || pg_catalog.to_jsonb(pg_catalog.format(
+                'ledger: the table of ledger %s no longer exists; it is not sealed and trace.verify() reports it',
+                l.ledger_name));
+            CONTINUE;
+        END IF;
         EXECUTE pg_catalog.format(
-            'SELECT count(*), min(x.ledger_recorded_at) FROM %s x WHERE x.ledger_seq > $1'
+            'SELECT count(*), min(x.ledger_recorded_at) FROM %I.%I x WHERE x.ledger_seq > $1'
             ' AND NOT (x.ledger_seq <@ COALESCE((SELECT pg_catalog.range_agg(r)'
             ' FROM @extschema@.ledger_blocks b, pg_catalog.unnest(b.members) r'
             ' WHERE b.ledger = $2 AND b.max_seq > $1), ''{}''::pg_catalog.int8multirange))',
-            l.relid) INTO n, oldest USING l.seal_floor, l.ledger_name;
+            l.nspname, l.relname) INTO n, oldest USING l.seal_floor, l.ledger_name;
         pending := pending + n;
         IF oldest IS NOT NULL AND (lag IS NULL OR pg_catalog.now() - oldest > lag) THEN
             lag := pg_catalog.now() - oldest;

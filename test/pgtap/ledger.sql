@@ -88,8 +88,8 @@ SELECT is((SELECT count(*) FROM public.ledger_t WHERE ledger_recorded_by = sessi
 SELECT is((SELECT ledger_hash FROM public.ledger_t WHERE id = 2), trace.ledger_rehash('public.ledger_t', 2),
           'stored hash equals the recomputed one');
 SELECT throws_ok($$INSERT INTO public.ledger_t (id, note, ledger_seq, ledger_hash, ledger_recorded_by, ledger_recorded_at)
-                   VALUES (9, 'forged', 9, '\x00', 'x', '2024-01-01')$$, '23000', NULL,
-                 'a row arriving with a wrong hash is refused');
+                   VALUES (9, 'forged', 9, '\x00', 'x', '2024-01-01')$$, '42501', NULL,
+                 'the owner may not insert a row carrying its own hash');
 
 -- ---------------------------------------------------------------- refusals as owner
 SELECT throws_ok($$UPDATE public.ledger_t SET note = 'x' WHERE id = 1$$, '42501',
