@@ -2,6 +2,8 @@
 -- one literal per line so the expected output pins each message. Nothing
 -- here writes registry rows (a partner is registered inside a rolled-back
 -- transaction only).
+-- PL/pgSQL line numbers in CONTEXT lines would pin the code's layout, not its messages
+\set SHOW_CONTEXT never
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 SET pgtrace.reference_time = '2026-06-30 12:00:00+08';

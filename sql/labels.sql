@@ -1,6 +1,8 @@
 -- Labels: QR codes (SVG, PNG), random serials, labels with a signed
 -- verification element, verify-on-scan. The signature's iat and jti differ on
 -- every run, so only their shape is printed; scan times come from the context.
+-- PL/pgSQL line numbers in CONTEXT lines would pin the code's layout, not its messages
+\set SHOW_CONTEXT never
 \set SHOW_CONTEXT never
 \getenv abs_srcdir PG_ABS_SRCDIR
 SELECT :'abs_srcdir' || '/test/data/keys/rfc8037_ed25519.pem' AS rfc_key,

@@ -1,5 +1,7 @@
 -- Registry: the messages users see. One statement per line so that the
 -- expected output pins every error (record, field, SQLSTATE class).
+-- PL/pgSQL line numbers in CONTEXT lines would pin the code's layout, not its messages
+\set SHOW_CONTEXT never
 \set SHOW_CONTEXT never
 -- ledger rows cannot be deleted: run in one transaction, each failing
 -- statement rolled back to its own savepoint, and leave nothing behind

@@ -1,5 +1,7 @@
 -- Statistics and report (issue 8): argument errors of trace.report, the
 -- helpers behind the charts, and the views on an empty registry.
+-- PL/pgSQL line numbers in CONTEXT lines would pin the code's layout, not its messages
+\set SHOW_CONTEXT never
 SET search_path = public;
 -- report arguments: one case per line
 SELECT trace.report(NULL, '2026-06-30');
