@@ -169,6 +169,24 @@ BEGIN
 END
 $$;
 
+-- The fields of Table 1 ('producer') or Table 2 ('seller') as trace.completeness
+-- and stats_completeness count them: names in catalogue order, the category
+-- flag each producer b field needs (NULL: always applies), a/b/o, and the
+-- positions of the mandatory (a, b) ones.
+CREATE FUNCTION @extschema@._reg_field_list(tbl text)
+    RETURNS TABLE (names text[], need text[], collects text[], mand int[])
+    LANGUAGE sql STABLE AS $$
+    SELECT pg_catalog.array_agg(x.field ORDER BY x.pos), pg_catalog.array_agg(x.need ORDER BY x.pos),
+           pg_catalog.array_agg(x.collect ORDER BY x.pos),
+           coalesce(pg_catalog.array_agg(x.pos) FILTER (WHERE x.collect OPERATOR(pg_catalog.<>) 'o'), '{}')
+    FROM (SELECT f.field, f.collect,
+                 CASE WHEN f.collect OPERATOR(pg_catalog.=) 'b' AND tbl OPERATOR(pg_catalog.=) 'producer'
+                      THEN coalesce(f.category_flag, '') END AS need,
+                 pg_catalog.row_number() OVER (ORDER BY f.ordinal)::int AS pos
+          FROM @extschema@.field_catalog f
+          WHERE f.table_name OPERATOR(pg_catalog.=) tbl AND f.collect OPERATOR(pg_catalog.=) ANY ('{a,b,o}')) x
+$$;
+
 -- trace.completeness(uscc) -> jsonb: for one unit, the share of its
 -- records that hold every mandatory (a, applicable b) field of Table 1 (its
 -- items as producer, including the flow fields of their first sale: an item
@@ -202,16 +220,7 @@ BEGIN
     -- One call of _reg_missing_idx per record gives the positions of the
     -- fields it lacks; the aggregate _reg_tally counts them per field, so the
     -- work grows with the records and the memory with the fields only.
-    WITH fc AS MATERIALIZED (
-        SELECT pg_catalog.array_agg(x.field ORDER BY x.pos) AS names,
-               pg_catalog.array_agg(x.need ORDER BY x.pos) AS need,
-               pg_catalog.array_agg(x.collect ORDER BY x.pos) AS collects,
-               coalesce(pg_catalog.array_agg(x.pos) FILTER (WHERE x.collect <> 'o'), '{}') AS mand
-        FROM (SELECT f.field, f.collect,
-                     CASE WHEN f.collect = 'b' THEN coalesce(f.category_flag, '') END AS need,
-                     pg_catalog.row_number() OVER (ORDER BY f.ordinal)::int AS pos
-              FROM @extschema@.field_catalog f
-              WHERE f.table_name = 'producer' AND f.collect IN ('a', 'b', 'o')) x),
+    WITH fc AS MATERIALIZED (SELECT * FROM @extschema@._reg_field_list('producer')),
     -- the category flags, looked up per item (a handful of categories)
     cf AS MATERIALIZED (SELECT c.code, @extschema@._reg_flags(c) AS flags FROM @extschema@.categories c),
     sold AS (
@@ -236,31 +245,24 @@ BEGIN
         INTO as_producer
     FROM fc;
 
-    WITH fc AS MATERIALIZED (
-        SELECT pg_catalog.array_agg(f.field ORDER BY f.ordinal) AS names,
-               pg_catalog.array_agg(NULL::text ORDER BY f.ordinal) AS need,
-               pg_catalog.array_agg(f.collect ORDER BY f.ordinal) AS collects,
-               coalesce(pg_catalog.array_agg(f.pos) FILTER (WHERE f.collect <> 'o'), '{}') AS mand
-        FROM (SELECT f.*, pg_catalog.row_number() OVER (ORDER BY f.ordinal)::int AS pos
-              FROM @extschema@.field_catalog f
-              WHERE f.table_name = 'seller' AND f.collect IN ('a', 'b', 'o')) f),
+    WITH fc AS MATERIALIZED (SELECT * FROM @extschema@._reg_field_list('seller')),
     -- every unit bought, directly or inside a package (its first purchase),
     -- and every unit sold, directly or inside a package: one record per unit
     bought AS (
-        SELECT DISTINCT ON (coalesce(w.trace_code, f.trace_code)) coalesce(w.trace_code, f.trace_code) AS trace_code,
+        SELECT DISTINCT ON (w.trace_code) w.trace_code AS trace_code,
                f.event_time,
-               pg_catalog.jsonb_build_object('trace_code', coalesce(w.trace_code, f.trace_code), 'supplier_name', f.supplier_name,
+               pg_catalog.jsonb_build_object('trace_code', w.trace_code, 'supplier_name', f.supplier_name,
                    'purchase_time', f.purchase_time) AS j
         FROM @extschema@.flows f
-        LEFT JOIN LATERAL @extschema@._reg_units_in(f.trace_code, f.event_time) w ON true
+        CROSS JOIN LATERAL @extschema@._reg_units_in(f.trace_code, f.event_time) w
         WHERE f.uscc OPERATOR(@extschema@.=) u.uscc AND f.kind = 'seller_purchase'
-        ORDER BY coalesce(w.trace_code, f.trace_code), f.event_time),
+        ORDER BY w.trace_code, f.event_time),
     sold AS (
-        SELECT coalesce(w.trace_code, s.trace_code) AS trace_code, s.event_time,
+        SELECT w.trace_code AS trace_code, s.event_time,
                pg_catalog.jsonb_build_object('customer_name', s.customer_name, 'sold_time', s.sold_time,
                                              'quantity', s.quantity) AS j
         FROM @extschema@.flows s
-        LEFT JOIN LATERAL @extschema@._reg_units_in(s.trace_code, s.event_time) w ON true
+        CROSS JOIN LATERAL @extschema@._reg_units_in(s.trace_code, s.event_time) w
         WHERE s.uscc OPERATOR(@extschema@.=) u.uscc AND s.kind = 'seller_sale'),
     first_sale AS (
         SELECT DISTINCT ON (b.trace_code) b.trace_code, x.j

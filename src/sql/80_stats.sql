@@ -159,95 +159,75 @@ CREATE MATERIALIZED VIEW @extschema@._stats_flow_mv AS
 -- (set-based over the flows already expanded to units, rather than one
 -- unit and one flow at a time).
 CREATE MATERIALIZED VIEW @extschema@._stats_completeness_mv AS
-    WITH first_sale AS (      -- a producer's first sale covering each of its units
+    WITH fp AS (SELECT * FROM @extschema@._reg_field_list('producer')),   -- Table 1 fields
+    fs AS (SELECT * FROM @extschema@._reg_field_list('seller')),             -- Table 2 fields
+    cf AS MATERIALIZED (SELECT c.code, @extschema@._reg_flags(c) AS flags FROM @extschema@.categories c),
+    first_sale AS (           -- a producer's first sale covering each of its units
         SELECT DISTINCT ON (u.unit_code) u.unit_code, u.flow_id
         FROM @extschema@._stats_flow_units_mv u
         WHERE u.kind = 'producer_sale' AND u.uscc OPERATOR(@extschema@.=) u.producer_uscc
         ORDER BY u.unit_code, u.event_time),
-    recs_p AS (               -- Table 1 record of every item: unit, item, first sale
-        SELECT i.uscc, i.trace_code,
-               pg_catalog.jsonb_build_object('unit_name', un.unit_name, 'uscc', un.uscc, 'address', un.address,
-                   'contact', un.contact, 'business_license', un.business_license,
+    per_p AS (                -- the Table 1 fields each item lacks (unit, item, first sale)
+        SELECT i.uscc,
+               @extschema@._reg_missing_idx(pg_catalog.jsonb_build_object('unit_name', un.unit_name, 'uscc', un.uscc,
+                   'address', un.address, 'contact', un.contact, 'business_license', un.business_license,
                    'system_certifications', un.system_certifications, 'product_certifications', un.product_certifications,
-                   'purchase_info', un.purchase_info)
-               || pg_catalog.to_jsonb(i)
-               || coalesce(pg_catalog.jsonb_build_object('sale_time', f.sale_time, 'buyer_name', f.buyer_name,
-                   'buyer_address', f.buyer_address, 'buyer_contact', f.buyer_contact, 'quantity', f.quantity), '{}') AS r,
-               @extschema@._reg_flags(c) AS flags
+                   'purchase_info', un.purchase_info),
+                   i,
+                   CASE WHEN f.flow_id IS NOT NULL THEN
+                       pg_catalog.jsonb_build_object('sale_time', f.sale_time, 'buyer_name', f.buyer_name,
+                           'buyer_address', f.buyer_address, 'buyer_contact', f.buyer_contact, 'quantity', f.quantity) END,
+                   fp.names, fp.need, (SELECT cf.flags FROM cf WHERE cf.code = i.category)) AS m
         FROM @extschema@.items i
         JOIN @extschema@.units un ON un.uscc OPERATOR(@extschema@.=) i.uscc
-        JOIN @extschema@.categories c ON c.code = i.category
         LEFT JOIN first_sale s ON s.unit_code OPERATOR(@extschema@.=) i.trace_code
-        LEFT JOIN @extschema@.flows f ON f.flow_id = s.flow_id),
-    miss_p AS (
-        SELECT r.uscc, r.trace_code, f.field, f.collect, f.ordinal
-        FROM recs_p r CROSS JOIN @extschema@.field_catalog f
-        WHERE f.table_name = 'producer'
-          AND (f.collect IN ('a', 'o') OR (f.collect = 'b' AND f.category_flag = ANY (r.flags)))
-          AND @extschema@._reg_empty(r.r -> f.field)),
-    bought AS (               -- a seller's first purchase of each code
-        SELECT DISTINCT ON (f.uscc, f.trace_code) f.uscc, f.trace_code, f.event_time, f.supplier_name, f.purchase_time,
-               EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) f.trace_code) AS is_unit
-        FROM @extschema@.flows f WHERE f.kind = 'seller_purchase'
-        ORDER BY f.uscc, f.trace_code, f.event_time),
-    unit_sale AS (            -- ... its first sale of that unit afterwards
-        SELECT DISTINCT ON (b.uscc, b.trace_code) b.uscc, b.trace_code, s.customer_name, s.sold_time, s.quantity
+        LEFT JOIN @extschema@.flows f ON f.flow_id = s.flow_id
+        CROSS JOIN fp),
+    bought AS (               -- a seller's first purchase of each unit (directly or in a package)
+        SELECT DISTINCT ON (u.uscc, u.unit_code) u.uscc, u.unit_code, u.event_time,
+               pg_catalog.jsonb_build_object('trace_code', u.unit_code, 'supplier_name', f.supplier_name,
+                   'purchase_time', f.purchase_time) AS j
+        FROM @extschema@._stats_flow_units_mv u
+        JOIN @extschema@.flows f ON f.flow_id = u.flow_id
+        WHERE u.kind = 'seller_purchase'
+        ORDER BY u.uscc, u.unit_code, u.event_time),
+    unit_sale AS (            -- ... and its first sale of that unit afterwards (directly or in a package)
+        SELECT DISTINCT ON (b.uscc, b.unit_code) b.uscc, b.unit_code,
+               pg_catalog.jsonb_build_object('customer_name', f.customer_name, 'sold_time', f.sold_time,
+                   'quantity', f.quantity) AS j
         FROM bought b
-        JOIN @extschema@.flows s ON s.uscc OPERATOR(@extschema@.=) b.uscc AND s.kind = 'seller_sale'
-                                AND s.trace_code OPERATOR(@extschema@.=) b.trace_code AND s.event_time >= b.event_time
-        WHERE b.is_unit
-        ORDER BY b.uscc, b.trace_code, s.event_time),
-    recs_s AS (               -- Table 2 record of every code bought
-        SELECT b.uscc, b.trace_code,
-               pg_catalog.jsonb_build_object('unit_name', un.unit_name, 'uscc', un.uscc, 'address', un.address,
-                   'contact', un.contact, 'business_license', un.business_license, 'purchase_info', un.purchase_info)
-               || pg_catalog.jsonb_build_object('trace_code', b.trace_code, 'supplier_name', b.supplier_name,
-                   'purchase_time', b.purchase_time)
-               || coalesce(CASE WHEN b.is_unit THEN
-                       pg_catalog.jsonb_build_object('customer_name', us.customer_name, 'sold_time', us.sold_time, 'quantity', us.quantity)
-                   ELSE
-                       -- a package: its first sale, or the first sale of a unit it held at that time
-                       (SELECT pg_catalog.jsonb_build_object('customer_name', s.customer_name, 'sold_time', s.sold_time,
-                                                             'quantity', s.quantity)
-                        FROM @extschema@.flows s
-                        WHERE s.uscc OPERATOR(@extschema@.=) b.uscc AND s.kind = 'seller_sale' AND s.event_time >= b.event_time
-                          AND (s.trace_code OPERATOR(@extschema@.=) b.trace_code
-                               OR s.trace_code OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(b.trace_code, s.event_time) w))
-                        ORDER BY s.event_time LIMIT 1) END, '{}') AS r
+        JOIN @extschema@._stats_flow_units_mv s
+          ON s.uscc OPERATOR(@extschema@.=) b.uscc AND s.kind = 'seller_sale'
+         AND s.unit_code OPERATOR(@extschema@.=) b.unit_code AND s.event_time >= b.event_time
+        JOIN @extschema@.flows f ON f.flow_id = s.flow_id
+        ORDER BY b.uscc, b.unit_code, s.event_time),
+    per_s AS (                -- the Table 2 fields each unit bought lacks
+        SELECT b.uscc,
+               @extschema@._reg_missing_idx(pg_catalog.jsonb_build_object('unit_name', un.unit_name, 'uscc', un.uscc,
+                   'address', un.address, 'contact', un.contact, 'business_license', un.business_license,
+                   'purchase_info', un.purchase_info),
+                   NULL::record, b.j || coalesce(us.j, '{}'), fs.names, fs.need, NULL) AS m
         FROM bought b
         JOIN @extschema@.units un ON un.uscc OPERATOR(@extschema@.=) b.uscc
-        LEFT JOIN unit_sale us ON us.uscc OPERATOR(@extschema@.=) b.uscc AND us.trace_code OPERATOR(@extschema@.=) b.trace_code),
-    miss_s AS (
-        SELECT r.uscc, r.trace_code, f.field, f.collect, f.ordinal
-        FROM recs_s r CROSS JOIN @extschema@.field_catalog f
-        WHERE f.table_name = 'seller' AND f.collect IN ('a', 'b', 'o')
-          AND @extschema@._reg_empty(r.r -> f.field)),
-    counts AS (
-        SELECT 'producer'::text AS role, r.uscc, pg_catalog.count(*) AS records FROM recs_p r GROUP BY r.uscc
+        LEFT JOIN unit_sale us ON us.uscc OPERATOR(@extschema@.=) b.uscc AND us.unit_code OPERATOR(@extschema@.=) b.unit_code
+        CROSS JOIN fs),
+    summary AS (              -- counted per unit and role by the aggregate trace.completeness uses
+        SELECT 'producer'::text AS role, p.uscc,
+               @extschema@._reg_summary((SELECT fp.names FROM fp), (SELECT fp.collects FROM fp),
+                                        @extschema@._reg_tally(p.m, (SELECT fp.mand FROM fp))) AS s
+        FROM per_p p GROUP BY p.uscc
         UNION ALL
-        SELECT 'seller', r.uscc, pg_catalog.count(*) FROM recs_s r GROUP BY r.uscc),
-    gaps AS (
-        SELECT 'producer'::text AS role, m.uscc, m.trace_code, m.field, m.collect, m.ordinal FROM miss_p m
-        UNION ALL
-        SELECT 'seller', m.uscc, m.trace_code, m.field, m.collect, m.ordinal FROM miss_s m),
-    incomplete AS (
-        SELECT g.role, g.uscc, pg_catalog.count(DISTINCT g.trace_code) AS n FROM gaps g WHERE g.collect <> 'o' GROUP BY 1, 2),
-    by_field AS (
-        SELECT g.role, g.uscc,
-               pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('field', g.field, 'records', g.n) ORDER BY g.n DESC, g.ord) AS fields
-        FROM (SELECT g.role, g.uscc, g.field, pg_catalog.count(*) AS n, pg_catalog.min(g.ordinal) AS ord
-              FROM gaps g WHERE g.collect <> 'o' GROUP BY 1, 2, 3) g
-        GROUP BY 1, 2)
-    SELECT un.uscc, r.role, coalesce(c.records, 0) AS records,
-           coalesce(c.records, 0) - coalesce(n.n, 0) AS complete,
-           CASE WHEN coalesce(c.records, 0) = 0 THEN NULL
-                ELSE pg_catalog.round((c.records - coalesce(n.n, 0))::numeric / c.records, 4) END AS share,
-           coalesce(b.fields, '[]'::jsonb) AS missing_fields
+        SELECT 'seller', p.uscc,
+               @extschema@._reg_summary((SELECT fs.names FROM fs), (SELECT fs.collects FROM fs),
+                                        @extschema@._reg_tally(p.m, (SELECT fs.mand FROM fs)))
+        FROM per_s p GROUP BY p.uscc)
+    SELECT un.uscc, r.role, coalesce((x.s ->> 'records')::bigint, 0) AS records,
+           coalesce((x.s ->> 'complete')::bigint, 0) AS complete,
+           (x.s ->> 'share')::numeric AS share,
+           coalesce(x.s -> 'missing_fields', '[]'::jsonb) AS missing_fields
     FROM @extschema@.units un
     CROSS JOIN LATERAL pg_catalog.unnest(un.roles) r(role)
-    LEFT JOIN counts c ON c.role = r.role AND c.uscc OPERATOR(@extschema@.=) un.uscc
-    LEFT JOIN incomplete n ON n.role = r.role AND n.uscc OPERATOR(@extschema@.=) un.uscc
-    LEFT JOIN by_field b ON b.role = r.role AND b.uscc OPERATOR(@extschema@.=) un.uscc
+    LEFT JOIN summary x ON x.role = r.role AND x.uscc OPERATOR(@extschema@.=) un.uscc
     WITH DATA;
 
 -- Label scans (trace.verify_scan, issue 7) per China day, unit, category and

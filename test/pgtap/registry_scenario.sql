@@ -5,7 +5,7 @@
 --   retailer     92110105MA01ABC2DR   GTIN 06901234567892 (domestic gas hob)
 --   cartons      (00)069012340000000016, (00)069012340000000023
 BEGIN;
-SELECT plan(60);
+SELECT plan(61);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
@@ -283,12 +283,12 @@ CREATE FUNCTION pg_temp.completeness_ref(want text) RETURNS jsonb LANGUAGE sql A
         WHERE f.table_name = 'producer' AND (f.collect IN ('a', 'o') OR (f.collect = 'b' AND f.category_flag = ANY (p.flags)))
           AND trace._reg_empty(p.r -> f.field)),
     bought AS (   -- each unit bought, directly or in a package: its first purchase
-        SELECT DISTINCT ON (coalesce(w.trace_code, f.trace_code)) coalesce(w.trace_code, f.trace_code) AS trace_code, f.event_time,
-               jsonb_build_object('trace_code', coalesce(w.trace_code, f.trace_code), 'supplier_name', f.supplier_name,
+        SELECT DISTINCT ON (w.trace_code) w.trace_code AS trace_code, f.event_time,
+               jsonb_build_object('trace_code', w.trace_code, 'supplier_name', f.supplier_name,
                                   'purchase_time', f.purchase_time) AS j
-        FROM trace.flows f CROSS JOIN u LEFT JOIN LATERAL trace._reg_units_in(f.trace_code, f.event_time) w ON true
+        FROM trace.flows f CROSS JOIN u CROSS JOIN LATERAL trace._reg_units_in(f.trace_code, f.event_time) w
         WHERE f.uscc OPERATOR(trace.=) u.uscc AND f.kind = 'seller_purchase'
-        ORDER BY coalesce(w.trace_code, f.trace_code), f.event_time),
+        ORDER BY w.trace_code, f.event_time),
     srecs AS (   -- with its first sale after that, directly or in a package
         SELECT b.trace_code, jsonb_build_object('unit_name', u.unit_name, 'uscc', u.uscc, 'address', u.address, 'contact', u.contact,
                    'business_license', u.business_license, 'purchase_info', u.purchase_info) || b.j
@@ -329,6 +329,10 @@ SELECT is((trace.completeness('91440300MA5FQ7W81X') -> 'as_seller') - 'missing_f
     'distributor: one record per unit it bought (the six units of the cartons), complete where a later sale covered the unit, directly (H0001, H0002) or in a package (H0004, H0005 on the pallet)');
 SELECT is(trace.completeness('92110105MA01ABC2DR') - 'roles' - 'unit_name' - 'uscc', pg_temp.completeness_ref('92110105MA01ABC2DR'),
     'retailer completeness equals the reference');
+-- the statistics compute the same for every unit at once (packages bought and sold here)
+SELECT trace.stats_refresh() IS NOT NULL AS refreshed \gset
+\set what 'the scenario: packages bought, unpacked and sold'
+\ir fixtures/completeness_eq.psql
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -77,13 +77,8 @@ SELECT is((SELECT quantity FROM trace.stats_flows WHERE day = '2026-05-20'), 5::
     'the sale of carton K1 counts the five hobs inside');
 
 -- ---------------------------------------------------------------- completeness, coverage, retention
-SELECT results_eq($$SELECT uscc::text, role, records, complete, share, missing_fields FROM trace.stats_completeness ORDER BY 1, 2$$,
-    $$SELECT u.uscc::text, r.role, (c -> r.part ->> 'records')::bigint, (c -> r.part ->> 'complete')::bigint, (c -> r.part ->> 'share')::numeric,
-             c -> r.part -> 'missing_fields'
-      FROM trace.units u CROSS JOIN LATERAL trace.completeness(u.uscc::text) c
-      CROSS JOIN LATERAL (VALUES ('producer', 'as_producer'), ('seller', 'as_seller')) r(role, part)
-      WHERE r.role = ANY (u.roles) ORDER BY 1, 2$$,
-    'stats_completeness equals trace.completeness of every unit');
+\set what 'the statistics data set'
+\ir fixtures/completeness_eq.psql
 SELECT results_eq($$SELECT uscc::text, product_id, items, items_with_report, items_with_stored_report, reports FROM trace.stats_inspection_coverage ORDER BY 1, 2$$,
     $$SELECT i.uscc::text, i.product_id, count(*), count(d.id), count(d.id) FILTER (WHERE d.stored), count(DISTINCT d.id)
       FROM trace.item_record i
