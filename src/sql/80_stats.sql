@@ -129,6 +129,8 @@ CREATE MATERIALIZED VIEW @extschema@._stats_volume_mv AS
         GROUP BY u.day, u.uscc, u.category, u.product_id, u.kind) v
     WITH DATA;
 CREATE INDEX _stats_volume_mv_day ON @extschema@._stats_volume_mv (day);
+-- the grouping keys: what REFRESH ... CONCURRENTLY (trace.stats_refresh) matches rows on
+CREATE UNIQUE INDEX _stats_volume_mv_key ON @extschema@._stats_volume_mv (day, uscc, category, product_id, kind);
 CREATE INDEX _stats_volume_mv_uscc ON @extschema@._stats_volume_mv (uscc, day);
 
 -- Volumes of all units together per day, kind, category and province: the
@@ -140,6 +142,7 @@ CREATE MATERIALIZED VIEW @extschema@._stats_daily_mv AS
     GROUP BY 1, 2, 3, 4
     WITH DATA;
 CREATE INDEX _stats_daily_mv_day ON @extschema@._stats_daily_mv (day);
+CREATE UNIQUE INDEX _stats_daily_mv_key ON @extschema@._stats_daily_mv (day, kind, category, province_code);
 
 -- Flows between units, per day: a sale goes from the seller (uscc) to the
 -- buyer (buyer_uscc, NULL for a buyer without a USCC such as a consumer); a
@@ -153,6 +156,7 @@ CREATE MATERIALIZED VIEW @extschema@._stats_flow_mv AS
     FROM @extschema@._stats_flow_units_mv u
     GROUP BY 1, 2, 3, 4
     WITH DATA;
+CREATE UNIQUE INDEX _stats_flow_mv_key ON @extschema@._stats_flow_mv (day, kind, from_uscc, to_uscc);
 
 -- Completeness against Tables 1-2 of every unit, in each of its roles: the
 -- same figures as trace.completeness(uscc), computed for all units at once
@@ -229,6 +233,7 @@ CREATE MATERIALIZED VIEW @extschema@._stats_completeness_mv AS
     CROSS JOIN LATERAL pg_catalog.unnest(un.roles) r(role)
     LEFT JOIN summary x ON x.role = r.role AND x.uscc OPERATOR(@extschema@.=) un.uscc
     WITH DATA;
+CREATE UNIQUE INDEX _stats_completeness_mv_key ON @extschema@._stats_completeness_mv (uscc, role);
 
 -- Label scans (trace.verify_scan, issue 7) per China day, unit, category and
 -- outcome (genuine / forged / unknown). The unit of a scan is the producer
@@ -247,12 +252,16 @@ CREATE MATERIALIZED VIEW @extschema@._stats_scan_mv AS
                        ORDER BY x.product_id LIMIT 1) p ON true
     GROUP BY 1, 2, 3, 4
     WITH DATA;
+CREATE UNIQUE INDEX _stats_scan_mv_key ON @extschema@._stats_scan_mv (day, uscc, category, outcome);
 
 -- --------------------------------------------------------------------------
 -- Anomalies, one row each: kind, the unit concerned, what (subject), when
 -- (day), category and the evidence (detail).
 -- --------------------------------------------------------------------------
 CREATE MATERIALIZED VIEW @extschema@._stats_anomaly_mv AS
+    -- numbered (anomaly_no) in a stable order, the key REFRESH ... CONCURRENTLY needs
+    SELECT pg_catalog.row_number() OVER (ORDER BY a.kind, a.uscc::text, a.subject, a.day, a.category, a.detail::text) AS anomaly_no, a.*
+    FROM (
     -- quantity mismatch: a unit sold a trace unit more often than it got it
     -- (commissioned it, or bought it, directly or inside a package)
     WITH suspicious AS (     -- scans that suggest a counterfeit (see docs/stats.md)
@@ -359,8 +368,10 @@ CREATE MATERIALIZED VIEW @extschema@._stats_anomaly_mv AS
                'last_scan', @extschema@._reg_iso(pg_catalog.max(x.scan_time)))
     FROM suspicious x
     GROUP BY x.uscc, x.subject, x.category
+    ) a
     WITH DATA;
 CREATE INDEX _stats_anomaly_mv_kind ON @extschema@._stats_anomaly_mv (kind, day);
+CREATE UNIQUE INDEX _stats_anomaly_mv_key ON @extschema@._stats_anomaly_mv (anomaly_no);
 
 -- --------------------------------------------------------------------------
 -- The views readers use.
@@ -544,8 +555,8 @@ CREATE VIEW @extschema@.stats_ledger AS
 -- --------------------------------------------------------------------------
 
 -- trace.stats_refresh() -> jsonb: recompute every materialised statistic
--- (in dependency order) and log when. Readers of the stats views wait while
--- it runs. The trend anomaly looks at weeks that ended before the reference
+-- (in dependency order) and log when. Readers of the stats views do not
+-- wait: they see the previous figures until the refresh commits. The trend anomaly looks at weeks that ended before the reference
 -- day (pgtrace.reference_time, else today). JIT is off: the plans are
 -- costed high (a pass of the field catalogue per record) and compiling them
 -- took longer than running them (8 s of 9 s at 2,000 items).
@@ -557,13 +568,16 @@ DECLARE
     started timestamptz := pg_catalog.clock_timestamp();
     secs numeric;
 BEGIN
+    -- The base (read by no view) is rebuilt; the views' materialisations are
+    -- refreshed CONCURRENTLY, so BI tools and reports keep reading the
+    -- previous figures until this transaction commits instead of waiting.
     REFRESH MATERIALIZED VIEW @extschema@._stats_flow_units_mv;
-    REFRESH MATERIALIZED VIEW @extschema@._stats_volume_mv;
-    REFRESH MATERIALIZED VIEW @extschema@._stats_daily_mv;
-    REFRESH MATERIALIZED VIEW @extschema@._stats_flow_mv;
-    REFRESH MATERIALIZED VIEW @extschema@._stats_completeness_mv;
-    REFRESH MATERIALIZED VIEW @extschema@._stats_scan_mv;
-    REFRESH MATERIALIZED VIEW @extschema@._stats_anomaly_mv;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@._stats_volume_mv;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@._stats_daily_mv;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@._stats_flow_mv;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@._stats_completeness_mv;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@._stats_scan_mv;
+    REFRESH MATERIALIZED VIEW CONCURRENTLY @extschema@._stats_anomaly_mv;
     ANALYZE @extschema@._stats_volume_mv;
     ANALYZE @extschema@._stats_daily_mv;
     ANALYZE @extschema@._stats_anomaly_mv;
