@@ -90,8 +90,32 @@ index_relam(Oid relid)
 
 /* ---------------------------------------------------------------- encoders */
 
+/*
+ * The encoder of one type. The relids of the composite types met on the way
+ * are noted in lr (deprels): ALTER TYPE on a composite sends a relcache
+ * invalidation for the composite's relation, not for the ledger table, and
+ * the cached encoder must be rebuilt then (ledger_rel_invalidate).
+ */
+static void
+note_deprel(PtLedgerRel *lr, Oid relid)
+{
+    int         i;
+
+    for (i = 0; i < lr->ndeprels; i++)
+        if (lr->deprels[i] == relid)
+            return;
+    if (lr->ndeprels == lr->maxdeprels)
+    {
+        lr->maxdeprels = Max(8, 2 * lr->maxdeprels);
+        lr->deprels = lr->deprels
+            ? repalloc(lr->deprels, sizeof(Oid) * lr->maxdeprels)
+            : MemoryContextAlloc(lr->cxt, sizeof(Oid) * lr->maxdeprels);
+    }
+    lr->deprels[lr->ndeprels++] = relid;
+}
+
 static PtEnc *
-make_enc(Oid typid, int32 typmod, MemoryContext cxt, int depth)
+make_enc(PtLedgerRel *lr, Oid typid, int32 typmod, MemoryContext cxt, int depth)
 {
     PtEnc      *e = MemoryContextAllocZero(cxt, sizeof(PtEnc));
     Oid         base;
@@ -160,13 +184,14 @@ make_enc(Oid typid, int32 typmod, MemoryContext cxt, int depth)
             if (OidIsValid(get_element_type(base)) && e->typlen == -1)
             {
                 e->tag = LEDGER_TAG_ARRAY;
-                e->elem = make_enc(get_element_type(base), -1, cxt, depth + 1);
+                e->elem = make_enc(lr, get_element_type(base), -1, cxt, depth + 1);
             }
             else if (typtype == TYPTYPE_COMPOSITE)
             {
                 TupleDesc   td = lookup_rowtype_tupdesc(base, typmod);
                 int         i;
 
+                note_deprel(lr, get_typ_typrelid(base));
                 e->tag = LEDGER_TAG_COMPOSITE;
                 e->comptype = base;
                 e->comptypmod = typmod;
@@ -177,7 +202,7 @@ make_enc(Oid typid, int32 typmod, MemoryContext cxt, int depth)
                     Form_pg_attribute a = TupleDescAttr(td, i);
 
                     if (!a->attisdropped)
-                        e->fields[i] = make_enc(a->atttypid, a->atttypmod, cxt, depth + 1);
+                        e->fields[i] = make_enc(lr, a->atttypid, a->atttypmod, cxt, depth + 1);
                 }
                 ReleaseTupleDesc(td);
             }
@@ -488,8 +513,16 @@ ledger_rel_invalidate(Datum arg, Oid relid)
         return;
     hash_seq_init(&st, ledger_rels);
     while ((lr = hash_seq_search(&st)) != NULL)
+    {
+        int         i;
+
         if (relid == InvalidOid || lr->relid == relid)
             lr->valid = false;
+        /* a composite type the table's columns use (ALTER TYPE ... ATTRIBUTE) */
+        for (i = 0; lr->valid && i < lr->ndeprels; i++)
+            if (lr->deprels[i] == relid)
+                lr->valid = false;
+    }
 }
 
 static void
@@ -616,7 +649,7 @@ pt_ledger_rel(Relation rel, const char *name, const char *alg)
             || att->attnum == lr->seq_att || att->attnum == lr->hash_att)
             continue;
         lr->enc_atts[lr->nenc] = att->attnum;
-        lr->encs[lr->nenc] = make_enc(att->atttypid, att->atttypmod, lr->cxt, 0);
+        lr->encs[lr->nenc] = make_enc(lr, att->atttypid, att->atttypmod, lr->cxt, 0);
         lr->nenc++;
     }
 

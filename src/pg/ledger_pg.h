@@ -68,6 +68,10 @@ typedef struct PtLedgerRel
     PtEnc     **encs;
     Oid         indexoid;       /* unique btree index on ledger_seq */
     Oid         seqoid;         /* sequence handing out ledger_seq (or Invalid) */
+    /* relids of the composite types the encoders use (invalidation) */
+    Oid        *deprels;
+    int         ndeprels;
+    int         maxdeprels;
     /* the insert trigger's retention argument, parsed once */
     bool        has_retention;
     char       *retention_text;
