@@ -20,12 +20,14 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -64,6 +66,7 @@ struct PtEnc
     bool        typbyval;
     char        typalign;
     FmgrInfo    send;           /* LEDGER_TAG_SEND */
+    bool        is_enum;        /* LEDGER_TAG_SEND of an enum: its label */
     PtEnc      *elem;           /* LEDGER_TAG_ARRAY: element encoder */
     Oid         comptype;       /* LEDGER_TAG_COMPOSITE */
     int32       comptypmod;
@@ -72,6 +75,34 @@ struct PtEnc
 };
 
 static HTAB *ledger_rels = NULL;
+
+/*
+ * Text is hashed as UTF-8 (docs/ledger.md): in a database of another
+ * encoding, text-like values are converted before they are hashed, so a row
+ * hashes the same in a LATIN1 database and in the UTF8 database its dump is
+ * restored into. Set by pt_ledger_rel (the database encoding is fixed for a
+ * backend); false in UTF8 databases — no conversion, no copy — and in
+ * SQL_ASCII ones, whose bytes have no known encoding and are hashed as stored.
+ */
+static bool to_utf8 = false;
+
+/* Hash text of the database encoding as UTF-8. */
+static void
+enc_text(ledger_hasher *h, ledger_tag tag, const char *s, size_t len)
+{
+    if (unlikely(to_utf8) && len > 0)
+    {
+        char       *u = pg_server_to_any(s, (int) len, PG_UTF8);
+
+        if (u != s)
+        {
+            ledger_enc_value(h, tag, u, strlen(u));
+            pfree(u);
+            return;
+        }
+    }
+    ledger_enc_value(h, tag, s, len);
+}
 
 /* The access method of an index (get_rel_relam is not in every version). */
 static Oid
@@ -213,6 +244,12 @@ make_enc(PtLedgerRel *lr, Oid typid, int32 typmod, MemoryContext cxt, int depth)
 
                 getTypeBinaryOutputInfo(base, &sendfn, &isvarlena);
                 e->tag = LEDGER_TAG_SEND;
+                /*
+                 * enum_send writes the label in the session's client
+                 * encoding; the ledger hashes it as UTF-8 whatever the
+                 * session (the same bytes in a UTF8 database and session).
+                 */
+                e->is_enum = (typtype == TYPTYPE_ENUM);
                 fmgr_info_cxt(sendfn, &e->send, cxt);
             }
             break;
@@ -358,7 +395,10 @@ encode_text_varlena(ledger_hasher *h, ledger_tag tag, Datum d)
 {
     struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
 
-    ledger_enc_value(h, tag, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    if (tag == LEDGER_TAG_BYTEA)
+        ledger_enc_value(h, tag, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    else
+        enc_text(h, tag, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
 }
 
 static void
@@ -416,7 +456,7 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
 
                 initStringInfo(&s);
                 jsonb_text_container(&s, &jb->root);
-                ledger_enc_value(h, e->tag, s.data, s.len);
+                enc_text(h, e->tag, s.data, s.len);
                 break;
             }
         case LEDGER_TAG_TEXT:
@@ -424,7 +464,7 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
             {
                 const char *s = NameStr(*DatumGetName(d));
 
-                ledger_enc_value(h, e->tag, s, strlen(s));
+                enc_text(h, e->tag, s, strlen(s));
             }
             else
                 encode_text_varlena(h, e->tag, d);
@@ -489,12 +529,26 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
                 break;
             }
         case LEDGER_TAG_SEND:
+            if (e->is_enum)
+            {
+                HeapTuple   tp = SearchSysCache1(ENUMOID, d);
+                const char *label;
+
+                if (!HeapTupleIsValid(tp))
+                    ereport(ERROR,
+                            (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+                             errmsg("invalid internal value for enum: %u", DatumGetObjectId(d))));
+                label = NameStr(((Form_pg_enum) GETSTRUCT(tp))->enumlabel);
+                enc_text(h, e->tag, label, strlen(label));
+                ReleaseSysCache(tp);
+            }
+            else
             {
                 bytea      *b = SendFunctionCall(&e->send, d);
 
                 ledger_enc_value(h, e->tag, VARDATA(b), VARSIZE(b) - VARHDRSZ);
-                break;
             }
+            break;
         case LEDGER_TAG_NULL:
             ledger_enc_null(h);
             break;
@@ -616,7 +670,9 @@ pt_ledger_rel(Relation rel, const char *name, const char *alg)
                                        ALLOCSET_DEFAULT_SIZES);
     old = MemoryContextSwitchTo(lr->cxt);
     lr->name = pstrdup(name);
-    lr->name_len = strlen(name);
+    to_utf8 = GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII;
+    lr->hname = to_utf8 ? pg_server_to_any(name, strlen(name), PG_UTF8) : lr->name;
+    lr->name_len = strlen(lr->hname);
     lr->alg = a;
     if (!ledger_hasher_init(&lr->hasher, a))
     {
@@ -701,7 +757,7 @@ pt_ledger_rehash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
     int         i;
 
     ledger_hasher_reset(&lr->hasher);
-    ledger_enc_row_header(&lr->hasher, lr->name, lr->name_len, seq);
+    ledger_enc_row_header(&lr->hasher, lr->hname, lr->name_len, seq);
     for (i = 0; i < lr->nenc; i++)
     {
         int         k = lr->enc_atts[i] - 1;

@@ -52,8 +52,9 @@ typedef struct PtLedgerRel
     bool        valid;
     MemoryContext cxt;          /* everything below lives here */
     MemoryContext rowcxt;       /* reset after each row */
-    char       *name;           /* ledger name, hashed into every row */
-    size_t      name_len;       /* strlen(name) */
+    char       *name;           /* ledger name (database encoding) */
+    char       *hname;          /* the name as hashed into every row and block: UTF-8 */
+    size_t      name_len;       /* strlen(hname) */
     ledger_alg  alg;
     ledger_hasher hasher;
     int         natts;

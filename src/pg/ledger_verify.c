@@ -586,7 +586,7 @@ verify_block(VerifyCtx *v, PtLedgerRel *lr, RowSource *rows, BlockRec *b,
     if (memcmp(b->prev, prev_hash, LEDGER_HASH_LEN) != 0)
         add_problem(v, "broken_link", false, 0, b->block_no,
                     "The block's prev_hash is not the hash of the block before it.");
-    ledger_block_hash(&lr->hasher, lr->name, lr->name_len, b->block_no, b->row_count,
+    ledger_block_hash(&lr->hasher, lr->hname, lr->name_len, b->block_no, b->row_count,
                       b->root, b->prev, b->sealed_at, b->ranges, (uint32) b->nranges, h);
     if (memcmp(h, b->hash, LEDGER_HASH_LEN) != 0)
         add_problem(v, "broken_link", false, 0, b->block_no,
