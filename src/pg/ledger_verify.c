@@ -895,6 +895,17 @@ pt_ledger_verify_sql(PG_FUNCTION_ARGS)
             elog(ERROR, "pgtrace ledger: listing ledgers failed");
     }
     n = (int) SPI_processed;
+    if (n == 0 && !PG_ARGISNULL(0))
+    {
+        char       *relname = get_rel_name(PG_GETARG_OID(0));
+
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("table \"%s\" is not a ledger table",
+                        relname ? relname : psprintf("%u", PG_GETARG_OID(0))),
+                 errdetail("It is not registered in trace.ledger_tables."),
+                 errhint("trace.verify() verifies every ledger; trace.ledger_enable() puts a table under the ledger.")));
+    }
     relids = palloc(sizeof(Oid) * Max(n, 1));
     names = palloc(sizeof(char *) * Max(n, 1));
     algs = palloc(sizeof(char *) * Max(n, 1));

@@ -2,7 +2,7 @@
 -- each tried as a new user would try it. Needs pgtrace in
 -- shared_preload_libraries (the utility and object-access hooks).
 BEGIN;
-SELECT plan(58);
+SELECT plan(60);
 
 CREATE ROLE hard_owner NOLOGIN;
 GRANT trace_admin TO hard_owner;
@@ -217,6 +217,13 @@ CREATE TABLE public.hard_ty2 (id int, p public.hard_pair2);
 SELECT trace.ledger_enable('public.hard_ty2');
 SELECT lives_ok($$ALTER TYPE public.hard_pair2 ADD ATTRIBUTE z int$$,
                 'a type used only by an empty ledger may change');
+
+-- ------------------------------------------------ verify of a non-ledger
+SELECT throws_ok($$SELECT trace.ledger_verify('pg_authid')$$, '22023', 'table "pg_authid" is not a ledger table',
+                 'ledger_verify of a table that is not a ledger is an error, not {"ok": true}');
+CREATE TABLE public.hard_plain (id int);
+SELECT throws_ok($$SELECT trace.ledger_verify('public.hard_plain')$$, '22023', 'table "hard_plain" is not a ledger table',
+                 'so is that of an ordinary user table');
 
 SELECT * FROM finish();
 ROLLBACK;
