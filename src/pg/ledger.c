@@ -26,6 +26,7 @@
 #include "commands/extension.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -1223,6 +1224,90 @@ pt_ledger_refuse_trigger(PG_FUNCTION_ARGS)
              errdetail("Ledger tables are append-only for every role, owner and superuser included."),
              errhint("Record a correction as a new row that supersedes the old one; rows past retention are removed by trace.purge().")));
     PG_RETURN_NULL();
+}
+
+/* set by break_glass_drop while it unregisters a ledger (ledger_hook.c) */
+Oid         pt_unregistering_relid = InvalidOid;
+
+PG_FUNCTION_INFO_V1(pt_ledger_tables_guard);
+/*
+ * BEFORE UPDATE OR DELETE FOR EACH ROW on trace.ledger_tables (ENABLE
+ * ALWAYS). The registry of ledgers is bookkeeping that verification relies
+ * on: a ledger's registration never changes, only the sealer's state
+ * (seal_floor, which never goes down, horizon_upto, horizon_xid) moves; a
+ * row is deleted only by a break-glass drop of its table.
+ */
+Datum
+pt_ledger_tables_guard(PG_FUNCTION_ARGS)
+{
+    TriggerData *td = (TriggerData *) fcinfo->context;
+    TupleDesc   desc;
+    HeapTuple   oldt;
+    HeapTuple   newt;
+    bool        isnull;
+    int         i;
+    static const char *const fixed[] = {"relid", "ledger_name", "hash_algorithm", "retention",
+    "enabled_at", "enabled_by"};
+
+    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event)
+        || !TRIGGER_FIRED_BEFORE(td->tg_event))
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("pt_ledger_tables_guard must run BEFORE UPDATE OR DELETE FOR EACH ROW")));
+    desc = RelationGetDescr(td->tg_relation);
+    oldt = td->tg_trigtuple;
+    if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+    {
+        Datum       relid = heap_getattr(oldt, 1, desc, &isnull);
+
+        if (OidIsValid(pt_unregistering_relid) && !isnull
+            && DatumGetObjectId(relid) == pt_unregistering_relid)
+            return PointerGetDatum(oldt);
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("DELETE on ledger table \"%s\" is not allowed", RelationGetRelationName(td->tg_relation)),
+                 errdetail("A ledger stays registered; only a break-glass drop of its table unregisters it (recorded in trace.ledger_events)."),
+                 errhint("See pgtrace.break_glass in docs/ledger.md.")));
+    }
+    if (!TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+        return PointerGetDatum(oldt);
+    newt = td->tg_newtuple;
+    for (i = 0; i < (int) lengthof(fixed); i++)
+    {
+        AttrNumber  att = SPI_fnumber(desc, fixed[i]);
+        Form_pg_attribute a;
+        bool        n1;
+        bool        n2;
+        Datum       d1;
+        Datum       d2;
+
+        if (att <= 0)
+            continue;
+        a = TupleDescAttr(desc, att - 1);
+        d1 = heap_getattr(oldt, att, desc, &n1);
+        d2 = heap_getattr(newt, att, desc, &n2);
+        if (n1 != n2 || (!n1 && !datumIsEqual(d1, d2, a->attbyval, a->attlen)))
+            ereport(ERROR,
+                    (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                     errmsg("UPDATE of column \"%s\" of ledger table \"%s\" is not allowed",
+                            fixed[i], RelationGetRelationName(td->tg_relation)),
+                     errdetail("A ledger's registration is fixed; only the sealer's state (seal_floor, horizon_upto, horizon_xid) changes.")));
+    }
+    {
+        AttrNumber  att = SPI_fnumber(desc, "seal_floor");
+        bool        n1;
+        bool        n2;
+        Datum       d1 = heap_getattr(oldt, att, desc, &n1);
+        Datum       d2 = heap_getattr(newt, att, desc, &n2);
+
+        if (!n1 && (n2 || DatumGetInt64(d2) < DatumGetInt64(d1)))
+            ereport(ERROR,
+                    (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                     errmsg("lowering seal_floor in ledger table \"%s\" is not allowed",
+                            RelationGetRelationName(td->tg_relation)),
+                     errdetail("Every seq up to the floor is resolved; a lower floor would let rows appear there unreported.")));
+    }
+    return PointerGetDatum(newt);
 }
 
 PG_FUNCTION_INFO_V1(pt_ledger_row_hash_sql);

@@ -78,7 +78,8 @@ is_ledger(Oid relid)
     {
         relname = get_rel_name(relid);
         if (relname && (strcmp(relname, "ledger_blocks") == 0
-                        || strcmp(relname, "ledger_tombstones") == 0))
+                        || strcmp(relname, "ledger_tombstones") == 0
+                        || strcmp(relname, "ledger_tables") == 0))
             return true;
     }
     if (!OidIsValid(get_relname_relid("ledger_tables", nsp)))
@@ -250,7 +251,8 @@ is_ledger_column_name(const char *name)
 static bool
 is_ledger_trigger_name(const char *name)
 {
-    return strcmp(name, PT_TRIGGER_INSERT) == 0 || strcmp(name, PT_TRIGGER_REFUSE) == 0;
+    return strcmp(name, PT_TRIGGER_INSERT) == 0 || strcmp(name, PT_TRIGGER_REFUSE) == 0
+        || strcmp(name, PT_TRIGGER_GUARD) == 0;
 }
 
 /*
@@ -370,6 +372,26 @@ check_alter_table(AlterTableStmt *stmt)
     }
 }
 
+/* Delete the registration of relid (the guard trigger lets this one through). */
+static bool
+unregister_ledger(Oid relid, Oid *types, Datum *args)
+{
+    bool        ok;
+
+    pt_unregistering_relid = relid;
+    PG_TRY();
+    {
+        ok = SPI_execute_with_args("DELETE FROM trace.ledger_tables WHERE relid = $1",
+                                   1, types, args, NULL, false, 0) == SPI_OK_DELETE;
+    }
+    PG_FINALLY();
+    {
+        pt_unregistering_relid = InvalidOid;
+    }
+    PG_END_TRY();
+    return ok;
+}
+
 /*
  * pgtrace.break_glass (superuser only): a ledger table whose every row is past
  * its retain-until date may be dropped. The drop is recorded in the ledger
@@ -408,8 +430,7 @@ break_glass_drop(Oid relid)
                               " SELECT 'break_glass_drop', l.ledger_name, $2::jsonb"
                               " FROM trace.ledger_tables l WHERE l.relid = $1",
                               2, types, args, NULL, false, 0) != SPI_OK_INSERT
-        || SPI_execute_with_args("DELETE FROM trace.ledger_tables WHERE relid = $1",
-                                 1, types, args, NULL, false, 0) != SPI_OK_DELETE)
+        || !unregister_ledger(relid, types, args))
         elog(ERROR, "pgtrace ledger: recording the break-glass drop failed");
     PopActiveSnapshot();
     SPI_finish();
@@ -1039,6 +1060,7 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
                     if (ct->row && ct->timing == TRIGGER_TYPE_BEFORE
                         && strcmp(fn, "_ledger_insert_trigger") != 0
                         && strcmp(fn, "_ledger_refuse_trigger") != 0
+                        && strcmp(fn, "_ledger_tables_guard") != 0
                         && is_ledger(relid))
                         refuse("a BEFORE ROW trigger", get_rel_name(relid),
                                "Only the ledger's own trigger may change a row before it is stored and hashed.");

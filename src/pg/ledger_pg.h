@@ -32,6 +32,7 @@
 /* Triggers ledger_enable creates (the utility hook protects them by name). */
 #define PT_TRIGGER_INSERT   "pgtrace_ledger_insert"
 #define PT_TRIGGER_REFUSE   "pgtrace_ledger_refuse"
+#define PT_TRIGGER_GUARD    "pgtrace_ledger_guard"    /* on trace.ledger_tables */
 
 /* Advisory-lock class of the per-ledger sealing lock ('pgtl'). */
 #define PT_SEAL_LOCK_CLASS  0x7067746c
@@ -90,6 +91,7 @@ extern char *pt_sealer_database;
 extern int  pt_pending_limit_s;
 extern bool pt_break_glass;
 extern Oid  pt_purging_relid;
+extern Oid  pt_unregistering_relid;
 
 extern PtLedgerRel *pt_ledger_rel(Relation rel, const char *name, const char *alg);
 extern PtLedgerRel *pt_ledger_trigger_rel(Relation rel, Trigger *trig);

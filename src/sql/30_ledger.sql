@@ -90,6 +90,20 @@ CREATE TRIGGER pgtrace_ledger_refuse BEFORE UPDATE OR DELETE OR TRUNCATE
     ON @extschema@.ledger_tombstones FOR EACH STATEMENT
     EXECUTE FUNCTION @extschema@._ledger_refuse_trigger();
 ALTER TABLE @extschema@.ledger_tombstones ENABLE ALWAYS TRIGGER pgtrace_ledger_refuse;
+-- The registry of ledgers: registrations never change (the sealer's state
+-- moves, seal_floor only up) and go only with a break-glass drop; never
+-- truncated.
+CREATE FUNCTION @extschema@._ledger_tables_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pt_ledger_tables_guard' LANGUAGE C;
+CREATE TRIGGER pgtrace_ledger_guard BEFORE UPDATE OR DELETE
+    ON @extschema@.ledger_tables FOR EACH ROW
+    EXECUTE FUNCTION @extschema@._ledger_tables_guard();
+ALTER TABLE @extschema@.ledger_tables ENABLE ALWAYS TRIGGER pgtrace_ledger_guard;
+CREATE TRIGGER pgtrace_ledger_refuse BEFORE TRUNCATE
+    ON @extschema@.ledger_tables FOR EACH STATEMENT
+    EXECUTE FUNCTION @extschema@._ledger_refuse_trigger();
+ALTER TABLE @extschema@.ledger_tables ENABLE ALWAYS TRIGGER pgtrace_ledger_refuse;
+REVOKE ALL ON FUNCTION @extschema@._ledger_tables_guard() FROM PUBLIC;
 
 -- Registration, the privileged half of ledger_enable: only a table that
 -- carries the ledger's columns and both triggers can be registered.

@@ -2,7 +2,7 @@
 -- each tried as a new user would try it. Needs pgtrace in
 -- shared_preload_libraries (the utility and object-access hooks).
 BEGIN;
-SELECT plan(60);
+SELECT plan(68);
 
 CREATE ROLE hard_owner NOLOGIN;
 GRANT trace_admin TO hard_owner;
@@ -224,6 +224,25 @@ SELECT throws_ok($$SELECT trace.ledger_verify('pg_authid')$$, '22023', 'table "p
 CREATE TABLE public.hard_plain (id int);
 SELECT throws_ok($$SELECT trace.ledger_verify('public.hard_plain')$$, '22023', 'table "hard_plain" is not a ledger table',
                  'so is that of an ordinary user table');
+
+-- ------------------------------------------------ the registry of ledgers
+SELECT throws_ok($$DELETE FROM trace.ledger_tables WHERE relid = 'public.hard_w'::regclass$$, '42501',
+                 'DELETE on ledger table "ledger_tables" is not allowed',
+                 'a ledger cannot be unregistered by DELETE, superuser included');
+SELECT throws_ok($$UPDATE trace.ledger_tables SET ledger_name = 'public.other' WHERE relid = 'public.hard_w'::regclass$$,
+                 '42501', 'UPDATE of column "ledger_name" of ledger table "ledger_tables" is not allowed',
+                 'nor renamed');
+SELECT throws_ok($$UPDATE trace.ledger_tables SET retention = '1 day' WHERE relid = 'public.hard_w'::regclass$$,
+                 '42501', NULL, 'nor its retention changed');
+SELECT throws_ok($$UPDATE trace.ledger_tables SET seal_floor = seal_floor - 1 WHERE relid = 'public.hard_w'::regclass$$,
+                 '42501', NULL, 'its seal floor never goes down');
+SELECT lives_ok($$UPDATE trace.ledger_tables SET seal_floor = seal_floor WHERE relid = 'public.hard_w'::regclass$$,
+                'the sealer''s state may be written (floor kept or raised)');
+SELECT throws_ok($$TRUNCATE trace.ledger_tables$$, '42501', NULL, 'the registry cannot be truncated');
+SELECT throws_ok($$ALTER TABLE trace.ledger_tables DISABLE TRIGGER pgtrace_ledger_guard$$, '42501', NULL,
+                 'its guard trigger cannot be disabled');
+SELECT throws_ok($$DROP TRIGGER pgtrace_ledger_guard ON trace.ledger_tables$$, '42501', NULL,
+                 'nor dropped');
 
 SELECT * FROM finish();
 ROLLBACK;
