@@ -1128,12 +1128,30 @@ pt_ledger_fill_row(PtLedgerRel *lr, Relation rel, const char *retention,
         values[lr->at_att - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
         nulls[lr->method_att - 1] = !cached_method_text(&values[lr->method_att - 1]);
     }
-    if (nulls[lr->retain_att - 1] && retention[0] != '\0')
+    if (retention[0] != '\0')
     {
-        /* Retain-until = start of transaction + retention, counted in UTC. */
-        values[lr->retain_att - 1] =
-            DateADTGetDatum(retain_until(lr, retention, DatumGetTimestampTz(values[lr->at_att - 1])));
-        nulls[lr->retain_att - 1] = false;
+        /*
+         * The ledger's retention is a floor: retain-until = start of
+         * transaction + retention (counted in UTC) unless the writer gives a
+         * later date; an earlier one is refused.
+         */
+        DateADT     floor = retain_until(lr, retention, DatumGetTimestampTz(values[lr->at_att - 1]));
+
+        if (nulls[lr->retain_att - 1])
+        {
+            values[lr->retain_att - 1] = DateADTGetDatum(floor);
+            nulls[lr->retain_att - 1] = false;
+        }
+        else if (DatumGetDateADT(values[lr->retain_att - 1]) < floor)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("ledger_retain_until %s of a row of ledger table \"%s\" is before its retention allows (%s)",
+                            DatumGetCString(DirectFunctionCall1(date_out, values[lr->retain_att - 1])),
+                            RelationGetRelationName(rel),
+                            DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(floor)))),
+                     errdetail("The ledger keeps its rows for %s from when they are recorded; a writer may only extend that.",
+                               retention),
+                     errhint("Leave ledger_retain_until out, or give a later date.")));
     }
 
     pt_ledger_rehash(lr, values, nulls, seq, hash);
