@@ -507,13 +507,16 @@ check_drop(DropStmt *stmt)
                             Oid         types[1] = {OIDOID};
                             Datum       args[1] = {ObjectIdGetDatum(nsp)};
 
-                            if (SPI_execute_with_args("SELECT 1 FROM trace.ledger_tables l JOIN pg_catalog.pg_class c"
-                                                      " ON c.oid = l.relid WHERE c.relnamespace = $1",
+                            if (SPI_execute_with_args("SELECT c.relname::text FROM trace.ledger_tables l"
+                                                      " JOIN pg_catalog.pg_class c ON c.oid = l.relid"
+                                                      " WHERE c.relnamespace = $1 ORDER BY c.relname",
                                                       1, types, args, NULL, true, 1) == SPI_OK_SELECT
                                 && SPI_processed > 0)
                                 ereport(ERROR,
                                         (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                                         errmsg("DROP SCHEMA \"%s\" CASCADE would drop ledger tables", nspname)));
+                                         errmsg("DROP SCHEMA \"%s\" CASCADE would drop ledger table \"%s\"", nspname,
+                                                SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+                                         errhint("Ledger tables are append-only; see docs/ledger.md.")));
                         }
                         PopActiveSnapshot();
                         SPI_finish();

@@ -371,9 +371,23 @@ CREATE FUNCTION @extschema@.checkpoint() RETURNS text
 AS $fn$
 DECLARE
     in_recovery boolean := pg_catalog.pg_is_in_recovery();
+    v jsonb;
+    bad text;
 BEGIN
     IF NOT in_recovery THEN
         PERFORM @extschema@._ledger_seal(NULL);
+    END IF;
+    -- The checkpoint signs the heads as they are; say so when some ledger
+    -- does not verify (its problems stay visible to every later verify).
+    v := @extschema@._ledger_verify(NULL);
+    IF NOT (v ->> 'ok')::boolean THEN
+        SELECT pg_catalog.string_agg(DISTINCT p ->> 'ledger', ', ') INTO bad
+          FROM pg_catalog.jsonb_array_elements(v -> 'problems') p;
+        RAISE WARNING 'trace.checkpoint() signs the heads of ledgers that fail verification: %', bad
+            USING DETAIL = pg_catalog.format('trace.verify() reports %s problem(s)%s.',
+                               pg_catalog.jsonb_array_length(v -> 'problems'),
+                               CASE WHEN (v ->> 'truncated')::boolean THEN ' (list truncated)' ELSE '' END),
+                  HINT = 'The checkpoint records the current state; a later trace.verify(checkpoint) still reports these problems.';
     END IF;
     RETURN @extschema@.sign(pg_catalog.jsonb_build_object(
         'typ', 'pgtrace-ledger-checkpoint',

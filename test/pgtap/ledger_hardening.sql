@@ -2,7 +2,7 @@
 -- each tried as a new user would try it. Needs pgtrace in
 -- shared_preload_libraries (the utility and object-access hooks).
 BEGIN;
-SELECT plan(68);
+SELECT plan(69);
 
 CREATE ROLE hard_owner NOLOGIN;
 GRANT trace_admin TO hard_owner;
@@ -125,6 +125,8 @@ CREATE TABLE hard_s.l (x int);
 SELECT trace.ledger_enable('hard_s.l');
 INSERT INTO hard_s.l VALUES (1);
 SELECT throws_ok($$DROP TABLE hard_s.l CASCADE$$, '42501', NULL, 'nor DROP TABLE ... CASCADE');
+SELECT throws_ok($$DROP SCHEMA hard_s CASCADE$$, '42501', 'DROP SCHEMA "hard_s" CASCADE would drop ledger table "l"',
+                 'nor DROP SCHEMA ... CASCADE, whose refusal names the ledger table');
 SELECT throws_ok($$DROP SCHEMA trace CASCADE$$, '42501', 'DROP EXTENSION pgtrace is not allowed while ledger tables hold rows',
                  'nor a cascade reaching the extension (DROP SCHEMA trace CASCADE)');
 -- a ledger whose table was dropped empty stays registered: nothing fails for the other ledgers

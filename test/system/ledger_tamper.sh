@@ -9,6 +9,7 @@
 #   rows moved to other seqs                 reordered
 #   forged rows (bad hash; valid hash below the floor)   inserted
 #   a ledger unregistered and its table dropped   unregistered
+#   checkpoint of failing ledgers            WARNING naming them
 #   an older copy restored                   rolled_back against a kept checkpoint
 #   history rewritten after the restore      rewritten
 . "$(dirname "$0")/common.bash" ledger-tamper
@@ -108,6 +109,9 @@ is "$(problems public.t_moved)" "reordered:7 reordered:8" "rows moved to each ot
 is "$(problems public.t_forged)" "inserted:21 inserted:500" "forged rows reported as inserted (bad hash; valid hash below the floor)"
 is "$(problems public.t_clean)" "" "the untouched ledger stays clean"
 is "$(q -c "SELECT trace.verify() -> 'ok'")" "false" "verify is not ok"
+warn=$(q -c "SELECT trace.checkpoint()" 2>&1 >/dev/null)
+echo "$warn" | grep -q 'WARNING:  trace.checkpoint() signs the heads of ledgers that fail verification: public.t_catalog, public.t_file, public.t_forged, public.t_moved, public.t_tail$'
+ok $? "a checkpoint of ledgers that fail verification warns, naming them"
 
 # ---- the registry edited: a ledger unregistered behind its guard, its table dropped
 q >/dev/null <<'SQL'
@@ -133,7 +137,7 @@ stop_server
 cp -a "$pgdata" "$work/old-copy"
 start_server
 q -c "INSERT INTO t_clean (id, note) SELECT g, 'later' FROM generate_series(21, 30) g" >/dev/null
-q -c "SELECT trace.checkpoint()" >"$work/checkpoint2.jws"
+q -c "SELECT trace.checkpoint()" >"$work/checkpoint2.jws" 2>/dev/null   # warns: the ledgers attacked above
 stop_server
 rm -rf "$pgdata"
 mv "$work/old-copy" "$pgdata"
