@@ -20,12 +20,15 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -64,6 +67,7 @@ struct PtEnc
     bool        typbyval;
     char        typalign;
     FmgrInfo    send;           /* LEDGER_TAG_SEND */
+    bool        is_enum;        /* LEDGER_TAG_SEND of an enum: its label */
     PtEnc      *elem;           /* LEDGER_TAG_ARRAY: element encoder */
     Oid         comptype;       /* LEDGER_TAG_COMPOSITE */
     int32       comptypmod;
@@ -72,6 +76,34 @@ struct PtEnc
 };
 
 static HTAB *ledger_rels = NULL;
+
+/*
+ * Text is hashed as UTF-8 (docs/ledger.md): in a database of another
+ * encoding, text-like values are converted before they are hashed, so a row
+ * hashes the same in a LATIN1 database and in the UTF8 database its dump is
+ * restored into. Set by pt_ledger_rel (the database encoding is fixed for a
+ * backend); false in UTF8 databases — no conversion, no copy — and in
+ * SQL_ASCII ones, whose bytes have no known encoding and are hashed as stored.
+ */
+static bool to_utf8 = false;
+
+/* Hash text of the database encoding as UTF-8. */
+static void
+enc_text(ledger_hasher *h, ledger_tag tag, const char *s, size_t len)
+{
+    if (unlikely(to_utf8) && len > 0)
+    {
+        char       *u = pg_server_to_any(s, (int) len, PG_UTF8);
+
+        if (u != s)
+        {
+            ledger_enc_value(h, tag, u, strlen(u));
+            pfree(u);
+            return;
+        }
+    }
+    ledger_enc_value(h, tag, s, len);
+}
 
 /* The access method of an index (get_rel_relam is not in every version). */
 static Oid
@@ -90,8 +122,32 @@ index_relam(Oid relid)
 
 /* ---------------------------------------------------------------- encoders */
 
+/*
+ * The encoder of one type. The relids of the composite types met on the way
+ * are noted in lr (deprels): ALTER TYPE on a composite sends a relcache
+ * invalidation for the composite's relation, not for the ledger table, and
+ * the cached encoder must be rebuilt then (ledger_rel_invalidate).
+ */
+static void
+note_deprel(PtLedgerRel *lr, Oid relid)
+{
+    int         i;
+
+    for (i = 0; i < lr->ndeprels; i++)
+        if (lr->deprels[i] == relid)
+            return;
+    if (lr->ndeprels == lr->maxdeprels)
+    {
+        lr->maxdeprels = Max(8, 2 * lr->maxdeprels);
+        lr->deprels = lr->deprels
+            ? repalloc(lr->deprels, sizeof(Oid) * lr->maxdeprels)
+            : MemoryContextAlloc(lr->cxt, sizeof(Oid) * lr->maxdeprels);
+    }
+    lr->deprels[lr->ndeprels++] = relid;
+}
+
 static PtEnc *
-make_enc(Oid typid, int32 typmod, MemoryContext cxt, int depth)
+make_enc(PtLedgerRel *lr, Oid typid, int32 typmod, MemoryContext cxt, int depth)
 {
     PtEnc      *e = MemoryContextAllocZero(cxt, sizeof(PtEnc));
     Oid         base;
@@ -160,13 +216,14 @@ make_enc(Oid typid, int32 typmod, MemoryContext cxt, int depth)
             if (OidIsValid(get_element_type(base)) && e->typlen == -1)
             {
                 e->tag = LEDGER_TAG_ARRAY;
-                e->elem = make_enc(get_element_type(base), -1, cxt, depth + 1);
+                e->elem = make_enc(lr, get_element_type(base), -1, cxt, depth + 1);
             }
             else if (typtype == TYPTYPE_COMPOSITE)
             {
                 TupleDesc   td = lookup_rowtype_tupdesc(base, typmod);
                 int         i;
 
+                note_deprel(lr, get_typ_typrelid(base));
                 e->tag = LEDGER_TAG_COMPOSITE;
                 e->comptype = base;
                 e->comptypmod = typmod;
@@ -177,7 +234,7 @@ make_enc(Oid typid, int32 typmod, MemoryContext cxt, int depth)
                     Form_pg_attribute a = TupleDescAttr(td, i);
 
                     if (!a->attisdropped)
-                        e->fields[i] = make_enc(a->atttypid, a->atttypmod, cxt, depth + 1);
+                        e->fields[i] = make_enc(lr, a->atttypid, a->atttypmod, cxt, depth + 1);
                 }
                 ReleaseTupleDesc(td);
             }
@@ -188,6 +245,12 @@ make_enc(Oid typid, int32 typmod, MemoryContext cxt, int depth)
 
                 getTypeBinaryOutputInfo(base, &sendfn, &isvarlena);
                 e->tag = LEDGER_TAG_SEND;
+                /*
+                 * enum_send writes the label in the session's client
+                 * encoding; the ledger hashes it as UTF-8 whatever the
+                 * session (the same bytes in a UTF8 database and session).
+                 */
+                e->is_enum = (typtype == TYPTYPE_ENUM);
                 fmgr_info_cxt(sendfn, &e->send, cxt);
             }
             break;
@@ -333,7 +396,10 @@ encode_text_varlena(ledger_hasher *h, ledger_tag tag, Datum d)
 {
     struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
 
-    ledger_enc_value(h, tag, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    if (tag == LEDGER_TAG_BYTEA)
+        ledger_enc_value(h, tag, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    else
+        enc_text(h, tag, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
 }
 
 static void
@@ -391,7 +457,7 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
 
                 initStringInfo(&s);
                 jsonb_text_container(&s, &jb->root);
-                ledger_enc_value(h, e->tag, s.data, s.len);
+                enc_text(h, e->tag, s.data, s.len);
                 break;
             }
         case LEDGER_TAG_TEXT:
@@ -399,7 +465,7 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
             {
                 const char *s = NameStr(*DatumGetName(d));
 
-                ledger_enc_value(h, e->tag, s, strlen(s));
+                enc_text(h, e->tag, s, strlen(s));
             }
             else
                 encode_text_varlena(h, e->tag, d);
@@ -464,12 +530,26 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
                 break;
             }
         case LEDGER_TAG_SEND:
+            if (e->is_enum)
+            {
+                HeapTuple   tp = SearchSysCache1(ENUMOID, d);
+                const char *label;
+
+                if (!HeapTupleIsValid(tp))
+                    ereport(ERROR,
+                            (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+                             errmsg("invalid internal value for enum: %u", DatumGetObjectId(d))));
+                label = NameStr(((Form_pg_enum) GETSTRUCT(tp))->enumlabel);
+                enc_text(h, e->tag, label, strlen(label));
+                ReleaseSysCache(tp);
+            }
+            else
             {
                 bytea      *b = SendFunctionCall(&e->send, d);
 
                 ledger_enc_value(h, e->tag, VARDATA(b), VARSIZE(b) - VARHDRSZ);
-                break;
             }
+            break;
         case LEDGER_TAG_NULL:
             ledger_enc_null(h);
             break;
@@ -488,8 +568,16 @@ ledger_rel_invalidate(Datum arg, Oid relid)
         return;
     hash_seq_init(&st, ledger_rels);
     while ((lr = hash_seq_search(&st)) != NULL)
+    {
+        int         i;
+
         if (relid == InvalidOid || lr->relid == relid)
             lr->valid = false;
+        /* a composite type the table's columns use (ALTER TYPE ... ATTRIBUTE) */
+        for (i = 0; lr->valid && i < lr->ndeprels; i++)
+            if (lr->deprels[i] == relid)
+                lr->valid = false;
+    }
 }
 
 static void
@@ -583,7 +671,9 @@ pt_ledger_rel(Relation rel, const char *name, const char *alg)
                                        ALLOCSET_DEFAULT_SIZES);
     old = MemoryContextSwitchTo(lr->cxt);
     lr->name = pstrdup(name);
-    lr->name_len = strlen(name);
+    to_utf8 = GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII;
+    lr->hname = to_utf8 ? pg_server_to_any(name, strlen(name), PG_UTF8) : lr->name;
+    lr->name_len = strlen(lr->hname);
     lr->alg = a;
     if (!ledger_hasher_init(&lr->hasher, a))
     {
@@ -616,7 +706,7 @@ pt_ledger_rel(Relation rel, const char *name, const char *alg)
             || att->attnum == lr->seq_att || att->attnum == lr->hash_att)
             continue;
         lr->enc_atts[lr->nenc] = att->attnum;
-        lr->encs[lr->nenc] = make_enc(att->atttypid, att->atttypmod, lr->cxt, 0);
+        lr->encs[lr->nenc] = make_enc(lr, att->atttypid, att->atttypmod, lr->cxt, 0);
         lr->nenc++;
     }
 
@@ -668,7 +758,7 @@ pt_ledger_rehash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
     int         i;
 
     ledger_hasher_reset(&lr->hasher);
-    ledger_enc_row_header(&lr->hasher, lr->name, lr->name_len, seq);
+    ledger_enc_row_header(&lr->hasher, lr->hname, lr->name_len, seq);
     for (i = 0; i < lr->nenc; i++)
     {
         int         k = lr->enc_atts[i] - 1;
@@ -1038,12 +1128,30 @@ pt_ledger_fill_row(PtLedgerRel *lr, Relation rel, const char *retention,
         values[lr->at_att - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
         nulls[lr->method_att - 1] = !cached_method_text(&values[lr->method_att - 1]);
     }
-    if (nulls[lr->retain_att - 1] && retention[0] != '\0')
+    if (retention[0] != '\0')
     {
-        /* Retain-until = start of transaction + retention, counted in UTC. */
-        values[lr->retain_att - 1] =
-            DateADTGetDatum(retain_until(lr, retention, DatumGetTimestampTz(values[lr->at_att - 1])));
-        nulls[lr->retain_att - 1] = false;
+        /*
+         * The ledger's retention is a floor: retain-until = start of
+         * transaction + retention (counted in UTC) unless the writer gives a
+         * later date; an earlier one is refused.
+         */
+        DateADT     floor = retain_until(lr, retention, DatumGetTimestampTz(values[lr->at_att - 1]));
+
+        if (nulls[lr->retain_att - 1])
+        {
+            values[lr->retain_att - 1] = DateADTGetDatum(floor);
+            nulls[lr->retain_att - 1] = false;
+        }
+        else if (DatumGetDateADT(values[lr->retain_att - 1]) < floor)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                     errmsg("ledger_retain_until %s of a row of ledger table \"%s\" is before its retention allows (%s)",
+                            DatumGetCString(DirectFunctionCall1(date_out, values[lr->retain_att - 1])),
+                            RelationGetRelationName(rel),
+                            DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(floor)))),
+                     errdetail("The ledger keeps its rows for %s from when they are recorded; a writer may only extend that.",
+                               retention),
+                     errhint("Leave ledger_retain_until out, or give a later date.")));
     }
 
     pt_ledger_rehash(lr, values, nulls, seq, hash);
@@ -1134,6 +1242,90 @@ pt_ledger_refuse_trigger(PG_FUNCTION_ARGS)
              errdetail("Ledger tables are append-only for every role, owner and superuser included."),
              errhint("Record a correction as a new row that supersedes the old one; rows past retention are removed by trace.purge().")));
     PG_RETURN_NULL();
+}
+
+/* set by break_glass_drop while it unregisters a ledger (ledger_hook.c) */
+Oid         pt_unregistering_relid = InvalidOid;
+
+PG_FUNCTION_INFO_V1(pt_ledger_tables_guard);
+/*
+ * BEFORE UPDATE OR DELETE FOR EACH ROW on trace.ledger_tables (ENABLE
+ * ALWAYS). The registry of ledgers is bookkeeping that verification relies
+ * on: a ledger's registration never changes, only the sealer's state
+ * (seal_floor, which never goes down, horizon_upto, horizon_xid) moves; a
+ * row is deleted only by a break-glass drop of its table.
+ */
+Datum
+pt_ledger_tables_guard(PG_FUNCTION_ARGS)
+{
+    TriggerData *td = (TriggerData *) fcinfo->context;
+    TupleDesc   desc;
+    HeapTuple   oldt;
+    HeapTuple   newt;
+    bool        isnull;
+    int         i;
+    static const char *const fixed[] = {"relid", "ledger_name", "hash_algorithm", "retention",
+    "enabled_at", "enabled_by"};
+
+    if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(td->tg_event)
+        || !TRIGGER_FIRED_BEFORE(td->tg_event))
+        ereport(ERROR,
+                (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                 errmsg("pt_ledger_tables_guard must run BEFORE UPDATE OR DELETE FOR EACH ROW")));
+    desc = RelationGetDescr(td->tg_relation);
+    oldt = td->tg_trigtuple;
+    if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+    {
+        Datum       relid = heap_getattr(oldt, 1, desc, &isnull);
+
+        if (OidIsValid(pt_unregistering_relid) && !isnull
+            && DatumGetObjectId(relid) == pt_unregistering_relid)
+            return PointerGetDatum(oldt);
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("DELETE on ledger table \"%s\" is not allowed", RelationGetRelationName(td->tg_relation)),
+                 errdetail("A ledger stays registered; only a break-glass drop of its table unregisters it (recorded in trace.ledger_events)."),
+                 errhint("See pgtrace.break_glass in docs/ledger.md.")));
+    }
+    if (!TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+        return PointerGetDatum(oldt);
+    newt = td->tg_newtuple;
+    for (i = 0; i < (int) lengthof(fixed); i++)
+    {
+        AttrNumber  att = SPI_fnumber(desc, fixed[i]);
+        Form_pg_attribute a;
+        bool        n1;
+        bool        n2;
+        Datum       d1;
+        Datum       d2;
+
+        if (att <= 0)
+            continue;
+        a = TupleDescAttr(desc, att - 1);
+        d1 = heap_getattr(oldt, att, desc, &n1);
+        d2 = heap_getattr(newt, att, desc, &n2);
+        if (n1 != n2 || (!n1 && !datumIsEqual(d1, d2, a->attbyval, a->attlen)))
+            ereport(ERROR,
+                    (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                     errmsg("UPDATE of column \"%s\" of ledger table \"%s\" is not allowed",
+                            fixed[i], RelationGetRelationName(td->tg_relation)),
+                     errdetail("A ledger's registration is fixed; only the sealer's state (seal_floor, horizon_upto, horizon_xid) changes.")));
+    }
+    {
+        AttrNumber  att = SPI_fnumber(desc, "seal_floor");
+        bool        n1;
+        bool        n2;
+        Datum       d1 = heap_getattr(oldt, att, desc, &n1);
+        Datum       d2 = heap_getattr(newt, att, desc, &n2);
+
+        if (!n1 && (n2 || DatumGetInt64(d2) < DatumGetInt64(d1)))
+            ereport(ERROR,
+                    (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                     errmsg("lowering seal_floor in ledger table \"%s\" is not allowed",
+                            RelationGetRelationName(td->tg_relation)),
+                     errdetail("Every seq up to the floor is resolved; a lower floor would let rows appear there unreported.")));
+    }
+    return PointerGetDatum(newt);
 }
 
 PG_FUNCTION_INFO_V1(pt_ledger_row_hash_sql);

@@ -24,6 +24,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "access/relation.h"
+#include "nodes/makefuncs.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -76,7 +78,8 @@ is_ledger(Oid relid)
     {
         relname = get_rel_name(relid);
         if (relname && (strcmp(relname, "ledger_blocks") == 0
-                        || strcmp(relname, "ledger_tombstones") == 0))
+                        || strcmp(relname, "ledger_tombstones") == 0
+                        || strcmp(relname, "ledger_tables") == 0))
             return true;
     }
     if (!OidIsValid(get_relname_relid("ledger_tables", nsp)))
@@ -168,39 +171,59 @@ has_retained_rows(Oid relid)
 }
 
 /*
+ * The relids of every registered ledger table that still exists (*n of
+ * them), read as the bootstrap superuser like is_ledger.
+ */
+static Oid *
+ledger_relids(int *n)
+{
+    Oid         nsp = pt_ledger_extension_schema();
+    Oid        *relids = NULL;
+    int         found = 0;
+    int         i;
+    Oid         save_user;
+    int         save_sec;
+
+    *n = 0;
+    if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("ledger_tables", nsp)))
+        return NULL;
+    as_superuser_begin(&save_user, &save_sec);
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    if (SPI_execute("SELECT relid::pg_catalog.oid FROM trace.ledger_tables", true, 0) == SPI_OK_SELECT)
+    {
+        relids = MemoryContextAlloc(CurTransactionContext, sizeof(Oid) * Max(SPI_processed, 1));
+        for (i = 0; i < (int) SPI_processed; i++)
+        {
+            bool        isnull;
+            Oid         relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+            if (!isnull && OidIsValid(relid) && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+                relids[found++] = relid;
+        }
+    }
+    PopActiveSnapshot();
+    SPI_finish();
+    SetUserIdAndSecContext(save_user, save_sec);
+    *n = found;
+    return relids;
+}
+
+/*
  * Does any ledger table hold a row (with only_retained: a row still within
  * its retention, which break glass never removes)?
  */
 static bool
 any_ledger_rows(bool only_retained)
 {
-    Oid         nsp = pt_ledger_extension_schema();
-    bool        result = false;
-    Oid        *relids = NULL;
-    int         n = 0;
+    int         n;
+    Oid        *relids = ledger_relids(&n);
     int         i;
 
-    if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("ledger_tables", nsp)))
-        return false;
-    SPI_connect();
-    PushActiveSnapshot(GetTransactionSnapshot());
-    if (SPI_execute("SELECT relid::pg_catalog.oid FROM trace.ledger_tables", true, 0) == SPI_OK_SELECT)
-    {
-        n = (int) SPI_processed;
-        relids = palloc(sizeof(Oid) * Max(n, 1));
-        for (i = 0; i < n; i++)
-        {
-            bool        isnull;
-
-            relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-        }
-    }
-    PopActiveSnapshot();
-    SPI_finish();
-    for (i = 0; i < n && !result; i++)
-        if (OidIsValid(relids[i]) && get_rel_name(relids[i]) != NULL)
-            result = only_retained ? has_retained_rows(relids[i]) : has_rows(relids[i]);
-    return result;
+    for (i = 0; i < n; i++)
+        if (only_retained ? has_retained_rows(relids[i]) : has_rows(relids[i]))
+            return true;
+    return false;
 }
 
 static void
@@ -228,7 +251,8 @@ is_ledger_column_name(const char *name)
 static bool
 is_ledger_trigger_name(const char *name)
 {
-    return strcmp(name, PT_TRIGGER_INSERT) == 0 || strcmp(name, PT_TRIGGER_REFUSE) == 0;
+    return strcmp(name, PT_TRIGGER_INSERT) == 0 || strcmp(name, PT_TRIGGER_REFUSE) == 0
+        || strcmp(name, PT_TRIGGER_GUARD) == 0;
 }
 
 /*
@@ -348,6 +372,26 @@ check_alter_table(AlterTableStmt *stmt)
     }
 }
 
+/* Delete the registration of relid (the guard trigger lets this one through). */
+static bool
+unregister_ledger(Oid relid, Oid *types, Datum *args)
+{
+    bool        ok;
+
+    pt_unregistering_relid = relid;
+    PG_TRY();
+    {
+        ok = SPI_execute_with_args("DELETE FROM trace.ledger_tables WHERE relid = $1",
+                                   1, types, args, NULL, false, 0) == SPI_OK_DELETE;
+    }
+    PG_FINALLY();
+    {
+        pt_unregistering_relid = InvalidOid;
+    }
+    PG_END_TRY();
+    return ok;
+}
+
 /*
  * pgtrace.break_glass (superuser only): a ledger table whose every row is past
  * its retain-until date may be dropped. The drop is recorded in the ledger
@@ -386,8 +430,7 @@ break_glass_drop(Oid relid)
                               " SELECT 'break_glass_drop', l.ledger_name, $2::jsonb"
                               " FROM trace.ledger_tables l WHERE l.relid = $1",
                               2, types, args, NULL, false, 0) != SPI_OK_INSERT
-        || SPI_execute_with_args("DELETE FROM trace.ledger_tables WHERE relid = $1",
-                                 1, types, args, NULL, false, 0) != SPI_OK_DELETE)
+        || !unregister_ledger(relid, types, args))
         elog(ERROR, "pgtrace ledger: recording the break-glass drop failed");
     PopActiveSnapshot();
     SPI_finish();
@@ -464,13 +507,16 @@ check_drop(DropStmt *stmt)
                             Oid         types[1] = {OIDOID};
                             Datum       args[1] = {ObjectIdGetDatum(nsp)};
 
-                            if (SPI_execute_with_args("SELECT 1 FROM trace.ledger_tables l JOIN pg_catalog.pg_class c"
-                                                      " ON c.oid = l.relid WHERE c.relnamespace = $1",
+                            if (SPI_execute_with_args("SELECT c.relname::text FROM trace.ledger_tables l"
+                                                      " JOIN pg_catalog.pg_class c ON c.oid = l.relid"
+                                                      " WHERE c.relnamespace = $1 ORDER BY c.relname",
                                                       1, types, args, NULL, true, 1) == SPI_OK_SELECT
                                 && SPI_processed > 0)
                                 ereport(ERROR,
                                         (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                                         errmsg("DROP SCHEMA \"%s\" CASCADE would drop ledger tables", nspname)));
+                                         errmsg("DROP SCHEMA \"%s\" CASCADE would drop ledger table \"%s\"", nspname,
+                                                SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+                                         errhint("Ledger tables are append-only; see docs/ledger.md.")));
                         }
                         PopActiveSnapshot();
                         SPI_finish();
@@ -480,6 +526,163 @@ check_drop(DropStmt *stmt)
             default:
                 return;
         }
+    }
+}
+
+/* ------------------------------------------------------- type DDL */
+
+/*
+ * Is target the type typid itself, or inside it: the base of a domain, the
+ * element of an array, an attribute of a composite (at any depth), the
+ * subtype of a range or multirange? Those are the ways a column's stored
+ * values carry a value of target, and so its canonical encoding.
+ */
+static bool
+type_contains(Oid typid, Oid target, int depth)
+{
+    HeapTuple   tp;
+    Form_pg_type t;
+    Oid         next = InvalidOid;
+    Oid         relid = InvalidOid;
+    bool        result = false;
+
+    if (typid == target)
+        return true;
+    if (depth > 32 || !OidIsValid(typid))
+        return false;
+    tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+    if (!HeapTupleIsValid(tp))
+        return false;
+    t = (Form_pg_type) GETSTRUCT(tp);
+    if (t->typtype == TYPTYPE_DOMAIN)
+        next = t->typbasetype;
+    else if (t->typtype == TYPTYPE_COMPOSITE)
+        relid = t->typrelid;
+    else if (t->typtype == TYPTYPE_RANGE)
+        next = get_range_subtype(typid);
+    else if (t->typtype == TYPTYPE_MULTIRANGE)
+        next = get_multirange_range(typid);
+    else
+        next = get_element_type(typid);     /* InvalidOid unless an array */
+    ReleaseSysCache(tp);
+
+    if (OidIsValid(next))
+        return type_contains(next, target, depth + 1);
+    if (OidIsValid(relid))
+    {
+        Relation    rel = relation_open(relid, AccessShareLock);
+        TupleDesc   td = RelationGetDescr(rel);
+        int         i;
+
+        for (i = 0; i < td->natts && !result; i++)
+        {
+            Form_pg_attribute a = TupleDescAttr(td, i);
+
+            if (!a->attisdropped)
+                result = type_contains(a->atttypid, target, depth + 1);
+        }
+        relation_close(rel, AccessShareLock);
+    }
+    return result;
+}
+
+/*
+ * Type DDL that changes the canonical encoding of values already stored
+ * (what: the command) is refused while a ledger table with rows has a column
+ * using the type, directly or inside a domain, an array, a composite or a
+ * range: it would turn every such row 'changed' for verification.
+ */
+static void
+refuse_type_change(Oid typid, const char *what)
+{
+    int         n;
+    Oid        *relids;
+    int         i;
+
+    if (!OidIsValid(typid))
+        return;
+    relids = ledger_relids(&n);
+    for (i = 0; i < n; i++)
+    {
+        Relation    rel = relation_open(relids[i], AccessShareLock);
+        TupleDesc   td = RelationGetDescr(rel);
+        const char *col = NULL;
+        int         k;
+
+        for (k = 0; k < td->natts && col == NULL; k++)
+        {
+            Form_pg_attribute a = TupleDescAttr(td, k);
+
+            if (!a->attisdropped && type_contains(a->atttypid, typid, 0))
+                col = pstrdup(NameStr(a->attname));
+        }
+        relation_close(rel, AccessShareLock);
+        if (col != NULL && has_rows(relids[i]))
+            ereport(ERROR,
+                    (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                     errmsg("%s on type %s is not allowed: column \"%s\" of ledger table \"%s\" uses it",
+                            what, format_type_be(typid), col, get_rel_name(relids[i])),
+                     errdetail("It would change the canonical encoding, and so the hash, of rows the ledger already holds."),
+                     errhint("Create a new type (or a new enum value) instead; see docs/ledger.md.")));
+    }
+}
+
+static void
+check_type_commands(Node *parsetree)
+{
+    switch (nodeTag(parsetree))
+    {
+        case T_AlterEnumStmt:
+            {
+                AlterEnumStmt *ae = (AlterEnumStmt *) parsetree;
+
+                /* ADD VALUE leaves every stored value as it is */
+                if (ae->oldVal != NULL)
+                    refuse_type_change(LookupTypeNameOid(NULL, makeTypeNameFromNameList(ae->typeName), true),
+                                       "ALTER TYPE ... RENAME VALUE");
+                break;
+            }
+        case T_AlterTableStmt:
+            {
+                AlterTableStmt *at = (AlterTableStmt *) parsetree;
+                Oid         relid;
+                ListCell   *lc;
+
+                if (at->objtype != OBJECT_TYPE)
+                    break;
+                relid = rangevar_relid(at->relation);
+                if (!OidIsValid(relid))
+                    break;
+                foreach(lc, at->cmds)
+                {
+                    AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+                    const char *what = NULL;
+
+                    if (cmd->subtype == AT_AddColumn)
+                        what = "ALTER TYPE ... ADD ATTRIBUTE";
+                    else if (cmd->subtype == AT_DropColumn)
+                        what = "ALTER TYPE ... DROP ATTRIBUTE";
+                    else if (cmd->subtype == AT_AlterColumnType)
+                        what = "ALTER TYPE ... ALTER ATTRIBUTE ... TYPE";
+                    if (what)
+                        refuse_type_change(get_rel_type_id(relid), what);
+                }
+                break;
+            }
+        case T_AlterTypeStmt:
+            {
+                /* ALTER TYPE ... SET (SEND = ...): the ledger hashes the send output */
+                AlterTypeStmt *as = (AlterTypeStmt *) parsetree;
+                ListCell   *lc;
+
+                foreach(lc, as->options)
+                    if (strcmp(lfirst_node(DefElem, lc)->defname, "send") == 0)
+                        refuse_type_change(LookupTypeNameOid(NULL, makeTypeNameFromNameList(as->typeName), true),
+                                           "ALTER TYPE ... SET (SEND)");
+                break;
+            }
+        default:
+            break;
     }
 }
 
@@ -769,6 +972,7 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
     if (IsTransactionState() && OidIsValid(pt_ledger_extension_schema()))
     {
         check_function_commands(parsetree);
+        check_type_commands(parsetree);
         switch (nodeTag(parsetree))
         {
             case T_AlterTableStmt:
@@ -859,6 +1063,7 @@ ledger_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
                     if (ct->row && ct->timing == TRIGGER_TYPE_BEFORE
                         && strcmp(fn, "_ledger_insert_trigger") != 0
                         && strcmp(fn, "_ledger_refuse_trigger") != 0
+                        && strcmp(fn, "_ledger_tables_guard") != 0
                         && is_ledger(relid))
                         refuse("a BEFORE ROW trigger", get_rel_name(relid),
                                "Only the ledger's own trigger may change a row before it is stored and hashed.");

@@ -32,6 +32,7 @@
 /* Triggers ledger_enable creates (the utility hook protects them by name). */
 #define PT_TRIGGER_INSERT   "pgtrace_ledger_insert"
 #define PT_TRIGGER_REFUSE   "pgtrace_ledger_refuse"
+#define PT_TRIGGER_GUARD    "pgtrace_ledger_guard"    /* on trace.ledger_tables */
 
 /* Advisory-lock class of the per-ledger sealing lock ('pgtl'). */
 #define PT_SEAL_LOCK_CLASS  0x7067746c
@@ -52,8 +53,9 @@ typedef struct PtLedgerRel
     bool        valid;
     MemoryContext cxt;          /* everything below lives here */
     MemoryContext rowcxt;       /* reset after each row */
-    char       *name;           /* ledger name, hashed into every row */
-    size_t      name_len;       /* strlen(name) */
+    char       *name;           /* ledger name (database encoding) */
+    char       *hname;          /* the name as hashed into every row and block: UTF-8 */
+    size_t      name_len;       /* strlen(hname) */
     ledger_alg  alg;
     ledger_hasher hasher;
     int         natts;
@@ -68,6 +70,10 @@ typedef struct PtLedgerRel
     PtEnc     **encs;
     Oid         indexoid;       /* unique btree index on ledger_seq */
     Oid         seqoid;         /* sequence handing out ledger_seq (or Invalid) */
+    /* relids of the composite types the encoders use (invalidation) */
+    Oid        *deprels;
+    int         ndeprels;
+    int         maxdeprels;
     /* the insert trigger's retention argument, parsed once */
     bool        has_retention;
     char       *retention_text;
@@ -85,6 +91,7 @@ extern char *pt_sealer_database;
 extern int  pt_pending_limit_s;
 extern bool pt_break_glass;
 extern Oid  pt_purging_relid;
+extern Oid  pt_unregistering_relid;
 
 extern PtLedgerRel *pt_ledger_rel(Relation rel, const char *name, const char *alg);
 extern PtLedgerRel *pt_ledger_trigger_rel(Relation rel, Trigger *trig);

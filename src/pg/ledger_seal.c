@@ -107,7 +107,7 @@ write_block(PtLedgerRel *lr, int64 block_no, uint8 prev[LEDGER_HASH_LEN], SealBa
                          i ? "," : "", ranges[2 * i], ranges[2 * i + 1]);
     appendStringInfoChar(&members, '}');
 
-    ledger_block_hash(&lr->hasher, lr->name, lr->name_len, block_no, b->n, root, prev,
+    ledger_block_hash(&lr->hasher, lr->hname, lr->name_len, block_no, b->n, root, prev,
                       (int64) sealed_at, ranges, nranges, bh);
 
 #define MKBYTEA(dst, src, len) do { \

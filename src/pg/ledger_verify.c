@@ -586,7 +586,7 @@ verify_block(VerifyCtx *v, PtLedgerRel *lr, RowSource *rows, BlockRec *b,
     if (memcmp(b->prev, prev_hash, LEDGER_HASH_LEN) != 0)
         add_problem(v, "broken_link", false, 0, b->block_no,
                     "The block's prev_hash is not the hash of the block before it.");
-    ledger_block_hash(&lr->hasher, lr->name, lr->name_len, b->block_no, b->row_count,
+    ledger_block_hash(&lr->hasher, lr->hname, lr->name_len, b->block_no, b->row_count,
                       b->root, b->prev, b->sealed_at, b->ranges, (uint32) b->nranges, h);
     if (memcmp(h, b->hash, LEDGER_HASH_LEN) != 0)
         add_problem(v, "broken_link", false, 0, b->block_no,
@@ -863,6 +863,38 @@ verify_ledger(VerifyCtx *v, Oid relid, const char *name, const char *alg, int64 
     table_close(rel, AccessShareLock);
 }
 
+/*
+ * Blocks of a ledger that trace.ledger_tables does not list: its
+ * registration was removed (by a superuser: the guard trigger refuses it
+ * otherwise), so it would never be verified. Only a break-glass drop
+ * unregisters a ledger legitimately, and it is recorded in the ledger table
+ * trace.ledger_events.
+ */
+static void
+report_unregistered(VerifyCtx *v)
+{
+    int         i;
+
+    if (SPI_execute("SELECT b.ledger, pg_catalog.count(*)::text FROM trace.ledger_blocks b"
+                    " WHERE NOT EXISTS (SELECT 1 FROM trace.ledger_tables t WHERE t.ledger_name = b.ledger)"
+                    " AND NOT EXISTS (SELECT 1 FROM trace.ledger_events e"
+                    "  WHERE e.event = 'break_glass_drop' AND e.ledger = b.ledger)"
+                    " GROUP BY b.ledger ORDER BY b.ledger", true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "pgtrace ledger: listing unregistered ledgers failed");
+    for (i = 0; i < (int) SPI_processed; i++)
+    {
+        char       *ledger = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+        char       *nblocks = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+        v->table = ledger;
+        v->ledger = ledger;
+        add_problem(v, "unregistered", false, 0, 0,
+                    psprintf("trace.ledger_blocks holds %s blocks of this ledger, but trace.ledger_tables"
+                             " does not register it (and no break-glass drop is recorded): it is not verified.",
+                             nblocks));
+    }
+}
+
 PG_FUNCTION_INFO_V1(pt_ledger_verify_sql);
 /*
  * trace._ledger_verify(tbl regclass) → jsonb: verify one ledger, or every
@@ -895,6 +927,17 @@ pt_ledger_verify_sql(PG_FUNCTION_ARGS)
             elog(ERROR, "pgtrace ledger: listing ledgers failed");
     }
     n = (int) SPI_processed;
+    if (n == 0 && !PG_ARGISNULL(0))
+    {
+        char       *relname = get_rel_name(PG_GETARG_OID(0));
+
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("table \"%s\" is not a ledger table",
+                        relname ? relname : psprintf("%u", PG_GETARG_OID(0))),
+                 errdetail("It is not registered in trace.ledger_tables."),
+                 errhint("trace.verify() verifies every ledger; trace.ledger_enable() puts a table under the ledger.")));
+    }
     relids = palloc(sizeof(Oid) * Max(n, 1));
     names = palloc(sizeof(char *) * Max(n, 1));
     algs = palloc(sizeof(char *) * Max(n, 1));
@@ -912,6 +955,8 @@ pt_ledger_verify_sql(PG_FUNCTION_ARGS)
     }
     for (i = 0; i < n; i++)
         verify_ledger(&v, relids[i], names[i], algs[i], floors[i]);
+    if (PG_ARGISNULL(0))
+        report_unregistered(&v);
     SPI_finish();
 
     initStringInfo(&out);

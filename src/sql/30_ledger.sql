@@ -90,6 +90,20 @@ CREATE TRIGGER pgtrace_ledger_refuse BEFORE UPDATE OR DELETE OR TRUNCATE
     ON @extschema@.ledger_tombstones FOR EACH STATEMENT
     EXECUTE FUNCTION @extschema@._ledger_refuse_trigger();
 ALTER TABLE @extschema@.ledger_tombstones ENABLE ALWAYS TRIGGER pgtrace_ledger_refuse;
+-- The registry of ledgers: registrations never change (the sealer's state
+-- moves, seal_floor only up) and go only with a break-glass drop; never
+-- truncated.
+CREATE FUNCTION @extschema@._ledger_tables_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pt_ledger_tables_guard' LANGUAGE C;
+CREATE TRIGGER pgtrace_ledger_guard BEFORE UPDATE OR DELETE
+    ON @extschema@.ledger_tables FOR EACH ROW
+    EXECUTE FUNCTION @extschema@._ledger_tables_guard();
+ALTER TABLE @extschema@.ledger_tables ENABLE ALWAYS TRIGGER pgtrace_ledger_guard;
+CREATE TRIGGER pgtrace_ledger_refuse BEFORE TRUNCATE
+    ON @extschema@.ledger_tables FOR EACH STATEMENT
+    EXECUTE FUNCTION @extschema@._ledger_refuse_trigger();
+ALTER TABLE @extschema@.ledger_tables ENABLE ALWAYS TRIGGER pgtrace_ledger_refuse;
+REVOKE ALL ON FUNCTION @extschema@._ledger_tables_guard() FROM PUBLIC;
 
 -- Registration, the privileged half of ledger_enable: only a table that
 -- carries the ledger's columns and both triggers can be registered.
@@ -357,9 +371,23 @@ CREATE FUNCTION @extschema@.checkpoint() RETURNS text
 AS $fn$
 DECLARE
     in_recovery boolean := pg_catalog.pg_is_in_recovery();
+    v jsonb;
+    bad text;
 BEGIN
     IF NOT in_recovery THEN
         PERFORM @extschema@._ledger_seal(NULL);
+    END IF;
+    -- The checkpoint signs the heads as they are; say so when some ledger
+    -- does not verify (its problems stay visible to every later verify).
+    v := @extschema@._ledger_verify(NULL);
+    IF NOT (v ->> 'ok')::boolean THEN
+        SELECT pg_catalog.string_agg(DISTINCT p ->> 'ledger', ', ') INTO bad
+          FROM pg_catalog.jsonb_array_elements(v -> 'problems') p;
+        RAISE WARNING 'trace.checkpoint() signs the heads of ledgers that fail verification: %', bad
+            USING DETAIL = pg_catalog.format('trace.verify() reports %s problem(s)%s.',
+                               pg_catalog.jsonb_array_length(v -> 'problems'),
+                               CASE WHEN (v ->> 'truncated')::boolean THEN ' (list truncated)' ELSE '' END),
+                  HINT = 'The checkpoint records the current state; a later trace.verify(checkpoint) still reports these problems.';
     END IF;
     RETURN @extschema@.sign(pg_catalog.jsonb_build_object(
         'typ', 'pgtrace-ledger-checkpoint',

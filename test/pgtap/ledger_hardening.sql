@@ -2,7 +2,7 @@
 -- each tried as a new user would try it. Needs pgtrace in
 -- shared_preload_libraries (the utility and object-access hooks).
 BEGIN;
-SELECT plan(50);
+SELECT plan(69);
 
 CREATE ROLE hard_owner NOLOGIN;
 GRANT trace_admin TO hard_owner;
@@ -125,6 +125,8 @@ CREATE TABLE hard_s.l (x int);
 SELECT trace.ledger_enable('hard_s.l');
 INSERT INTO hard_s.l VALUES (1);
 SELECT throws_ok($$DROP TABLE hard_s.l CASCADE$$, '42501', NULL, 'nor DROP TABLE ... CASCADE');
+SELECT throws_ok($$DROP SCHEMA hard_s CASCADE$$, '42501', 'DROP SCHEMA "hard_s" CASCADE would drop ledger table "l"',
+                 'nor DROP SCHEMA ... CASCADE, whose refusal names the ledger table');
 SELECT throws_ok($$DROP SCHEMA trace CASCADE$$, '42501', 'DROP EXTENSION pgtrace is not allowed while ledger tables hold rows',
                  'nor a cascade reaching the extension (DROP SCHEMA trace CASCADE)');
 -- a ledger whose table was dropped empty stays registered: nothing fails for the other ledgers
@@ -186,6 +188,63 @@ SELECT lives_ok($$CREATE OR REPLACE FUNCTION public.hard_fn() RETURNS int LANGUA
 SELECT lives_ok($$CREATE OR REPLACE FUNCTION public.hard_fn() RETURNS int LANGUAGE sql RETURN 2$$,
                 'twice');
 SELECT throws_ok($$UPDATE public.hard_p SET note = 'x'$$, '42501', NULL, 'the ledger is still append-only');
+
+-- ------------------------------------------------------------ type DDL
+-- A type a ledger column uses (directly, in an array, through a domain or
+-- inside a composite) keeps the encoding of the values already stored.
+CREATE TYPE public.hard_color AS ENUM ('red', 'green');
+CREATE TYPE public.hard_pair AS (a int, b text);
+CREATE DOMAIN public.hard_dcolor AS public.hard_color;
+CREATE TYPE public.hard_wrap AS (p public.hard_pair, c public.hard_dcolor[]);
+CREATE TABLE public.hard_ty (id int, c public.hard_color, w public.hard_wrap[]);
+SELECT trace.ledger_enable('public.hard_ty');
+INSERT INTO public.hard_ty (id, c, w)
+VALUES (1, 'red', ARRAY[ROW(ROW(1, 'x'), ARRAY['green']::public.hard_dcolor[])::public.hard_wrap]);
+SELECT throws_ok($$ALTER TYPE public.hard_color RENAME VALUE 'red' TO 'crimson'$$, '42501',
+                 'ALTER TYPE ... RENAME VALUE on type hard_color is not allowed: column "c" of ledger table "hard_ty" uses it',
+                 'type DDL: renaming an enum value a ledger with rows uses is refused, naming table and column');
+SELECT lives_ok($$ALTER TYPE public.hard_color ADD VALUE 'blue'$$,
+                'adding an enum value is allowed (stored values keep their encoding)');
+SELECT throws_ok($$ALTER TYPE public.hard_pair ADD ATTRIBUTE z int$$, '42501',
+                 'ALTER TYPE ... ADD ATTRIBUTE on type hard_pair is not allowed: column "w" of ledger table "hard_ty" uses it',
+                 'adding an attribute to a composite nested in an array of a composite is refused');
+SELECT throws_ok($$ALTER TYPE public.hard_pair DROP ATTRIBUTE b$$, '42501', NULL, 'dropping one is refused');
+SELECT throws_ok($$ALTER TYPE public.hard_pair ALTER ATTRIBUTE a TYPE bigint$$, '42501', NULL,
+                 'retyping one is refused');
+SELECT lives_ok($$ALTER TYPE public.hard_pair RENAME ATTRIBUTE b TO bb$$,
+                'renaming an attribute is allowed (names are not hashed)');
+SELECT is(trace.ledger_verify('public.hard_ty') -> 'problems', '[]'::jsonb, 'and the row still verifies');
+CREATE TYPE public.hard_pair2 AS (a int);
+CREATE TABLE public.hard_ty2 (id int, p public.hard_pair2);
+SELECT trace.ledger_enable('public.hard_ty2');
+SELECT lives_ok($$ALTER TYPE public.hard_pair2 ADD ATTRIBUTE z int$$,
+                'a type used only by an empty ledger may change');
+
+-- ------------------------------------------------ verify of a non-ledger
+SELECT throws_ok($$SELECT trace.ledger_verify('pg_authid')$$, '22023', 'table "pg_authid" is not a ledger table',
+                 'ledger_verify of a table that is not a ledger is an error, not {"ok": true}');
+CREATE TABLE public.hard_plain (id int);
+SELECT throws_ok($$SELECT trace.ledger_verify('public.hard_plain')$$, '22023', 'table "hard_plain" is not a ledger table',
+                 'so is that of an ordinary user table');
+
+-- ------------------------------------------------ the registry of ledgers
+SELECT throws_ok($$DELETE FROM trace.ledger_tables WHERE relid = 'public.hard_w'::regclass$$, '42501',
+                 'DELETE on ledger table "ledger_tables" is not allowed',
+                 'a ledger cannot be unregistered by DELETE, superuser included');
+SELECT throws_ok($$UPDATE trace.ledger_tables SET ledger_name = 'public.other' WHERE relid = 'public.hard_w'::regclass$$,
+                 '42501', 'UPDATE of column "ledger_name" of ledger table "ledger_tables" is not allowed',
+                 'nor renamed');
+SELECT throws_ok($$UPDATE trace.ledger_tables SET retention = '1 day' WHERE relid = 'public.hard_w'::regclass$$,
+                 '42501', NULL, 'nor its retention changed');
+SELECT throws_ok($$UPDATE trace.ledger_tables SET seal_floor = seal_floor - 1 WHERE relid = 'public.hard_w'::regclass$$,
+                 '42501', NULL, 'its seal floor never goes down');
+SELECT lives_ok($$UPDATE trace.ledger_tables SET seal_floor = seal_floor WHERE relid = 'public.hard_w'::regclass$$,
+                'the sealer''s state may be written (floor kept or raised)');
+SELECT throws_ok($$TRUNCATE trace.ledger_tables$$, '42501', NULL, 'the registry cannot be truncated');
+SELECT throws_ok($$ALTER TABLE trace.ledger_tables DISABLE TRIGGER pgtrace_ledger_guard$$, '42501', NULL,
+                 'its guard trigger cannot be disabled');
+SELECT throws_ok($$DROP TRIGGER pgtrace_ledger_guard ON trace.ledger_tables$$, '42501', NULL,
+                 'nor dropped');
 
 SELECT * FROM finish();
 ROLLBACK;

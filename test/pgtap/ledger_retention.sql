@@ -2,14 +2,26 @@
 -- their retain-until date and keeps their hashes; pgtrace.break_glass drops
 -- only a ledger whose every row is past retention, and records it.
 BEGIN;
-SELECT plan(28);
+SELECT plan(32);
 
-CREATE TABLE public.ret (id int, note text);
-SELECT trace.ledger_enable('public.ret', 'sha256', '10 years');
-INSERT INTO public.ret (id, note) VALUES (1, 'kept by the ledger default');
-SELECT ok((SELECT ledger_retain_until > CURRENT_DATE + 3000 FROM public.ret WHERE id = 1),
+CREATE TABLE public.ret10 (id int, note text);
+SELECT trace.ledger_enable('public.ret10', 'sha256', '10 years');
+INSERT INTO public.ret10 (id, note) VALUES (1, 'kept by the ledger default');
+SELECT ok((SELECT ledger_retain_until > CURRENT_DATE + 3000 FROM public.ret10 WHERE id = 1),
           'retention: retain-until defaults to insert time + 10 years');
--- writers may give an earlier date themselves
+-- the ledger's retention is a floor: a writer may extend it, not shorten it
+SELECT throws_ok($$INSERT INTO public.ret10 (id, ledger_retain_until) VALUES (2, '2001-01-01')$$, '22023', NULL,
+                 'a retain-until before the ledger''s retention is refused');
+SELECT throws_ok($$INSERT INTO public.ret10 (id, ledger_retain_until) SELECT 3, CURRENT_DATE + 10$$, '22023', NULL,
+                 'so is one a few days ahead (INSERT ... SELECT)');
+SELECT lives_ok($$INSERT INTO public.ret10 (id, ledger_retain_until) VALUES (4, '2999-12-31')$$,
+                'a later retain-until is kept');
+SELECT is((SELECT ledger_retain_until FROM public.ret10 WHERE id = 4), '2999-12-31'::date, 'as given');
+
+-- a ledger without retention: writers give the dates themselves
+CREATE TABLE public.ret (id int, note text);
+SELECT trace.ledger_enable('public.ret');
+INSERT INTO public.ret (id, note) VALUES (1, 'kept forever (no retention, no date)');
 INSERT INTO public.ret (id, note, ledger_retain_until) VALUES (2, 'expired', '2001-01-01'), (3, 'expired too', '2002-06-30');
 INSERT INTO public.ret (id, note, ledger_retain_until) VALUES (4, 'expires in the future', '2999-12-31');
 SELECT is((SELECT ledger_retain_until FROM public.ret WHERE id = 2), '2001-01-01'::date,

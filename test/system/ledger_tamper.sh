@@ -8,6 +8,8 @@
 #   tail deleted                             missing
 #   rows moved to other seqs                 reordered
 #   forged rows (bad hash; valid hash below the floor)   inserted
+#   a ledger unregistered and its table dropped   unregistered
+#   checkpoint of failing ledgers            WARNING naming them
 #   an older copy restored                   rolled_back against a kept checkpoint
 #   history rewritten after the restore      rewritten
 . "$(dirname "$0")/common.bash" ledger-tamper
@@ -107,6 +109,26 @@ is "$(problems public.t_moved)" "reordered:7 reordered:8" "rows moved to each ot
 is "$(problems public.t_forged)" "inserted:21 inserted:500" "forged rows reported as inserted (bad hash; valid hash below the floor)"
 is "$(problems public.t_clean)" "" "the untouched ledger stays clean"
 is "$(q -c "SELECT trace.verify() -> 'ok'")" "false" "verify is not ok"
+warn=$(q -c "SELECT trace.checkpoint()" 2>&1 >/dev/null)
+echo "$warn" | grep -q 'WARNING:  trace.checkpoint() signs the heads of ledgers that fail verification: public.t_catalog, public.t_file, public.t_forged, public.t_moved, public.t_tail$'
+ok $? "a checkpoint of ledgers that fail verification warns, naming them"
+
+# ---- the registry edited: a ledger unregistered behind its guard, its table dropped
+q >/dev/null <<'SQL'
+CREATE TABLE t_unreg (id int);
+SELECT trace.ledger_enable('t_unreg');
+INSERT INTO t_unreg VALUES (1), (2);
+SELECT trace.seal('t_unreg');
+SQL
+out=$(q -c "DELETE FROM trace.ledger_tables WHERE ledger_name = 'public.t_unreg'" 2>&1)
+echo "$out" | grep -q 'DELETE on ledger table "ledger_tables" is not allowed'; ok $? "unregistering a ledger by DELETE is refused"
+q -c "UPDATE pg_trigger SET tgenabled = 'D' WHERE tgrelid = 'trace.ledger_tables'::regclass AND tgname = 'pgtrace_ledger_guard'" >/dev/null
+q -c "DELETE FROM trace.ledger_tables WHERE ledger_name = 'public.t_unreg'" >/dev/null
+q -c "DROP TABLE t_unreg" >/dev/null
+q -c "UPDATE pg_trigger SET tgenabled = 'A' WHERE tgrelid = 'trace.ledger_tables'::regclass AND tgname = 'pgtrace_ledger_guard'" >/dev/null
+got=$(q -c "SELECT string_agg(p->>'kind', ' ') FROM jsonb_array_elements(trace.verify() -> 'problems') p
+            WHERE p->>'ledger' = 'public.t_unreg'")
+is "$got" "unregistered" "registration deleted behind the guard and table dropped: its blocks are reported as unregistered"
 
 # ---- an older copy restored against a kept checkpoint
 q -c "SELECT trace.verify(\$\$$(cat "$work/checkpoint.jws")\$\$) -> 'checkpoint' -> 'extends'" >"$work/extends.txt"
@@ -115,7 +137,7 @@ stop_server
 cp -a "$pgdata" "$work/old-copy"
 start_server
 q -c "INSERT INTO t_clean (id, note) SELECT g, 'later' FROM generate_series(21, 30) g" >/dev/null
-q -c "SELECT trace.checkpoint()" >"$work/checkpoint2.jws"
+q -c "SELECT trace.checkpoint()" >"$work/checkpoint2.jws" 2>/dev/null   # warns: the ledgers attacked above
 stop_server
 rm -rf "$pgdata"
 mv "$work/old-copy" "$pgdata"
