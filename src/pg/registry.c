@@ -96,6 +96,8 @@ pt_registry_date_or_null(PG_FUNCTION_ARGS)
 
 #include <ctype.h>
 
+/* 1970-01-01 as a DateADT: no earlier production date is plausible */
+#define REG_EARLIEST_PRODUCTION (UNIX_EPOCH_JDATE - POSTGRES_EPOCH_JDATE)
 #define FAST_PRODUCTS   8       /* products remembered at a time */
 #define FAST_KEYLEN     80      /* document / product keys longer than this take the checked path */
 
@@ -428,7 +430,8 @@ fast_row(FastState *st, int ord, Datum *row, MemoryContext keep)
     if (!reg_parse_ymd(pd->val.string.val, pd->val.string.len, &y, &m, &d))
         fast_give_up(ord, "production date");
     pdate = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
-    if (pdate > st->today)
+    /* the checked path refuses dates in the future and before 1970-01-01 */
+    if (pdate > st->today || pdate < REG_EARLIEST_PRODUCTION)
         fast_give_up(ord, "production date");
     if (!fast_not_blank(sb))
         fast_give_up(ord, "serial or batch");

@@ -125,6 +125,9 @@ CREATE FUNCTION @extschema@._reg_item_checks(batch jsonb, pmap jsonb, today date
         WHEN b.pdate > today THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: ' || pg_catalog.to_char(b.pdate, 'YYYY-MM-DD') || ' is in the future (today is '
             || pg_catalog.to_char(today, 'YYYY-MM-DD') || ')'
+        WHEN b.pdate < '1970-01-01'::date THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: ' || pg_catalog.to_char(b.pdate, 'YYYY-MM-DD')
+            || ' is not a plausible production date (before 1970-01-01)'
         WHEN pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch') <> 'string' THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field serial_or_batch: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch')
         WHEN b.rec ? 'warranty_period' AND NOT @extschema@._reg_empty(b.rec -> 'warranty_period') AND b.warranty IS NULL THEN

@@ -46,6 +46,25 @@ CREATE FUNCTION @extschema@._reg_units_in(c @extschema@.code, t timestamptz)
     SELECT i.trace_code FROM tree JOIN @extschema@.items i ON i.trace_code OPERATOR(@extschema@.=) tree.code
 $$;
 
+-- Retention (clause 8.5) of a flow or packing event on `event_date` (a
+-- calendar date in China) that covers `units`: at least as long as each unit
+-- covered is kept (its item's retain_until), and by the event's own rule --
+-- the industry rule of each covered unit's category (retention_years after
+-- the event) if set, else two years after the event. One index lookup per
+-- unit (no join plan that depends on statistics).
+CREATE FUNCTION @extschema@._reg_covered_retain(units @extschema@.code[], event_date date) RETURNS date
+    LANGUAGE sql STABLE AS $$
+    SELECT greatest(@extschema@._reg_retain(event_date, NULL, NULL, NULL, NULL),
+                    pg_catalog.max(greatest(i.retain_until,
+                        @extschema@._reg_retain(event_date, NULL, i.retention_years, NULL, NULL))))
+    FROM pg_catalog.unnest(units) w(code)
+    CROSS JOIN LATERAL (
+        SELECT x.retain_until,
+               (SELECT c.retention_years FROM @extschema@.categories c WHERE c.code = x.category) AS retention_years
+        FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) w.code
+        LIMIT 1) i
+$$;
+
 -- Packages that held `c` at some time, with their enclosing packages.
 CREATE FUNCTION @extschema@._reg_ancestors(c @extschema@.code)
     RETURNS TABLE (package_code @extschema@.code)
@@ -279,9 +298,8 @@ BEGIN
         INSERT INTO @extschema@.package_event
             (action, package_code, content_code, event_time, uscc, collection_method, retain_until, recorded_at, recorded_by)
         VALUES (action, pkg, c, t, u, method,
-                greatest(@extschema@._reg_retain(t::date, NULL, NULL, NULL, NULL),
-                         (SELECT pg_catalog.max(x.retain_until) FROM @extschema@.items x
-                          WHERE x.trace_code OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(c, t) w))),
+                @extschema@._reg_covered_retain(ARRAY(SELECT w.trace_code FROM @extschema@._reg_units_in(c, t) w),
+                                                ((t AT TIME ZONE 'UTC') + interval '8 hours')::date),
                 now_ts, session_user);
     END LOOP;
     RETURN pg_catalog.cardinality(contents);
@@ -531,8 +549,7 @@ BEGIN
             @extschema@._reg_text(rec, 'customer_name', label),
             CASE WHEN kind = 'seller_sale' THEN t END,
             pg_catalog.cardinality(covered), @extschema@._reg_method(rec, label),
-            greatest(@extschema@._reg_retain(tdate, NULL, NULL, NULL, NULL),
-                     (SELECT pg_catalog.max(x.retain_until) FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) ANY (covered))),
+            @extschema@._reg_covered_retain(covered, tdate),
             now_ts, session_user)
     RETURNING id INTO new_id;
     RETURN new_id;

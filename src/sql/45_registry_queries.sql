@@ -314,13 +314,25 @@ CREATE FUNCTION @extschema@._reg_missing_idx(unit jsonb, rec record, extra jsonb
 
 -- Retention (clause 8.5) of every current record. Units, products and
 -- documents are kept at least as long as the records that refer to them.
+-- Flows and packing events at least as long as the units they cover are
+-- kept now: a ledger row cannot be updated, so when a correction of an item
+-- (say, a longer warranty) moves its date, the effective date of the events
+-- covering it is computed here, where it is read.
 CREATE VIEW @extschema@.retention AS
     SELECT 'item'::text AS kind, i.record_id, i.uscc, i.trace_code::text AS subject, i.retain_until
       FROM @extschema@.items i
     UNION ALL
-    SELECT 'flow', f.record_id, f.uscc, f.trace_code::text, f.retain_until FROM @extschema@.flows f
+    SELECT 'flow', f.record_id, f.uscc, f.trace_code::text,
+           greatest(f.retain_until,
+                    @extschema@._reg_covered_retain(ARRAY(SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w),
+                                                    ((f.event_time AT TIME ZONE 'UTC') + interval '8 hours')::date))
+      FROM @extschema@.flows f
     UNION ALL
-    SELECT 'package_event', e.record_id, e.uscc, e.content_code::text, e.retain_until FROM @extschema@.package_events e
+    SELECT 'package_event', e.record_id, e.uscc, e.content_code::text,
+           greatest(e.retain_until,
+                    @extschema@._reg_covered_retain(ARRAY(SELECT w.trace_code FROM @extschema@._reg_units_in(e.content_code, e.event_time) w),
+                                                    ((e.event_time AT TIME ZONE 'UTC') + interval '8 hours')::date))
+      FROM @extschema@.package_events e
     UNION ALL
     SELECT 'product', p.record_id, p.uscc, p.product_id::text,
            greatest(p.retain_until, (SELECT pg_catalog.max(i.retain_until) FROM @extschema@.items i WHERE i.product_id = p.product_id))

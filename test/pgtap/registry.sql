@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(102);
+SELECT plan(110);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -139,6 +139,14 @@ SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(2
     'no production date after the reference time');
 SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-02-30",
     "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, '22007', NULL, 'an impossible date');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "1900-01-01",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, '22023',
+    'record 1 (trace_code "(01)06901234567892(21)W9"): field production_date: 1900-01-01 is not a plausible production date (before 1970-01-01)',
+    'a production date before 1970 is refused (batch path)');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "1969-12-31",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", "functions": null}')$$, '22023',
+    'record 1 (trace_code "(01)06901234567892(21)W9"): field production_date: 1969-12-31 is not a plausible production date (before 1970-01-01)',
+    'and by the checked path');
 SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-06-01",
     "serial_or_batch": "L1", "inspection_report": 999}')$$, '23503', NULL, 'an unknown document id');
 SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-06-01",
@@ -362,6 +370,31 @@ SELECT lives_ok($$SELECT trace.record_purchase('{"uscc": "91330100MA2H3K5L19", "
     trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
     "sale_time": "2026-06-08T10:00:00+08:00", "buyer_name": "b3", "buyer_address": "a", "buyer_contact": "c"}')$$,
     'after buying K1 back, the producer sells it again');
+
+-- ------------------------------------------------------------- retention of flows and packing (clause 8.5)
+SELECT is((SELECT retain_until FROM trace.flows WHERE trace_code = '(01)06901234567922(21)K1' AND sale_time = '2026-06-08T10:00:00+08:00'),
+    '2036-06-08'::date, 'a sale is kept by its category''s industry rule: 10 years after the sale, not the item''s date');
+SELECT lives_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567922(21)K2", "production_date": "2026-06-01",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}'),
+    trace.pack('{"package_code": "(00)069012340000000085", "uscc": "91330100MA2H3K5L19", "event_time": "2026-06-09T08:00:00+08:00",
+    "contents": ["(01)06901234567922(21)K2"]}')$$, 'K2 (10-year rule) packed on 2026-06-09');
+SELECT is((SELECT retain_until FROM trace.package_events WHERE content_code = '(01)06901234567922(21)K2'), '2036-06-09'::date,
+    'a packing event is kept by the industry rule too, from its own date');
+SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(00)069012340000000054",
+    "sale_time": "2026-06-09T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}'),
+    trace.correct('item', (SELECT record_id FROM trace.items WHERE trace_code = '(01)06901234567892(21)W20'),
+                  '{"warranty_period": "P20Y"}', 'twenty-year warranty')$$,
+    'pallet B (holding W20) sold, then W20''s warranty corrected to 20 years');
+SELECT results_eq($$SELECT kind, retain_until FROM trace.retention
+                    WHERE (kind = 'item' AND subject = '(01)06901234567892(21)W20')
+                       OR (kind = 'package_event' AND subject IN ('(01)06901234567892(21)W20', '(00)069012340000000047'))
+                       OR (kind = 'flow' AND subject = '(00)069012340000000054')
+                    ORDER BY kind, subject$$,
+    $$VALUES ('flow'::text, '2047-06-01'::date), ('item', '2047-06-01'), ('package_event', '2047-06-01'), ('package_event', '2047-06-01')$$,
+    'trace.retention keeps the flow and packing events covering W20 as long as the corrected item');
+SELECT results_eq($$SELECT (SELECT retain_until FROM trace.flows WHERE trace_code = '(00)069012340000000054'),
+                           (SELECT retain_until FROM trace.package_events WHERE content_code = '(01)06901234567892(21)W20')$$,
+    $$VALUES ('2028-06-09'::date, '2028-06-06'::date)$$, 'while the ledger rows keep the date they were written with');
 
 -- ------------------------------------------------------------- privileges
 SELECT ok(NOT has_table_privilege('trace_operator', 'trace.item_record', 'INSERT'), 'operators cannot insert directly');
