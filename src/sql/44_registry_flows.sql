@@ -524,6 +524,10 @@ BEGIN
                               label, u, code));
     END IF;
     qty := @extschema@._reg_quantity(rec, 'quantity', label);
+    IF qty IS NOT NULL AND qty <> pg_catalog.trunc(qty) THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: field quantity: %s is not a whole number of units', label, qty));
+    END IF;
     IF qty IS NOT NULL AND qty <> pg_catalog.cardinality(covered) THEN
         PERFORM @extschema@._reg_fail('22023',
             pg_catalog.format('%s: field quantity: %s, but %s holds %s unit(s) at that time', label, qty, code,

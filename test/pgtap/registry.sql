@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(110);
+SELECT plan(116);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -147,6 +147,25 @@ SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(2
     "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", "functions": null}')$$, '22023',
     'record 1 (trace_code "(01)06901234567892(21)W9"): field production_date: 1969-12-31 is not a plausible production date (before 1970-01-01)',
     'and by the checked path');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.commission(%L)$$, pg_catalog.jsonb_build_object(
+    'trace_code', '(01)06901234567892(21)' || pg_catalog.repeat('A', 4978), 'production_date', '2026-06-01', 'serial_or_batch', 'L1',
+    'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824')),
+    '22001', 'record 1 (trace_code "(01)06901234567892(21)' || pg_catalog.repeat('A', 42) || '…"): field trace_code: 5000 characters, at most 200',
+    'a 5000-character code is refused (22001) and cut to 64 characters in the record''s label');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.commission(%L)$$, pg_catalog.jsonb_build_object(
+    'trace_code', '(01)06901234567892(21)W9', 'production_date', '2026-06-01', 'serial_or_batch', pg_catalog.repeat('x', 1000000),
+    'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824')),
+    '22001', 'record 1 (trace_code "(01)06901234567892(21)W9"): field serial_or_batch: 1000000 characters, at most 200',
+    'a 1,000,000-character serial_or_batch is refused (batch path)');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.commission(%L)$$, pg_catalog.jsonb_build_object(
+    'trace_code', '(01)06901234567892(21)W9', 'production_date', '2026-06-01', 'serial_or_batch', 'L1',
+    'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', 'functions', pg_catalog.repeat('f', 2001))),
+    '22001', 'record 1 (trace_code "(01)06901234567892(21)W9"): field functions: 2001 characters, at most 2000',
+    'a description longer than 2000 characters is refused (checked path)');
+SELECT lives_ok(pg_catalog.format($$SELECT trace.commission(%L)$$, pg_catalog.jsonb_build_object(
+    'trace_code', '(01)06901234567892(21)W10', 'production_date', '2026-06-01', 'serial_or_batch', pg_catalog.repeat('批', 200),
+    'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824')),
+    '200 characters (600 bytes of UTF-8) are within the limit');
 SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-06-01",
     "serial_or_batch": "L1", "inspection_report": 999}')$$, '23503', NULL, 'an unknown document id');
 SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-06-01",
@@ -304,6 +323,15 @@ SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "tra
 SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)W1",
     "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c", "quantity": -1}')$$,
     '22023', NULL, 'a negative quantity is refused');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)W1",
+    "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c", "quantity": 1.5}')$$,
+    '22023', 'record 1 (trace_code "(01)06901234567892(21)W1"): field quantity: 1.5 is not a whole number of units',
+    'a fractional quantity is named as such');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.record_sale(%L)$$, pg_catalog.jsonb_build_object('uscc', '91330100MA2H3K5L19',
+    'trace_code', '(01)06901234567892(21)W1', 'sale_time', '2026-06-05T10:00:00+08:00', 'buyer_name', pg_catalog.repeat('名', 201),
+    'buyer_address', 'a', 'buyer_contact', 'c')),
+    '22001', 'record 1 (trace_code "(01)06901234567892(21)W1"): field buyer_name: 201 characters, at most 200',
+    'a name longer than 200 characters is refused (22001)');
 SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)ZZ",
     "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}')$$,
     '23503', NULL, 'a sale of an unknown code is refused');
