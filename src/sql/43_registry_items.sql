@@ -138,6 +138,9 @@ CREATE FUNCTION @extschema@._reg_item_checks(batch jsonb, pmap jsonb, today date
             || pg_catalog.length(b.rec ->> b.long_field) || ' characters, at most ' || @extschema@._reg_max_length(b.long_field)
         WHEN b.rec ? 'warranty_period' AND NOT @extschema@._reg_empty(b.rec -> 'warranty_period') AND b.warranty IS NULL THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field warranty_period: invalid period ' || (b.rec -> 'warranty_period')::text
+        WHEN b.warranty <= interval '0' AND (b.p ->> 'has_warranty')::boolean THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field warranty_period: a zero period, but category '
+            || (b.p ->> 'category') || ' has warranties'
         WHEN b.rec ?| '{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}'::text[] AND EXISTS (SELECT 1 FROM pg_catalog.unnest('{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}'::text[]) o(f)
                 WHERE b.rec ? o.f AND pg_catalog.jsonb_typeof(b.rec -> o.f) NOT IN ('string', 'null')) THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': fields ' || pg_catalog.array_to_string('{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}'::text[], ', ') || ' take strings'
@@ -222,6 +225,7 @@ BEGIN
     -- streaming in order, in bounded memory).
     SELECT coalesce(pg_catalog.jsonb_object_agg(k.key, pg_catalog.jsonb_build_object(
                'product_id', pr.product_id, 'uscc', pr.uscc::text, 'gtin', pr.gtin::text, 'retention_years', c.retention_years,
+               'category', c.code, 'has_warranty', c.has_warranty,
                'warranty_period', pr.warranty_period::text, 'service_life', pr.service_life::text,
                -- true when the item must give more than the four item-only fields
                'extra', EXISTS (SELECT 1 FROM pg_catalog.unnest(@extschema@._reg_missing('item', '{producer}',

@@ -719,7 +719,7 @@ BEGIN
             tbl, (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ') FROM pg_catalog.unnest(@extschema@._reg_columns(tbl)) c))
             INTO new_id
             USING (rec - 'id') || pg_catalog.jsonb_build_object(
-                'root', coalesce(rec -> 'root', rec -> 'id'), 'supersedes', record_id, 'reason', reason, 'voided', true,
+                'root', coalesce(nullif(rec -> 'root', 'null'), rec -> 'id'), 'supersedes', record_id, 'reason', reason, 'voided', true,
                 'recorded_at', @extschema@._reg_now(), 'recorded_by', session_user::text);
         RETURN pg_catalog.jsonb_build_object('record_id', new_id, 'supersedes', record_id, 'voided', true);
     END IF;

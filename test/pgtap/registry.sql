@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(116);
+SELECT plan(126);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -423,6 +423,50 @@ SELECT results_eq($$SELECT kind, retain_until FROM trace.retention
 SELECT results_eq($$SELECT (SELECT retain_until FROM trace.flows WHERE trace_code = '(00)069012340000000054'),
                            (SELECT retain_until FROM trace.package_events WHERE content_code = '(01)06901234567892(21)W20')$$,
     $$VALUES ('2028-06-09'::date, '2028-06-06'::date)$$, 'while the ledger rows keep the date they were written with');
+
+-- ------------------------------------------------------------- history marks withdrawn and superseded records
+SELECT ok((SELECT e @> pg_catalog.jsonb_build_object('event', 'producer_sale', 'withdrawn', true,
+                      'superseded_by', (SELECT max(id) FROM trace.flow_record WHERE trace_code = '(01)06901234567892(21)W1'))
+                  AND NOT e ? 'reason'
+           FROM pg_catalog.jsonb_array_elements(trace.history('(01)06901234567892(21)W1') -> 'events') e
+           WHERE e ->> 'event' = 'producer_sale'
+             AND (e ->> 'record_id')::bigint = (SELECT min(id) FROM trace.flow_record WHERE trace_code = '(01)06901234567892(21)W1')),
+    'the withdrawn sale itself is marked withdrawn, with the withdrawal that superseded it');
+SELECT is((SELECT root FROM trace.flow_record WHERE voided AND trace_code = '(01)06901234567892(21)W1'),
+    (SELECT min(id) FROM trace.flow_record WHERE trace_code = '(01)06901234567892(21)W1'),
+    'the withdrawal of a first version records that version as its root');
+SELECT lives_ok($$SELECT trace.correct('package_event', (SELECT record_id FROM trace.package_events WHERE content_code = '(01)06901234567922(21)K2'),
+    '{"voided": true}', 'packed by mistake')$$, 'K2''s packing withdrawn');
+SELECT results_eq($$SELECT e ->> 'event', e ->> 'withdrawn', (e ->> 'superseded_by') IS NOT NULL, e ->> 'reason'
+                    FROM pg_catalog.jsonb_array_elements(trace.history('(01)06901234567922(21)K2') -> 'events') e
+                    WHERE e ->> 'event' = 'pack' ORDER BY (e ->> 'record_id')::bigint$$,
+    $$VALUES ('pack'::text, 'true'::text, true, NULL::text), ('pack', 'true', false, 'packed by mistake')$$,
+    'history marks the voided pack as withdrawn and superseded; the withdrawal keeps its reason');
+SELECT lives_ok($$SELECT trace.correct('flow', (SELECT record_id FROM trace.flows WHERE trace_code = '(01)06901234567922(21)K1'
+                                                 AND sale_time = '2026-06-08T10:00:00+08:00'), '{"buyer_name": "b4"}', 'buyer misspelt')$$,
+    'K1''s last sale corrected');
+SELECT results_eq($$SELECT e ->> 'buyer_name', e ? 'withdrawn', (e ->> 'superseded_by')::bigint = (SELECT max(id) FROM trace.flow_record)
+                    FROM pg_catalog.jsonb_array_elements(trace.history('(01)06901234567922(21)K1') -> 'events') e
+                    WHERE e ->> 'event' = 'producer_sale' AND e ->> 'at' = '2026-06-08T02:00:00Z' ORDER BY (e ->> 'record_id')::bigint$$,
+    $$VALUES ('b3'::text, false, true), ('b4', false, NULL)$$,
+    'a corrected sale names the version that superseded it, and is not withdrawn');
+
+-- ------------------------------------------------------------- zero periods
+SELECT throws_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "gas-shutoff-valve",
+    "product_name": "阀", "product_type": "阀门", "spec_model": "V-0", "mandatory_standards": "GB 1",
+    "production_licence_no": "XK-1", "warranty_period": 0,
+    "manual_or_warning": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$,
+    '22023', 'record 1 (product_name "阀"): field warranty_period: a zero period, but category gas-shutoff-valve has warranties',
+    'a zero warranty is refused where the category has warranties');
+SELECT lives_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "gas-shutoff-valve", "gtin": "06901234567946",
+    "product_name": "阀", "product_type": "阀门", "spec_model": "V-1", "mandatory_standards": "GB 1",
+    "production_licence_no": "XK-1", "warranty_period": "P1Y",
+    "manual_or_warning": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, 'a valve with a one-year warranty');
+SELECT throws_ok(pg_temp.item('(01)06901234567946(21)V1', '{"warranty_period": "P0Y0M"}'),
+    '22023', 'record 1 (trace_code "(01)06901234567946(21)V1"): field warranty_period: a zero period, but category gas-shutoff-valve has warranties',
+    'nor on an item of such a category');
+SELECT lives_ok(pg_temp.item('(01)06901234567892(21)W11', '{"warranty_period": 0}'),
+    'a zero warranty where the category has none is still taken (no warranty)');
 
 -- ------------------------------------------------------------- privileges
 SELECT ok(NOT has_table_privilege('trace_operator', 'trace.item_record', 'INSERT'), 'operators cannot insert directly');
