@@ -84,6 +84,7 @@ pt_registry_date_or_null(PG_FUNCTION_ARGS)
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/hsearch.h"
@@ -96,6 +97,8 @@ pt_registry_date_or_null(PG_FUNCTION_ARGS)
 
 #include <ctype.h>
 
+/* 1970-01-01 as a DateADT: no earlier production date is plausible */
+#define REG_EARLIEST_PRODUCTION (UNIX_EPOCH_JDATE - POSTGRES_EPOCH_JDATE)
 #define FAST_PRODUCTS   8       /* products remembered at a time */
 #define FAST_KEYLEN     80      /* document / product keys longer than this take the checked path */
 
@@ -180,6 +183,21 @@ static bool
 fast_not_blank(const JsonbValue *v)
 {
     return reg_not_blank(v->val.string.val, v->val.string.len);
+}
+
+/*
+ * Longer than FAST_MAX_CHARS characters (trace._reg_max_length of trace_code
+ * and serial_or_batch)? Bytes bound characters from above, so most values
+ * are settled without counting.
+ */
+#define FAST_MAX_CHARS  200
+
+static bool
+fast_too_long(const JsonbValue *v)
+{
+    if (v->val.string.len <= FAST_MAX_CHARS)
+        return false;
+    return pg_mbstrlen_with_len(v->val.string.val, v->val.string.len) > FAST_MAX_CHARS;
 }
 
 /* A JSON number as jsonb writes it, into buf; false when it does not fit. */
@@ -400,6 +418,9 @@ fast_row(FastState *st, int ord, Datum *row, MemoryContext keep)
         || (int) JsonContainerSize(obj) != known)
         fast_give_up(ord, "fields");
 
+    /* longer than the checked path takes (trace._reg_max_length): 22001 there */
+    if (fast_too_long(tc) || fast_too_long(sb))
+        fast_give_up(ord, "a value longer than its field takes");
     code = pt_code_from_text(tc->val.string.val, tc->val.string.len, &gtin);
     if (code == NULL)
         fast_give_up(ord, "trace code");
@@ -428,7 +449,8 @@ fast_row(FastState *st, int ord, Datum *row, MemoryContext keep)
     if (!reg_parse_ymd(pd->val.string.val, pd->val.string.len, &y, &m, &d))
         fast_give_up(ord, "production date");
     pdate = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
-    if (pdate > st->today)
+    /* the checked path refuses dates in the future and before 1970-01-01 */
+    if (pdate > st->today || pdate < REG_EARLIEST_PRODUCTION)
         fast_give_up(ord, "production date");
     if (!fast_not_blank(sb))
         fast_give_up(ord, "serial or batch");

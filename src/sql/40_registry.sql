@@ -432,16 +432,48 @@ BEGIN
 END
 $$;
 
+-- A value as an error message shows it: at most 64 characters, then "…".
+CREATE FUNCTION @extschema@._reg_cut(s text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN pg_catalog.length(s) > 64 THEN pg_catalog.left(s, 64) || '…' ELSE s END
+$$;
+
+-- The longest text a registry field takes, in characters (NULL: no limit).
+-- Codes, identifiers, names, numbers and contacts: 200; addresses and
+-- descriptions: 2000; inline document content: no limit. Longer values are
+-- refused with 22001 naming the record and field.
+CREATE FUNCTION @extschema@._reg_max_length(field text) RETURNS int
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN field = 'content_base64' THEN NULL
+        WHEN field IN ('address', 'buyer_address', 'purchase_info', 'description', 'uri', 'mandatory_standards',
+                       'materials_components', 'functions', 'performance') THEN 2000
+        ELSE 200 END
+$$;
+
+-- The 22001 error for a text longer than its field takes (see _reg_max_length).
+CREATE FUNCTION @extschema@._reg_too_long(s text, field text, label text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    most int := @extschema@._reg_max_length(pg_catalog.regexp_replace(field, '\[[0-9]+\]$', ''));
+BEGIN
+    IF most IS NOT NULL AND pg_catalog.length(s) > most THEN
+        PERFORM @extschema@._reg_fail('22001',
+            pg_catalog.format('%s: field %s: %s characters, at most %s', label, field, pg_catalog.length(s), most));
+    END IF;
+END
+$$;
+
 -- "record 3 (trace_code "(01)...(21)...")": how errors name a record.
 CREATE FUNCTION @extschema@._reg_label(ord int, rec jsonb, key text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT 'record ' || ord
         || CASE WHEN key IS NULL OR @extschema@._reg_empty(rec -> key) THEN ''
                 ELSE pg_catalog.format(' (%s %s)', key,
-                        pg_catalog.to_jsonb(pg_catalog.translate(
+                        pg_catalog.to_jsonb(@extschema@._reg_cut(pg_catalog.translate(
                             CASE WHEN pg_catalog.jsonb_typeof(rec -> key) = 'string' THEN rec ->> key
                                  ELSE (rec -> key)::text END,
-                            pg_catalog.chr(29), '^'))::text) END
+                            pg_catalog.chr(29), '^')))::text) END
 $$;
 
 -- Reject keys that are not fields of this record kind (typos would be lost).
@@ -509,6 +541,7 @@ BEGIN
     IF @extschema@._reg_empty(v) THEN
         RETURN NULL;
     ELSIF pg_catalog.jsonb_typeof(v) = 'string' THEN
+        PERFORM @extschema@._reg_too_long(v #>> '{}', field, label);
         RETURN v #>> '{}';
     END IF;
     PERFORM @extschema@._reg_fail('22023',
@@ -654,6 +687,7 @@ BEGIN
     IF s IS NULL THEN
         RETURN NULL;
     END IF;
+    PERFORM @extschema@._reg_too_long(s, field, label);
     problem := @extschema@.validate('code', s);
     IF problem IS NOT NULL THEN
         PERFORM @extschema@._reg_fail('22P02', pg_catalog.format('%s: field %s: %s', label, field, problem));

@@ -288,6 +288,12 @@ BEGIN
     END IF;
     w := @extschema@._reg_period(rec, 'warranty_period', label);
     life := @extschema@._reg_period(rec, 'service_life', label);
+    IF cat.has_warranty AND (w <= interval '0' OR life <= interval '0') THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: field %s: a zero period, but category %s has warranties', label,
+                              CASE WHEN w <= interval '0' THEN 'warranty_period' ELSE 'service_life' END, cat.code),
+            'Give the warranty or service life as a positive number of months or an ISO 8601 duration such as "P2Y".');
+    END IF;
     INSERT INTO @extschema@.product_record
         (root, supersedes, reason, uscc, category, gtin, product_name, product_type, spec_model,
          mandatory_standards, production_licence_no, ccc_certificate_no, manual_or_warning,

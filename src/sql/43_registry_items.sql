@@ -87,6 +87,9 @@ CREATE FUNCTION @extschema@._reg_item_checks(batch jsonb, pmap jsonb, today date
             || pg_catalog.array_to_string(@extschema@._reg_missing('item', '{producer}', b.rec, '{}', model_fields), ', ')
         WHEN pg_catalog.jsonb_typeof(b.rec -> 'trace_code') <> 'string' THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'trace_code')
+        WHEN pg_catalog.length(b.rec ->> 'trace_code') > @extschema@._reg_max_length('trace_code') THEN
+            '22001' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: '
+            || pg_catalog.length(b.rec ->> 'trace_code') || ' characters, at most ' || @extschema@._reg_max_length('trace_code')
         WHEN b.code_problem IS NOT NULL THEN
             '22P02' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field trace_code: ' || b.code_problem
         WHEN @extschema@.scheme(b.code) = 'gs1' AND pg_catalog.starts_with(b.code::text, '(00)') THEN
@@ -125,10 +128,19 @@ CREATE FUNCTION @extschema@._reg_item_checks(batch jsonb, pmap jsonb, today date
         WHEN b.pdate > today THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: ' || pg_catalog.to_char(b.pdate, 'YYYY-MM-DD') || ' is in the future (today is '
             || pg_catalog.to_char(today, 'YYYY-MM-DD') || ')'
+        WHEN b.pdate < '1970-01-01'::date THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field production_date: ' || pg_catalog.to_char(b.pdate, 'YYYY-MM-DD')
+            || ' is not a plausible production date (before 1970-01-01)'
         WHEN pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch') <> 'string' THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field serial_or_batch: expected a string, got ' || pg_catalog.jsonb_typeof(b.rec -> 'serial_or_batch')
+        WHEN b.long_field IS NOT NULL THEN
+            '22001' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field ' || b.long_field || ': '
+            || pg_catalog.length(b.rec ->> b.long_field) || ' characters, at most ' || @extschema@._reg_max_length(b.long_field)
         WHEN b.rec ? 'warranty_period' AND NOT @extschema@._reg_empty(b.rec -> 'warranty_period') AND b.warranty IS NULL THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field warranty_period: invalid period ' || (b.rec -> 'warranty_period')::text
+        WHEN b.warranty <= interval '0' AND (b.p ->> 'has_warranty')::boolean THEN
+            '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': field warranty_period: a zero period, but category '
+            || (b.p ->> 'category') || ' has warranties'
         WHEN b.rec ?| '{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}'::text[] AND EXISTS (SELECT 1 FROM pg_catalog.unnest('{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}'::text[]) o(f)
                 WHERE b.rec ? o.f AND pg_catalog.jsonb_typeof(b.rec -> o.f) NOT IN ('string', 'null')) THEN
             '22023' || @extschema@._reg_label(b.ord, b.rec, 'trace_code') || ': fields ' || pg_catalog.array_to_string('{mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}'::text[], ', ') || ' take strings'
@@ -138,6 +150,11 @@ CREATE FUNCTION @extschema@._reg_item_checks(batch jsonb, pmap jsonb, today date
     FROM (
         SELECT a.ord, a.rec, a.code_problem, a.code, a.p, (a.p ->> 'product_id')::bigint AS product_id,
                @extschema@._reg_date_or_null(a.rec ->> 'production_date') AS pdate,
+               -- the first text field longer than it may be
+               (SELECT f.f FROM pg_catalog.unnest('{serial_or_batch,mandatory_standards,production_licence_no,ccc_certificate_no,materials_components,functions,performance}'::text[]) WITH ORDINALITY f(f, o)
+                WHERE pg_catalog.jsonb_typeof(a.rec -> f.f) = 'string'
+                  AND pg_catalog.length(a.rec ->> f.f) > @extschema@._reg_max_length(f.f)
+                ORDER BY f.o LIMIT 1) AS long_field,
                CASE WHEN a.rec ? 'warranty_period' AND @extschema@._reg_period_ok(a.rec -> 'warranty_period')
                     THEN @extschema@._reg_period_of(a.rec -> 'warranty_period') END AS warranty
         FROM (
@@ -208,6 +225,7 @@ BEGIN
     -- streaming in order, in bounded memory).
     SELECT coalesce(pg_catalog.jsonb_object_agg(k.key, pg_catalog.jsonb_build_object(
                'product_id', pr.product_id, 'uscc', pr.uscc::text, 'gtin', pr.gtin::text, 'retention_years', c.retention_years,
+               'category', c.code, 'has_warranty', c.has_warranty,
                'warranty_period', pr.warranty_period::text, 'service_life', pr.service_life::text,
                -- true when the item must give more than the four item-only fields
                'extra', EXISTS (SELECT 1 FROM pg_catalog.unnest(@extschema@._reg_missing('item', '{producer}',

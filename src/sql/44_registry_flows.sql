@@ -43,7 +43,31 @@ CREATE FUNCTION @extschema@._reg_units_in(c @extschema@.code, t timestamptz)
         FROM tree CROSS JOIN LATERAL @extschema@._reg_children(tree.code, t) k
         WHERE tree.depth < 16
     )
-    SELECT i.trace_code FROM tree JOIN @extschema@.items i ON i.trace_code OPERATOR(@extschema@.=) tree.code
+    -- one index lookup per code (LIMIT keeps the lateral subquery a
+    -- parameterised scan): a join here may hash the whole item table when
+    -- item_record has no statistics yet (a freshly loaded database)
+    SELECT i.trace_code FROM tree
+    CROSS JOIN LATERAL (SELECT x.trace_code FROM @extschema@.items x
+                        WHERE x.trace_code OPERATOR(@extschema@.=) tree.code LIMIT 1) i
+$$;
+
+-- Retention (clause 8.5) of a flow or packing event on `event_date` (a
+-- calendar date in China) that covers `units`: at least as long as each unit
+-- covered is kept (its item's retain_until), and by the event's own rule --
+-- the industry rule of each covered unit's category (retention_years after
+-- the event) if set, else two years after the event. One index lookup per
+-- unit (no join plan that depends on statistics).
+CREATE FUNCTION @extschema@._reg_covered_retain(units @extschema@.code[], event_date date) RETURNS date
+    LANGUAGE sql STABLE AS $$
+    SELECT greatest(@extschema@._reg_retain(event_date, NULL, NULL, NULL, NULL),
+                    pg_catalog.max(greatest(i.retain_until,
+                        @extschema@._reg_retain(event_date, NULL, i.retention_years, NULL, NULL))))
+    FROM pg_catalog.unnest(units) w(code)
+    CROSS JOIN LATERAL (
+        SELECT x.retain_until,
+               (SELECT c.retention_years FROM @extschema@.categories c WHERE c.code = x.category) AS retention_years
+        FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) w.code
+        LIMIT 1) i
 $$;
 
 -- Packages that held `c` at some time, with their enclosing packages.
@@ -124,8 +148,10 @@ BEGIN
             WHERE NOT coalesce(
                 (SELECT g.kind = 'seller_purchase' FROM @extschema@._reg_unit_flows(w.trace_code, u) g
                  WHERE g.event_time <= t ORDER BY g.event_time DESC, g.record_id DESC LIMIT 1),
-                EXISTS (SELECT 1 FROM @extschema@.items i
-                        WHERE i.trace_code OPERATOR(@extschema@.=) w.trace_code AND i.uscc OPERATOR(@extschema@.=) u))
+                -- by code only: a lookup by (code, uscc) may also scan the
+                -- uscc index, every item of the unit, without statistics
+                coalesce((SELECT i.uscc OPERATOR(@extschema@.=) u FROM @extschema@.items i
+                          WHERE i.trace_code OPERATOR(@extschema@.=) w.trace_code LIMIT 1), false))
             ORDER BY w.trace_code LIMIT 1);
 END
 $$;
@@ -145,8 +171,11 @@ DECLARE
     hint text;
     v jsonb;
     i int := 0;
-    last_evt record;
-    cycle_at timestamptz;
+    bad record;
+    st record;
+    tw record;
+    encl_code @extschema@.code[] := '{}';    -- packages enclosing pkg ...
+    encl_at timestamptz[] := '{}';          -- ... at these times
     missing text[];
     now_ts timestamptz := @extschema@._reg_now();
 BEGIN
@@ -216,74 +245,106 @@ BEGIN
                 hint);
         END IF;
     END IF;
-    FOREACH c IN ARRAY contents LOOP
-        stray := @extschema@._reg_not_held(u, c, t);
-        IF stray IS NOT NULL THEN
-            PERFORM @extschema@._reg_fail('22023',
-                pg_catalog.format('%s: field contents: unit %s does not hold %s%s at %s', label, u, stray,
-                                  CASE WHEN stray OPERATOR(@extschema@.<>) c THEN ' (in ' || c::text || ')' ELSE '' END,
-                                  @extschema@._reg_iso(t)),
-                hint);
-        END IF;
-    END LOOP;
+    -- every content in one query; the first one (in the order given) not held
+    SELECT x.c, s.stray INTO bad
+        FROM pg_catalog.unnest(contents) WITH ORDINALITY x(c, o)
+        CROSS JOIN LATERAL (SELECT @extschema@._reg_not_held(u, x.c, t) AS stray) s
+        WHERE s.stray IS NOT NULL
+        ORDER BY x.o LIMIT 1;
+    IF FOUND THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: field contents: unit %s does not hold %s%s at %s', label, u, bad.stray,
+                              CASE WHEN bad.stray OPERATOR(@extschema@.<>) bad.c THEN ' (in ' || bad.c::text || ')' ELSE '' END,
+                              @extschema@._reg_iso(t)),
+            hint);
+    END IF;
 
-    FOREACH c IN ARRAY contents LOOP
-        IF c OPERATOR(@extschema@.=) pkg THEN
+    -- No cycles: a content must not enclose the package, at `t` or at any
+    -- later recorded change of the package's enclosing packages (from `t` on,
+    -- the content stays in the package). The packages enclosing `pkg` at each
+    -- of those times, once per record: a content among them would contain it.
+    IF action = 'pack' THEN
+        FOR tw IN
+            SELECT x.at
+            FROM (SELECT t AS at
+                  UNION
+                  SELECT e.event_time FROM @extschema@.package_events e
+                  WHERE e.event_time > t
+                    AND e.content_code OPERATOR(@extschema@.=) ANY (ARRAY(
+                            SELECT pkg UNION ALL SELECT a.package_code FROM @extschema@._reg_ancestors(pkg) a))) x
+            ORDER BY x.at
+        LOOP
+            c := pkg;
+            FOR depth IN 1..16 LOOP
+                c := @extschema@._reg_parent(c, tw.at);
+                EXIT WHEN c IS NULL;
+                encl_code := encl_code || c;
+                encl_at := encl_at || tw.at;
+            END LOOP;
+        END LOOP;
+    END IF;
+
+    -- The state of every content, read in one query (index lookups by code),
+    -- then checked content by content in the order given, as before. Rows of
+    -- this record are written only after every content passed.
+    FOR st IN
+        SELECT x.o, x.c, l.action AS last_action, l.package_code AS last_package, l.event_time AS last_at,
+               it.production_date, it.trace_code IS NOT NULL AS is_unit,
+               (SELECT pg_catalog.min(a.at) FROM ROWS FROM (pg_catalog.unnest(encl_code), pg_catalog.unnest(encl_at)) a(code, at)
+                WHERE a.code OPERATOR(@extschema@.=) x.c) AS cycle_at
+        FROM pg_catalog.unnest(contents) WITH ORDINALITY x(c, o)
+        LEFT JOIN LATERAL (
+            SELECT e.action, e.package_code, e.event_time
+            FROM @extschema@.package_events e WHERE e.content_code OPERATOR(@extschema@.=) x.c
+            ORDER BY e.event_time DESC, e.record_id DESC LIMIT 1) l ON true
+        LEFT JOIN LATERAL (
+            SELECT ir.trace_code, ir.production_date
+            FROM @extschema@.items ir WHERE ir.trace_code OPERATOR(@extschema@.=) x.c LIMIT 1) it ON true
+        ORDER BY x.o
+    LOOP
+        IF st.c OPERATOR(@extschema@.=) pkg THEN
             PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: a package cannot contain itself', label));
         END IF;
-        SELECT e.action, e.package_code, e.event_time INTO last_evt
-            FROM @extschema@.package_events e WHERE e.content_code OPERATOR(@extschema@.=) c
-            ORDER BY e.event_time DESC, e.record_id DESC LIMIT 1;
-        IF last_evt.event_time > t THEN
+        IF st.last_at > t THEN
             PERFORM @extschema@._reg_fail('22023',
-                pg_catalog.format('%s: %s already has a packing event at %s, after %s', label, c,
-                                  @extschema@._reg_iso(last_evt.event_time), @extschema@._reg_iso(t)),
+                pg_catalog.format('%s: %s already has a packing event at %s, after %s', label, st.c,
+                                  @extschema@._reg_iso(st.last_at), @extschema@._reg_iso(t)),
                 'Packing history is recorded in time order; correct the later event first.');
         END IF;
         IF action = 'pack' THEN
-            IF last_evt.action = 'pack' THEN
+            IF st.last_action = 'pack' THEN
                 PERFORM @extschema@._reg_fail('22023',
-                    pg_catalog.format('%s: %s is already in package %s', label, c, last_evt.package_code),
+                    pg_catalog.format('%s: %s is already in package %s', label, st.c, st.last_package),
                     'Unpack it first.');
             END IF;
-            IF NOT EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) c)
-               AND NOT EXISTS (SELECT 1 FROM @extschema@._reg_children(c, t)) THEN
+            IF NOT st.is_unit AND NOT EXISTS (SELECT 1 FROM @extschema@._reg_children(st.c, t)) THEN
                 PERFORM @extschema@._reg_fail('23503',
-                    pg_catalog.format('%s: %s is neither a commissioned unit nor a package holding anything', label, c));
+                    pg_catalog.format('%s: %s is neither a commissioned unit nor a package holding anything', label, st.c));
             END IF;
-            IF EXISTS (SELECT 1 FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) c AND x.production_date > (t AT TIME ZONE 'UTC' + interval '8 hours')::date) THEN
-                PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: %s is packed before its production date', label, c));
+            IF st.production_date > (t AT TIME ZONE 'UTC' + interval '8 hours')::date THEN
+                PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: %s is packed before its production date', label, st.c));
             END IF;
-            -- No cycles: `c` must not enclose the package, at `t` or at any
-            -- later recorded change of the package's enclosing packages
-            -- (from `t` on, `c` stays in the package).
-            SELECT w.at INTO cycle_at
-                FROM (SELECT t AS at
-                      UNION
-                      SELECT e.event_time FROM @extschema@.package_events e
-                      WHERE e.event_time > t
-                        AND e.content_code OPERATOR(@extschema@.=) ANY (ARRAY(
-                                SELECT pkg UNION ALL SELECT a.package_code FROM @extschema@._reg_ancestors(pkg) a))) w
-                WHERE @extschema@._reg_holds(c, w.at, pkg)
-                ORDER BY w.at LIMIT 1;
-            IF FOUND THEN
+            IF st.cycle_at IS NOT NULL THEN
                 PERFORM @extschema@._reg_fail('22023',
                     pg_catalog.format('%s: field contents: package %s would contain itself: %s holds it at %s',
-                                      label, pkg, c, @extschema@._reg_iso(cycle_at)),
+                                      label, pkg, st.c, @extschema@._reg_iso(st.cycle_at)),
                     'A package cannot be packed into one of its own contents; unpack it first.');
             END IF;
-        ELSIF last_evt.action IS DISTINCT FROM 'pack' OR last_evt.package_code OPERATOR(@extschema@.<>) pkg THEN
+        ELSIF st.last_action IS DISTINCT FROM 'pack' OR st.last_package OPERATOR(@extschema@.<>) pkg THEN
             PERFORM @extschema@._reg_fail('22023',
-                pg_catalog.format('%s: %s is not in package %s at %s', label, c, pkg, @extschema@._reg_iso(t)));
+                pg_catalog.format('%s: %s is not in package %s at %s', label, st.c, pkg, @extschema@._reg_iso(t)));
         END IF;
-        INSERT INTO @extschema@.package_event
-            (action, package_code, content_code, event_time, uscc, collection_method, retain_until, recorded_at, recorded_by)
-        VALUES (action, pkg, c, t, u, method,
-                greatest(@extschema@._reg_retain(t::date, NULL, NULL, NULL, NULL),
-                         (SELECT pg_catalog.max(x.retain_until) FROM @extschema@.items x
-                          WHERE x.trace_code OPERATOR(@extschema@.=) ANY (SELECT w.trace_code FROM @extschema@._reg_units_in(c, t) w))),
-                now_ts, session_user);
     END LOOP;
+
+    -- one INSERT for the record, in the order given
+    INSERT INTO @extschema@.package_event
+        (action, package_code, content_code, event_time, uscc, collection_method, retain_until, recorded_at, recorded_by)
+    SELECT action, pkg, x.c, t, u, method,
+           @extschema@._reg_covered_retain(ARRAY(SELECT w.trace_code FROM @extschema@._reg_units_in(x.c, t) w),
+                                           ((t AT TIME ZONE 'UTC') + interval '8 hours')::date),
+           now_ts, session_user
+    FROM pg_catalog.unnest(contents) WITH ORDINALITY x(c, o)
+    ORDER BY x.o;
     RETURN pg_catalog.cardinality(contents);
 END
 $$;
@@ -334,10 +395,14 @@ $$;
 CREATE FUNCTION @extschema@._reg_unit_flows(x @extschema@.code, u @extschema@.uscc)
     RETURNS TABLE (record_id bigint, kind text, event_time timestamptz)
     LANGUAGE sql STABLE AS $$
+    -- looked up by code (the unit's and its packages'), one index probe each;
+    -- the unit compared as text so that no plan scans all flows of the unit
     SELECT f.record_id, f.kind, f.event_time
-    FROM @extschema@.flows f
-    WHERE (u IS NULL OR f.uscc OPERATOR(@extschema@.=) u)
-      AND f.trace_code OPERATOR(@extschema@.=) ANY (ARRAY(SELECT x UNION ALL SELECT a.package_code FROM @extschema@._reg_ancestors(x) a))
+    FROM (SELECT x AS code UNION SELECT a.package_code FROM @extschema@._reg_ancestors(x) a) h
+    CROSS JOIN LATERAL (
+        SELECT g.record_id, g.kind, g.event_time, g.trace_code, g.uscc FROM @extschema@.flows g
+        WHERE g.trace_code OPERATOR(@extschema@.=) h.code OFFSET 0) f
+    WHERE (u IS NULL OR f.uscc::text = u::text)
       AND (f.trace_code OPERATOR(@extschema@.=) x OR @extschema@._reg_holds(f.trace_code, f.event_time, x))
 $$;
 
@@ -459,6 +524,10 @@ BEGIN
                               label, u, code));
     END IF;
     qty := @extschema@._reg_quantity(rec, 'quantity', label);
+    IF qty IS NOT NULL AND qty <> pg_catalog.trunc(qty) THEN
+        PERFORM @extschema@._reg_fail('22023',
+            pg_catalog.format('%s: field quantity: %s is not a whole number of units', label, qty));
+    END IF;
     IF qty IS NOT NULL AND qty <> pg_catalog.cardinality(covered) THEN
         PERFORM @extschema@._reg_fail('22023',
             pg_catalog.format('%s: field quantity: %s, but %s holds %s unit(s) at that time', label, qty, code,
@@ -531,8 +600,7 @@ BEGIN
             @extschema@._reg_text(rec, 'customer_name', label),
             CASE WHEN kind = 'seller_sale' THEN t END,
             pg_catalog.cardinality(covered), @extschema@._reg_method(rec, label),
-            greatest(@extschema@._reg_retain(tdate, NULL, NULL, NULL, NULL),
-                     (SELECT pg_catalog.max(x.retain_until) FROM @extschema@.items x WHERE x.trace_code OPERATOR(@extschema@.=) ANY (covered))),
+            @extschema@._reg_covered_retain(covered, tdate),
             now_ts, session_user)
     RETURNING id INTO new_id;
     RETURN new_id;
@@ -651,7 +719,7 @@ BEGIN
             tbl, (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ') FROM pg_catalog.unnest(@extschema@._reg_columns(tbl)) c))
             INTO new_id
             USING (rec - 'id') || pg_catalog.jsonb_build_object(
-                'root', coalesce(rec -> 'root', rec -> 'id'), 'supersedes', record_id, 'reason', reason, 'voided', true,
+                'root', coalesce(nullif(rec -> 'root', 'null'), rec -> 'id'), 'supersedes', record_id, 'reason', reason, 'voided', true,
                 'recorded_at', @extschema@._reg_now(), 'recorded_by', session_user::text);
         RETURN pg_catalog.jsonb_build_object('record_id', new_id, 'supersedes', record_id, 'voided', true);
     END IF;

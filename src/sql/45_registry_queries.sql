@@ -1,5 +1,40 @@
 -- Registry reads: the life of one unit, completeness per unit, retention.
 
+-- How trace.history marks an event whose record was corrected or withdrawn
+-- later: {"superseded_by": <the next version's id>} and, when the record's
+-- latest version is a withdrawal, "withdrawn": true ({} for a current
+-- record).
+CREATE FUNCTION @extschema@._reg_history_marks(tbl text, rid bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    next_id bigint;
+    cur bigint := rid;
+    nxt record;
+    last_voided boolean;
+BEGIN
+    -- follow the versions to the latest (one supersedes-index probe each;
+    -- only the branch of `tbl` runs, the others are cut by a one-time filter)
+    LOOP
+        SELECT n.id, n.voided INTO nxt
+        FROM (SELECT x.id, x.voided FROM @extschema@.item_record x WHERE tbl = 'item_record' AND x.supersedes = cur
+              UNION ALL
+              SELECT x.id, x.voided FROM @extschema@.package_event x WHERE tbl = 'package_event' AND x.supersedes = cur
+              UNION ALL
+              SELECT x.id, x.voided FROM @extschema@.flow_record x WHERE tbl = 'flow_record' AND x.supersedes = cur) n;
+        EXIT WHEN NOT FOUND;
+        cur := nxt.id;
+        last_voided := nxt.voided;
+        next_id := coalesce(next_id, cur);
+    END LOOP;
+    IF next_id IS NULL THEN
+        RETURN '{}';
+    END IF;
+    -- a withdrawal is always a record's last version
+    RETURN pg_catalog.jsonb_build_object('superseded_by', next_id)
+        || CASE WHEN last_voided THEN '{"withdrawn": true}'::jsonb ELSE '{}' END;
+END
+$$;
+
 -- trace.history(code) -> jsonb: the whole life of one unit, in order:
 -- production, packing and unpacking (also of the packages around it),
 -- every sale and purchase (also of a package while it held the unit), and
@@ -52,7 +87,7 @@ BEGIN
         SELECT ((i.production_date::timestamp - interval '8 hours') AT TIME ZONE 'UTC') AS t, 0 AS seq, i.id AS rid,
                pg_catalog.jsonb_build_object('event', 'production', 'date', i.production_date,
                    'record_id', i.id, 'uscc', i.uscc, 'serial_or_batch', i.serial_or_batch,
-                   'collection_method', i.collection_method) AS e
+                   'collection_method', i.collection_method) || @extschema@._reg_history_marks('item_record', i.id) AS e
         FROM @extschema@.item_record i WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NULL
         UNION ALL
         SELECT i.recorded_at, 3, i.id,
@@ -60,6 +95,7 @@ BEGIN
                    'record', 'item', 'record_id', i.id, 'supersedes', i.supersedes, 'reason', i.reason,
                    'at', @extschema@._reg_iso(i.recorded_at), 'production_date', i.production_date,
                    'serial_or_batch', i.serial_or_batch)
+               || CASE WHEN NOT i.voided THEN @extschema@._reg_history_marks('item_record', i.id) ELSE '{}' END
         FROM @extschema@.item_record i WHERE i.trace_code OPERATOR(@extschema@.=) c AND i.supersedes IS NOT NULL
         UNION ALL
         -- packing of the unit, and of packages while they held it
@@ -68,7 +104,7 @@ BEGIN
                    'package_code', e.package_code::text, 'content_code', e.content_code::text, 'uscc', e.uscc,
                    'record_id', e.id, 'collection_method', e.collection_method)
                || CASE WHEN e.supersedes IS NOT NULL THEN pg_catalog.jsonb_build_object('withdrawn', true, 'reason', e.reason)
-                       ELSE '{}' END
+                       ELSE @extschema@._reg_history_marks('package_event', e.id) END
         FROM @extschema@.package_event e
         WHERE packed
           AND e.content_code OPERATOR(@extschema@.=) ANY (holders)
@@ -85,6 +121,7 @@ BEGIN
                    'customer_name', f.customer_name, 'quantity', f.quantity, 'collection_method', f.collection_method,
                    'supersedes', f.supersedes, 'reason', f.reason,
                    'withdrawn', CASE WHEN f.voided THEN true END))
+               || CASE WHEN NOT f.voided THEN @extschema@._reg_history_marks('flow_record', f.id) ELSE '{}' END
         FROM @extschema@.flow_record f
         WHERE f.trace_code OPERATOR(@extschema@.=) ANY (holders)
           AND (f.trace_code OPERATOR(@extschema@.=) c OR @extschema@._reg_holds(f.trace_code, f.event_time, c))
@@ -326,13 +363,25 @@ CREATE FUNCTION @extschema@._reg_missing_idx(unit jsonb, rec record, extra jsonb
 
 -- Retention (clause 8.5) of every current record. Units, products and
 -- documents are kept at least as long as the records that refer to them.
+-- Flows and packing events at least as long as the units they cover are
+-- kept now: a ledger row cannot be updated, so when a correction of an item
+-- (say, a longer warranty) moves its date, the effective date of the events
+-- covering it is computed here, where it is read.
 CREATE VIEW @extschema@.retention AS
     SELECT 'item'::text AS kind, i.record_id, i.uscc, i.trace_code::text AS subject, i.retain_until
       FROM @extschema@.items i
     UNION ALL
-    SELECT 'flow', f.record_id, f.uscc, f.trace_code::text, f.retain_until FROM @extschema@.flows f
+    SELECT 'flow', f.record_id, f.uscc, f.trace_code::text,
+           greatest(f.retain_until,
+                    @extschema@._reg_covered_retain(ARRAY(SELECT w.trace_code FROM @extschema@._reg_units_in(f.trace_code, f.event_time) w),
+                                                    ((f.event_time AT TIME ZONE 'UTC') + interval '8 hours')::date))
+      FROM @extschema@.flows f
     UNION ALL
-    SELECT 'package_event', e.record_id, e.uscc, e.content_code::text, e.retain_until FROM @extschema@.package_events e
+    SELECT 'package_event', e.record_id, e.uscc, e.content_code::text,
+           greatest(e.retain_until,
+                    @extschema@._reg_covered_retain(ARRAY(SELECT w.trace_code FROM @extschema@._reg_units_in(e.content_code, e.event_time) w),
+                                                    ((e.event_time AT TIME ZONE 'UTC') + interval '8 hours')::date))
+      FROM @extschema@.package_events e
     UNION ALL
     SELECT 'product', p.record_id, p.uscc, p.product_id::text,
            greatest(p.retain_until, (SELECT pg_catalog.max(i.retain_until) FROM @extschema@.items i WHERE i.product_id = p.product_id))

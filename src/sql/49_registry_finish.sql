@@ -65,6 +65,12 @@ GRANT EXECUTE ON FUNCTION @extschema@.register_unit(jsonb), @extschema@.register
     @extschema@.record_sale(jsonb), @extschema@.record_purchase(jsonb), @extschema@.attach_document(jsonb),
     @extschema@.attach_document(bytea, text, text, text), @extschema@.correct(text, bigint, jsonb, text)
     TO trace_admin, trace_operator;
+-- trace.retention (security_invoker) computes the effective date of flows and
+-- packing events with these helpers, with the reader's rights
+GRANT EXECUTE ON FUNCTION @extschema@._reg_covered_retain(@extschema@.code[], date),
+    @extschema@._reg_units_in(@extschema@.code, timestamptz), @extschema@._reg_children(@extschema@.code, timestamptz),
+    @extschema@._reg_retain(date, date, int, interval, interval)
+    TO trace_admin, trace_operator, trace_regulator;
 GRANT EXECUTE ON FUNCTION @extschema@.history(text), @extschema@.completeness(text),
     @extschema@.package_contents(text, timestamptz, boolean), @extschema@.package_of(text, timestamptz)
     TO trace_admin, trace_operator, trace_regulator;

@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(102);
+SELECT plan(126);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -139,6 +139,33 @@ SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(2
     'no production date after the reference time');
 SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-02-30",
     "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, '22007', NULL, 'an impossible date');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "1900-01-01",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, '22023',
+    'record 1 (trace_code "(01)06901234567892(21)W9"): field production_date: 1900-01-01 is not a plausible production date (before 1970-01-01)',
+    'a production date before 1970 is refused (batch path)');
+SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "1969-12-31",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", "functions": null}')$$, '22023',
+    'record 1 (trace_code "(01)06901234567892(21)W9"): field production_date: 1969-12-31 is not a plausible production date (before 1970-01-01)',
+    'and by the checked path');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.commission(%L)$$, pg_catalog.jsonb_build_object(
+    'trace_code', '(01)06901234567892(21)' || pg_catalog.repeat('A', 4978), 'production_date', '2026-06-01', 'serial_or_batch', 'L1',
+    'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824')),
+    '22001', 'record 1 (trace_code "(01)06901234567892(21)' || pg_catalog.repeat('A', 42) || '…"): field trace_code: 5000 characters, at most 200',
+    'a 5000-character code is refused (22001) and cut to 64 characters in the record''s label');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.commission(%L)$$, pg_catalog.jsonb_build_object(
+    'trace_code', '(01)06901234567892(21)W9', 'production_date', '2026-06-01', 'serial_or_batch', pg_catalog.repeat('x', 1000000),
+    'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824')),
+    '22001', 'record 1 (trace_code "(01)06901234567892(21)W9"): field serial_or_batch: 1000000 characters, at most 200',
+    'a 1,000,000-character serial_or_batch is refused (batch path)');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.commission(%L)$$, pg_catalog.jsonb_build_object(
+    'trace_code', '(01)06901234567892(21)W9', 'production_date', '2026-06-01', 'serial_or_batch', 'L1',
+    'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', 'functions', pg_catalog.repeat('f', 2001))),
+    '22001', 'record 1 (trace_code "(01)06901234567892(21)W9"): field functions: 2001 characters, at most 2000',
+    'a description longer than 2000 characters is refused (checked path)');
+SELECT lives_ok(pg_catalog.format($$SELECT trace.commission(%L)$$, pg_catalog.jsonb_build_object(
+    'trace_code', '(01)06901234567892(21)W10', 'production_date', '2026-06-01', 'serial_or_batch', pg_catalog.repeat('批', 200),
+    'inspection_report', '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824')),
+    '200 characters (600 bytes of UTF-8) are within the limit');
 SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-06-01",
     "serial_or_batch": "L1", "inspection_report": 999}')$$, '23503', NULL, 'an unknown document id');
 SELECT throws_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)W9", "production_date": "2026-06-01",
@@ -296,6 +323,15 @@ SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "tra
 SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)W1",
     "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c", "quantity": -1}')$$,
     '22023', NULL, 'a negative quantity is refused');
+SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)W1",
+    "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c", "quantity": 1.5}')$$,
+    '22023', 'record 1 (trace_code "(01)06901234567892(21)W1"): field quantity: 1.5 is not a whole number of units',
+    'a fractional quantity is named as such');
+SELECT throws_ok(pg_catalog.format($$SELECT trace.record_sale(%L)$$, pg_catalog.jsonb_build_object('uscc', '91330100MA2H3K5L19',
+    'trace_code', '(01)06901234567892(21)W1', 'sale_time', '2026-06-05T10:00:00+08:00', 'buyer_name', pg_catalog.repeat('名', 201),
+    'buyer_address', 'a', 'buyer_contact', 'c')),
+    '22001', 'record 1 (trace_code "(01)06901234567892(21)W1"): field buyer_name: 201 characters, at most 200',
+    'a name longer than 200 characters is refused (22001)');
 SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567892(21)ZZ",
     "sale_time": "2026-06-05T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}')$$,
     '23503', NULL, 'a sale of an unknown code is refused');
@@ -362,6 +398,75 @@ SELECT lives_ok($$SELECT trace.record_purchase('{"uscc": "91330100MA2H3K5L19", "
     trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(01)06901234567922(21)K1",
     "sale_time": "2026-06-08T10:00:00+08:00", "buyer_name": "b3", "buyer_address": "a", "buyer_contact": "c"}')$$,
     'after buying K1 back, the producer sells it again');
+
+-- ------------------------------------------------------------- retention of flows and packing (clause 8.5)
+SELECT is((SELECT retain_until FROM trace.flows WHERE trace_code = '(01)06901234567922(21)K1' AND sale_time = '2026-06-08T10:00:00+08:00'),
+    '2036-06-08'::date, 'a sale is kept by its category''s industry rule: 10 years after the sale, not the item''s date');
+SELECT lives_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567922(21)K2", "production_date": "2026-06-01",
+    "serial_or_batch": "L1", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}'),
+    trace.pack('{"package_code": "(00)069012340000000085", "uscc": "91330100MA2H3K5L19", "event_time": "2026-06-09T08:00:00+08:00",
+    "contents": ["(01)06901234567922(21)K2"]}')$$, 'K2 (10-year rule) packed on 2026-06-09');
+SELECT is((SELECT retain_until FROM trace.package_events WHERE content_code = '(01)06901234567922(21)K2'), '2036-06-09'::date,
+    'a packing event is kept by the industry rule too, from its own date');
+SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "(00)069012340000000054",
+    "sale_time": "2026-06-09T10:00:00+08:00", "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}'),
+    trace.correct('item', (SELECT record_id FROM trace.items WHERE trace_code = '(01)06901234567892(21)W20'),
+                  '{"warranty_period": "P20Y"}', 'twenty-year warranty')$$,
+    'pallet B (holding W20) sold, then W20''s warranty corrected to 20 years');
+SELECT results_eq($$SELECT kind, retain_until FROM trace.retention
+                    WHERE (kind = 'item' AND subject = '(01)06901234567892(21)W20')
+                       OR (kind = 'package_event' AND subject IN ('(01)06901234567892(21)W20', '(00)069012340000000047'))
+                       OR (kind = 'flow' AND subject = '(00)069012340000000054')
+                    ORDER BY kind, subject$$,
+    $$VALUES ('flow'::text, '2047-06-01'::date), ('item', '2047-06-01'), ('package_event', '2047-06-01'), ('package_event', '2047-06-01')$$,
+    'trace.retention keeps the flow and packing events covering W20 as long as the corrected item');
+SELECT results_eq($$SELECT (SELECT retain_until FROM trace.flows WHERE trace_code = '(00)069012340000000054'),
+                           (SELECT retain_until FROM trace.package_events WHERE content_code = '(01)06901234567892(21)W20')$$,
+    $$VALUES ('2028-06-09'::date, '2028-06-06'::date)$$, 'while the ledger rows keep the date they were written with');
+
+-- ------------------------------------------------------------- history marks withdrawn and superseded records
+SELECT ok((SELECT e @> pg_catalog.jsonb_build_object('event', 'producer_sale', 'withdrawn', true,
+                      'superseded_by', (SELECT max(id) FROM trace.flow_record WHERE trace_code = '(01)06901234567892(21)W1'))
+                  AND NOT e ? 'reason'
+           FROM pg_catalog.jsonb_array_elements(trace.history('(01)06901234567892(21)W1') -> 'events') e
+           WHERE e ->> 'event' = 'producer_sale'
+             AND (e ->> 'record_id')::bigint = (SELECT min(id) FROM trace.flow_record WHERE trace_code = '(01)06901234567892(21)W1')),
+    'the withdrawn sale itself is marked withdrawn, with the withdrawal that superseded it');
+SELECT is((SELECT root FROM trace.flow_record WHERE voided AND trace_code = '(01)06901234567892(21)W1'),
+    (SELECT min(id) FROM trace.flow_record WHERE trace_code = '(01)06901234567892(21)W1'),
+    'the withdrawal of a first version records that version as its root');
+SELECT lives_ok($$SELECT trace.correct('package_event', (SELECT record_id FROM trace.package_events WHERE content_code = '(01)06901234567922(21)K2'),
+    '{"voided": true}', 'packed by mistake')$$, 'K2''s packing withdrawn');
+SELECT results_eq($$SELECT e ->> 'event', e ->> 'withdrawn', (e ->> 'superseded_by') IS NOT NULL, e ->> 'reason'
+                    FROM pg_catalog.jsonb_array_elements(trace.history('(01)06901234567922(21)K2') -> 'events') e
+                    WHERE e ->> 'event' = 'pack' ORDER BY (e ->> 'record_id')::bigint$$,
+    $$VALUES ('pack'::text, 'true'::text, true, NULL::text), ('pack', 'true', false, 'packed by mistake')$$,
+    'history marks the voided pack as withdrawn and superseded; the withdrawal keeps its reason');
+SELECT lives_ok($$SELECT trace.correct('flow', (SELECT record_id FROM trace.flows WHERE trace_code = '(01)06901234567922(21)K1'
+                                                 AND sale_time = '2026-06-08T10:00:00+08:00'), '{"buyer_name": "b4"}', 'buyer misspelt')$$,
+    'K1''s last sale corrected');
+SELECT results_eq($$SELECT e ->> 'buyer_name', e ? 'withdrawn', (e ->> 'superseded_by')::bigint = (SELECT max(id) FROM trace.flow_record)
+                    FROM pg_catalog.jsonb_array_elements(trace.history('(01)06901234567922(21)K1') -> 'events') e
+                    WHERE e ->> 'event' = 'producer_sale' AND e ->> 'at' = '2026-06-08T02:00:00Z' ORDER BY (e ->> 'record_id')::bigint$$,
+    $$VALUES ('b3'::text, false, true), ('b4', false, NULL)$$,
+    'a corrected sale names the version that superseded it, and is not withdrawn');
+
+-- ------------------------------------------------------------- zero periods
+SELECT throws_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "gas-shutoff-valve",
+    "product_name": "阀", "product_type": "阀门", "spec_model": "V-0", "mandatory_standards": "GB 1",
+    "production_licence_no": "XK-1", "warranty_period": 0,
+    "manual_or_warning": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$,
+    '22023', 'record 1 (product_name "阀"): field warranty_period: a zero period, but category gas-shutoff-valve has warranties',
+    'a zero warranty is refused where the category has warranties');
+SELECT lives_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "gas-shutoff-valve", "gtin": "06901234567946",
+    "product_name": "阀", "product_type": "阀门", "spec_model": "V-1", "mandatory_standards": "GB 1",
+    "production_licence_no": "XK-1", "warranty_period": "P1Y",
+    "manual_or_warning": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$, 'a valve with a one-year warranty');
+SELECT throws_ok(pg_temp.item('(01)06901234567946(21)V1', '{"warranty_period": "P0Y0M"}'),
+    '22023', 'record 1 (trace_code "(01)06901234567946(21)V1"): field warranty_period: a zero period, but category gas-shutoff-valve has warranties',
+    'nor on an item of such a category');
+SELECT lives_ok(pg_temp.item('(01)06901234567892(21)W11', '{"warranty_period": 0}'),
+    'a zero warranty where the category has none is still taken (no warranty)');
 
 -- ------------------------------------------------------------- privileges
 SELECT ok(NOT has_table_privilege('trace_operator', 'trace.item_record', 'INSERT'), 'operators cannot insert directly');

@@ -164,6 +164,11 @@ INSERT INTO fn_expect VALUES
     ('trace._epcis_party(text,text,text,text)', 'aor'),
     ('trace._reg_iso(timestamp with time zone)', 'aor'),
     ('trace._reg_now()', 'aor'),
+    -- the effective retention of flows and packing events in trace.retention
+    ('trace._reg_covered_retain(trace.code[],date)', 'aor'),
+    ('trace._reg_units_in(trace.code,timestamp with time zone)', 'aor'),
+    ('trace._reg_children(trace.code,timestamp with time zone)', 'aor'),
+    ('trace._reg_retain(date,date,integer,interval,interval)', 'aor'),
     ('trace._status_keys()', 'aor'),
     ('trace.status()', 'aor'),
     ('trace.add_category(jsonb)', 'a'),
