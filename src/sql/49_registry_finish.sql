@@ -148,22 +148,18 @@ ALTER TABLE @extschema@.document_record SET (autovacuum_analyze_threshold = 1);
 -- Clause 3.1 and SAMR's first batch (2024): key industrial products put
 -- under traceability first. Flags: production licence, CCC, warranty,
 -- instructions/warnings. Administrators add more with trace.add_category().
--- The seed is reference data of the install, not a trace record: its rows are
--- kept only until the day before installation, so that an install nobody
--- used yet can be removed with pgtrace.break_glass (docs/ledger.md) rather
--- than being kept for ever by its own seed.
 INSERT INTO @extschema@.category_record
     (code, name_zh, name_en, licence_managed, ccc_managed, has_warranty, needs_manual, first_batch, seeded,
-     recorded_at, recorded_by, ledger_retain_until)
+     recorded_at, recorded_by)
 VALUES
-    ('wire-cable',          '电线电缆',             'wires and cables',                     true,  true,  false, true,  true, true, '2024-10-01 00:00+08', 'pgtrace', CURRENT_DATE - 1),
-    ('gas-hose',            '燃气用软管',           'gas hoses',                            false, true,  true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace', CURRENT_DATE - 1),
-    ('gas-shutoff-valve',   '燃气紧急切断阀',       'gas emergency shut-off valves',        true,  false, true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace', CURRENT_DATE - 1),
-    ('gas-hob',             '家用燃气灶具',         'domestic gas hobs',                    false, true,  true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace', CURRENT_DATE - 1),
-    ('gas-burner-commercial','商用燃气燃烧器具',    'commercial gas burners',               false, true,  true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace', CURRENT_DATE - 1),
-    ('lpg-regulator',       '液化石油气调压器',     'LPG pressure regulators',              true,  false, true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace', CURRENT_DATE - 1),
-    ('e-bike',              '电动自行车',           'electric bicycles',                    false, true,  true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace', CURRENT_DATE - 1),
-    ('cold-rolled-rebar',   '冷轧带肋钢筋',         'cold-rolled ribbed steel bars',        true,  false, false, false, true, true, '2024-10-01 00:00+08', 'pgtrace', CURRENT_DATE - 1);
+    ('wire-cable',          '电线电缆',             'wires and cables',                     true,  true,  false, true,  true, true, '2024-10-01 00:00+08', 'pgtrace'),
+    ('gas-hose',            '燃气用软管',           'gas hoses',                            false, true,  true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace'),
+    ('gas-shutoff-valve',   '燃气紧急切断阀',       'gas emergency shut-off valves',        true,  false, true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace'),
+    ('gas-hob',             '家用燃气灶具',         'domestic gas hobs',                    false, true,  true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace'),
+    ('gas-burner-commercial','商用燃气燃烧器具',    'commercial gas burners',               false, true,  true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace'),
+    ('lpg-regulator',       '液化石油气调压器',     'LPG pressure regulators',              true,  false, true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace'),
+    ('e-bike',              '电动自行车',           'electric bicycles',                    false, true,  true,  true,  true, true, '2024-10-01 00:00+08', 'pgtrace'),
+    ('cold-rolled-rebar',   '冷轧带肋钢筋',         'cold-rolled ribbed steel bars',        true,  false, false, false, true, true, '2024-10-01 00:00+08', 'pgtrace');
 
 -- Seal the seeded rows now, so that a fresh database has no pending ledger rows.
 DO $seal$
