@@ -55,6 +55,7 @@ char       *pt_collection_method = NULL;
 int         pt_seal_interval_ms = 250;
 char       *pt_sealer_database = NULL;
 int         pt_pending_limit_s = 60;
+static bool pt_checkpoint_verify = true;
 bool        pt_break_glass = false;
 Oid         pt_purging_relid = InvalidOid;
 
@@ -1469,6 +1470,10 @@ pt_ledger_init(void)
                             "Seconds a committed ledger row may stay unsealed before trace.verify() reports it.",
                             NULL, &pt_pending_limit_s, 60, 0, INT_MAX,
                             PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+    DefineCustomBoolVariable("pgtrace.checkpoint_verify",
+                             "trace.checkpoint() verifies every ledger first and warns about those that fail.",
+                             "A full verification per checkpoint; turn it off for frequent checkpoints of large ledgers.",
+                             &pt_checkpoint_verify, true, PGC_USERSET, 0, NULL, NULL, NULL);
     DefineCustomBoolVariable("pgtrace.break_glass",
                              "Allow removing a ledger table or the extension past retention (recorded).",
                              NULL, &pt_break_glass, false, PGC_SUSET, 0, NULL, NULL, NULL);

@@ -112,6 +112,8 @@ is "$(q -c "SELECT trace.verify() -> 'ok'")" "false" "verify is not ok"
 warn=$(q -c "SELECT trace.checkpoint()" 2>&1 >/dev/null)
 echo "$warn" | grep -q 'WARNING:  trace.checkpoint() signs the heads of ledgers that fail verification: public.t_catalog, public.t_file, public.t_forged, public.t_moved, public.t_tail$'
 ok $? "a checkpoint of ledgers that fail verification warns, naming them"
+warn=$(q -c "SET pgtrace.checkpoint_verify = off" -c "SELECT trace.checkpoint()" 2>&1 >/dev/null)
+is "$warn" "" "with pgtrace.checkpoint_verify = off the checkpoint is taken without the verification (no warning)"
 
 # ---- the registry edited: a ledger unregistered behind its guard, its table dropped
 q >/dev/null <<'SQL'
