@@ -536,12 +536,32 @@ BEGIN
 
     IF kind = 'seller_purchase' THEN
         other_uscc := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'supplier_uscc', label), label, 'supplier_uscc');
+        IF other_uscc OPERATOR(@extschema@.=) u THEN
+            PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: field supplier_uscc: unit %s does not buy from itself', label, u));
+        END IF;
         -- not before the supplier's sale of this code to us (when it is recorded)
         bad_at := @extschema@._reg_sale_after(code, u, other_uscc, t);
         IF bad_at IS NOT NULL THEN
             PERFORM @extschema@._reg_fail('22023',
                 pg_catalog.format('%s: the purchase (%s) is before the supplier''s sale of %s (%s)', label,
                     @extschema@._reg_iso(t), code, @extschema@._reg_iso(bad_at)));
+        END IF;
+        -- A unit still held by its producer (no sale of it recorded by the
+        -- producer at or before the purchase) is bought by nobody else: the
+        -- goods leave a producer on the platform through its recorded sale.
+        SELECT x.c, i.uscc INTO bad
+          FROM pg_catalog.unnest(covered) x(c)
+          JOIN @extschema@.item_record i ON i.trace_code OPERATOR(@extschema@.=) x.c AND i.supersedes IS NULL
+         WHERE i.uscc::text <> u::text
+           AND NOT EXISTS (SELECT 1 FROM @extschema@._reg_unit_flows(x.c, i.uscc) g
+                           WHERE g.kind IN ('producer_sale', 'seller_sale') AND g.event_time <= t)
+         ORDER BY x.c LIMIT 1;
+        IF FOUND THEN
+            PERFORM @extschema@._reg_fail('22023',
+                pg_catalog.format('%s: field trace_code: %s%s is still held by its producer %s: no sale of it is recorded at or before the purchase (%s)',
+                    label, bad.c, CASE WHEN bad.c OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
+                    bad.uscc, @extschema@._reg_iso(t)),
+                'The producer records its sale first (trace.record_sale); a unit leaves its producer only through it.');
         END IF;
     ELSE
         other_uscc := @extschema@._reg_uscc(@extschema@._reg_text(rec, 'buyer_uscc', label), label, 'buyer_uscc');

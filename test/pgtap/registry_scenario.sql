@@ -5,7 +5,7 @@
 --   retailer     92110105MA01ABC2DR   GTIN 06901234567892 (domestic gas hob)
 --   cartons      (00)069012340000000016, (00)069012340000000023
 BEGIN;
-SELECT plan(61);
+SELECT plan(63);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;   -- the code types' operators
 
@@ -210,6 +210,18 @@ SELECT throws_ok($$SELECT trace.record_sale('{"uscc": "92110105MA01ABC2DR", "tra
      "sold_time": "2026-06-09T10:00:00+08:00", "customer_name": "个人消费者"}')$$, '22023',
     'record 1 (trace_code "(01)06901234567892(21)H0002"): field trace_code: unit 92110105MA01ABC2DR has no purchase of (01)06901234567892(21)H0002 at or before the sale (2026-06-09T02:00:00Z)',
     'the retailer cannot sell a unit it never bought');
+-- nor buy one its producer never sold: whatever supplier it names (one
+-- outside the platform here), H0099 is still in the factory's hands
+SELECT trace.commission(('{"trace_code": "(01)06901234567892(21)H0099", "production_date": "2026-06-05",
+    "serial_or_batch": "B260605", "inspection_report": "' || pg_catalog.encode(pg_catalog.sha256('inspection batch B260601'::bytea), 'hex') || '"}')::jsonb) AS _ \gset
+SELECT throws_ok($$SELECT trace.record_purchase('{"uscc": "92110105MA01ABC2DR", "trace_code": "(01)06901234567892(21)H0099",
+     "supplier_name": "某批发商", "purchase_time": "2026-06-09T10:00:00+08:00"}')$$, '22023',
+    'record 1 (trace_code "(01)06901234567892(21)H0099"): field trace_code: (01)06901234567892(21)H0099 is still held by its producer 91330100MA2H3K5L19: no sale of it is recorded at or before the purchase (2026-06-09T02:00:00Z)',
+    'no unit buys what its producer has not sold (so no seller can put itself in the public record of it)');
+SELECT throws_ok($$SELECT trace.record_purchase('{"uscc": "92110105MA01ABC2DR", "trace_code": "(01)06901234567892(21)H0001",
+     "supplier_name": "北京示例五金店", "supplier_uscc": "92110105MA01ABC2DR", "purchase_time": "2026-06-09T10:00:00+08:00"}')$$, '22023',
+    'record 1 (trace_code "(01)06901234567892(21)H0001"): field supplier_uscc: unit 92110105MA01ABC2DR does not buy from itself',
+    'a unit does not buy from itself');
 SELECT lives_ok($$SELECT trace.record_sale('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567892(21)H0002",
      "sold_time": "2026-06-09T10:00:00+08:00", "customer_name": "个人消费者"}')$$,
     'the distributor sells H0002, bought inside carton 1');
