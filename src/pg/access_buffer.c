@@ -58,6 +58,42 @@
 #define ACCQ_WAKE_AT    256     /* queued entries that wake the sealer before its round */
 #define ACCQ_ROW_ENTRIES 256    /* entries per row of trace.access_log_batch (its CHECK says so too) */
 
+/*
+ * The drain's statement, planned once per sealer (a kept plan: the plan
+ * cache replans it when the tables change). Numbered in queue order;
+ * lookups ACCQ_ROW_ENTRIES to a row of access_log_batch, reads and exports a
+ * row each in access_log_record.
+ */
+#define DRAIN_SQL \
+    "WITH u AS MATERIALIZED (" \
+    "    SELECT x.*, pg_catalog.nextval('trace.access_log_entry_id') AS id" \
+    "    FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)," \
+    "                    pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)," \
+    "                    pg_catalog.unnest($7), pg_catalog.unnest($8))" \
+    "         WITH ORDINALITY AS x(at, role, sess, obj, addr, app, found, act, ord)" \
+    "    ORDER BY x.ord)," \
+    " other AS (" \
+    "    INSERT INTO trace.access_log_record" \
+    "        (entry_id, logged_at, role_name, session_role, action, object, client_addr, application, detail)" \
+    "    SELECT u.id, u.at, u.role::pg_catalog.name, u.sess::pg_catalog.name, u.act, u.obj," \
+    "           u.addr::pg_catalog.inet, u.app, NULL" \
+    "    FROM u WHERE u.act OPERATOR(pg_catalog.<>) 'lookup' ORDER BY u.ord)" \
+    " INSERT INTO trace.access_log_batch" \
+    " (entry_id, logged_at, role_name, session_role, object, client_addr, application, found)" \
+    " SELECT pg_catalog.array_agg(u.id ORDER BY u.ord), pg_catalog.array_agg(u.at ORDER BY u.ord)," \
+    "        pg_catalog.array_agg(u.role::pg_catalog.name ORDER BY u.ord)," \
+    "        pg_catalog.array_agg(u.sess::pg_catalog.name ORDER BY u.ord)," \
+    "        pg_catalog.array_agg(u.obj ORDER BY u.ord)," \
+    "        pg_catalog.array_agg(u.addr::pg_catalog.inet ORDER BY u.ord)," \
+    "        pg_catalog.array_agg(u.app ORDER BY u.ord)," \
+    "        pg_catalog.array_agg(u.found ORDER BY u.ord)" \
+    " FROM (SELECT u.*, pg_catalog.row_number() OVER (ORDER BY u.ord) AS k" \
+    "       FROM u WHERE u.act OPERATOR(pg_catalog.=) 'lookup') u" \
+    " GROUP BY (u.k - 1) / " CppAsString2(ACCQ_ROW_ENTRIES) \
+    " ORDER BY pg_catalog.min(u.ord)"
+
+static SPIPlanPtr drain_plan = NULL;
+
 typedef struct AccEntry
 {
     Oid         dbid;
@@ -412,39 +448,15 @@ pt_access_queue_drain(MemoryContext loopcxt)
         args[5] = PointerGetDatum(construct_md_array(app, app_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
         args[6] = PointerGetDatum(construct_array(found, n, BOOLOID, 1, true, TYPALIGN_CHAR));
         args[7] = PointerGetDatum(construct_array(act, n, TEXTOID, -1, false, TYPALIGN_INT));
-        /*
-         * Numbered in queue order; lookups ACCQ_ROW_ENTRIES to a row of
-         * access_log_batch, reads and exports a row each in
-         * access_log_record (a handful of rows either way: one statement).
-         */
-        if (n > 0 && SPI_execute_with_args(
-                "WITH u AS MATERIALIZED ("
-                "    SELECT x.*, pg_catalog.nextval('trace.access_log_entry_id') AS id"
-                "    FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-                "                    pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
-                "                    pg_catalog.unnest($7), pg_catalog.unnest($8))"
-                "         WITH ORDINALITY AS x(at, role, sess, obj, addr, app, found, act, ord)"
-                "    ORDER BY x.ord),"
-                " other AS ("
-                "    INSERT INTO trace.access_log_record"
-                "        (entry_id, logged_at, role_name, session_role, action, object, client_addr, application, detail)"
-                "    SELECT u.id, u.at, u.role::pg_catalog.name, u.sess::pg_catalog.name, u.act, u.obj,"
-                "           u.addr::pg_catalog.inet, u.app, NULL"
-                "    FROM u WHERE u.act OPERATOR(pg_catalog.<>) 'lookup' ORDER BY u.ord)"
-                " INSERT INTO trace.access_log_batch"
-                " (entry_id, logged_at, role_name, session_role, object, client_addr, application, found)"
-                " SELECT pg_catalog.array_agg(u.id ORDER BY u.ord), pg_catalog.array_agg(u.at ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.role::pg_catalog.name ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.sess::pg_catalog.name ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.obj ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.addr::pg_catalog.inet ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.app ORDER BY u.ord),"
-                "        pg_catalog.array_agg(u.found ORDER BY u.ord)"
-                " FROM (SELECT u.*, pg_catalog.row_number() OVER (ORDER BY u.ord) AS k"
-                "       FROM u WHERE u.act OPERATOR(pg_catalog.=) 'lookup') u"
-                " GROUP BY (u.k - 1) / " CppAsString2(ACCQ_ROW_ENTRIES)
-                " ORDER BY pg_catalog.min(u.ord)",
-                8, types, args, NULL, false, 0) < 0)
+        if (n > 0 && drain_plan == NULL)
+        {
+            SPIPlanPtr  p = SPI_prepare(DRAIN_SQL, 8, types);
+
+            if (p == NULL || SPI_keepplan(p) != 0)
+                elog(ERROR, "could not prepare the access-log drain");
+            drain_plan = p;
+        }
+        if (n > 0 && SPI_execute_plan(drain_plan, args, NULL, false, 0) < 0)
             elog(ERROR, "could not write queued entries to the access log");
         PopActiveSnapshot();
         SPI_finish();
