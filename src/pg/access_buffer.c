@@ -224,6 +224,7 @@ queue_entries(char action, const char *role, const char *session, const char **o
     bool        queued = false;
     bool        wake = false;
     TimestampTz start = 0;
+    Latch      *worker = NULL;
     int         i;
 
     if (accq == NULL || accq->worker_db != MyDatabaseId || RecoveryInProgress() || n < 1 || n > accq->size)
@@ -241,8 +242,6 @@ queue_entries(char action, const char *role, const char *session, const char **o
 
     for (;;)
     {
-        Latch      *worker;
-
         LWLockAcquire(accq->lock, LW_EXCLUSIVE);
         if (accq->worker_db != MyDatabaseId)
         {
@@ -277,8 +276,8 @@ queue_entries(char action, const char *role, const char *session, const char **o
         ResetLatch(MyLatch);
         CHECK_FOR_INTERRUPTS();
     }
-    if (wake && accq->worker_latch)
-        SetLatch(accq->worker_latch);
+    if (wake && worker)         /* read under the lock above */
+        SetLatch(worker);
     return true;
 }
 

@@ -934,11 +934,15 @@ pt_registry_tally_step(PG_FUNCTION_ARGS)
                                 errmsg("trace._reg_tally: mand must be an int[] without nulls")));
             mp = int4_elements(ma);
             for (i = 0; i < mn; i++)
+            {
+                if (mp[i] < 1 || mp[i] > 100000)
+                    ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                                    errmsg("trace._reg_tally: mandatory field position %d out of range", mp[i])));
                 t->nmand = Max(t->nmand, mp[i] + 1);
+            }
             t->mand = MemoryContextAllocZero(aggcxt, Max(t->nmand, 1));
             for (i = 0; i < mn; i++)
-                if (mp[i] >= 0)
-                    t->mand[mp[i]] = true;
+                t->mand[mp[i]] = true;
         }
     }
     t->counts[0]++;

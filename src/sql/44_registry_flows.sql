@@ -546,19 +546,21 @@ BEGIN
                 pg_catalog.format('%s: the purchase (%s) is before the supplier''s sale of %s (%s)', label,
                     @extschema@._reg_iso(t), code, @extschema@._reg_iso(bad_at)));
         END IF;
-        -- A unit still held by its producer (no sale of it recorded by the
-        -- producer at or before the purchase) is bought by nobody else: the
-        -- goods leave a producer on the platform through its recorded sale.
+        -- A unit still held by its producer is bought by nobody else: the goods
+        -- leave a producer on the platform through its recorded sale. The
+        -- producer holds its unit until its first sale, and again after
+        -- buying it back (its latest flow of the unit at or before the
+        -- purchase is a purchase), as _reg_not_held reads holding.
         SELECT x.c, i.uscc INTO bad
           FROM pg_catalog.unnest(covered) x(c)
           JOIN @extschema@.item_record i ON i.trace_code OPERATOR(@extschema@.=) x.c AND i.supersedes IS NULL
          WHERE i.uscc::text <> u::text
-           AND NOT EXISTS (SELECT 1 FROM @extschema@._reg_unit_flows(x.c, i.uscc) g
-                           WHERE g.kind IN ('producer_sale', 'seller_sale') AND g.event_time <= t)
+           AND coalesce((SELECT g.kind = 'seller_purchase' FROM @extschema@._reg_unit_flows(x.c, i.uscc) g
+                         WHERE g.event_time <= t ORDER BY g.event_time DESC, g.record_id DESC LIMIT 1), true)
          ORDER BY x.c LIMIT 1;
         IF FOUND THEN
             PERFORM @extschema@._reg_fail('22023',
-                pg_catalog.format('%s: field trace_code: %s%s is still held by its producer %s: no sale of it is recorded at or before the purchase (%s)',
+                pg_catalog.format('%s: field trace_code: %s%s is still held by its producer %s: no sale of it by the producer follows its production or its last purchase back, at or before the purchase (%s)',
                     label, bad.c, CASE WHEN bad.c OPERATOR(@extschema@.<>) code THEN ' (in ' || code::text || ')' ELSE '' END,
                     bad.uscc, @extschema@._reg_iso(t)),
                 'The producer records its sale first (trace.record_sale); a unit leaves its producer only through it.');

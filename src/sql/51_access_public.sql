@@ -14,13 +14,13 @@ CREATE FUNCTION @extschema@._acc_iso_period(i interval) RETURNS text
                 WHEN pg_catalog.date_part('year', i) OPERATOR(pg_catalog.=) 0::float8
                      AND pg_catalog.date_part('month', i) OPERATOR(pg_catalog.=) 0::float8
                      AND pg_catalog.date_part('day', i) OPERATOR(pg_catalog.=) 0::float8 THEN 'P0D'
-                ELSE pg_catalog.concat('P',
-                         CASE WHEN pg_catalog.date_part('year', i) OPERATOR(pg_catalog.<>) 0::float8
-                              THEN pg_catalog.concat(pg_catalog.date_part('year', i)::int, 'Y') END,
-                         CASE WHEN pg_catalog.date_part('month', i) OPERATOR(pg_catalog.<>) 0::float8
-                              THEN pg_catalog.concat(pg_catalog.date_part('month', i)::int, 'M') END,
-                         CASE WHEN pg_catalog.date_part('day', i) OPERATOR(pg_catalog.<>) 0::float8
-                              THEN pg_catalog.concat(pg_catalog.date_part('day', i)::int, 'D') END) END
+                ELSE 'P'::text
+                     OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.date_part('year', i) OPERATOR(pg_catalog.<>) 0::float8
+                          THEN pg_catalog.date_part('year', i)::int::text OPERATOR(pg_catalog.||) 'Y' ELSE '' END
+                     OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.date_part('month', i) OPERATOR(pg_catalog.<>) 0::float8
+                          THEN pg_catalog.date_part('month', i)::int::text OPERATOR(pg_catalog.||) 'M' ELSE '' END
+                     OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.date_part('day', i) OPERATOR(pg_catalog.<>) 0::float8
+                          THEN pg_catalog.date_part('day', i)::int::text OPERATOR(pg_catalog.||) 'D' ELSE '' END END
 $$;
 
 -- A document as disclosed: its current version's digest, type, name and URI.
@@ -375,6 +375,7 @@ CREATE FUNCTION @extschema@._acc_public_d(product_record_id bigint, item_record_
     FROM @extschema@.product_record p
     JOIN @extschema@.categories c ON c.code = p.category
     LEFT JOIN @extschema@.item_record i ON i.id = item_record_id AND NOT i.voided
+                                        AND (i.product_id = p.id OR i.product_id = p.root)
                                         AND @extschema@._acc_current('item_record', i.id)
     WHERE p.id = product_record_id AND NOT p.voided AND @extschema@._acc_current('product_record', p.id)
       AND (item_record_id IS NULL OR i.id IS NOT NULL)

@@ -2,7 +2,7 @@
 -- The expected key sets are generated from the field catalogue
 -- (trace.field_catalog, from data/fields.csv), never typed here.
 BEGIN;
-SELECT plan(34);
+SELECT plan(36);
 \ir fixtures/access_scenario.psql
 
 -- public fields of one part, from the catalogue (c always, d by flag)
@@ -102,6 +102,18 @@ SELECT trace.correct('item', (SELECT record_id FROM trace.items WHERE trace_code
     '{"voided": true}', 'never produced') IS NULL;
 SELECT is(trace.lookup('(01)06901234567892(21)H0003'), NULL, 'a withdrawn item: NULL');
 SELECT is((SELECT detail FROM trace.access_log ORDER BY id DESC LIMIT 1), '{"found": false}', 'and the lookup is logged as not found');
+
+-- No operator makes itself the public seller of a unit its producer holds:
+-- the cable maker sold C0001 and bought it back, so the distributor cannot
+-- record a purchase of it (and then a sale) until the cable maker sells again.
+SELECT trace.record_purchase($${"uscc": "91320200MA1N2P3Q48", "trace_code": "(01)06901234567939(21)C0001",
+     "supplier_name": "个人消费者乙", "purchase_time": "2026-06-20T09:00:00+08:00"}$$) IS NOT NULL AS bought_back \gset
+SELECT throws_like($$SELECT trace.record_purchase('{"uscc": "91440300MA5FQ7W81X", "trace_code": "(01)06901234567939(21)C0001",
+     "supplier_name": "无锡示例电缆有限公司", "supplier_uscc": "91320200MA1N2P3Q48", "purchase_time": "2026-06-21T09:00:00+08:00"}')$$,
+    '%(01)06901234567939(21)C0001 is still held by its producer 91320200MA1N2P3Q48%',
+    'a unit its producer bought back is not bought by another unit before the producer sells it again');
+SELECT is(trace.lookup('(01)06901234567939(21)C0001') #>> '{seller,uscc}', '91320200MA1N2P3Q48',
+    'so the lookup still names the cable maker as the seller');
 
 -- trace_public may look up
 CREATE ROLE access_lookup_public IN ROLE trace_public;

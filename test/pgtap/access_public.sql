@@ -2,7 +2,7 @@
 -- security_invoker, over column grants and row policies; trace_public reads
 -- nothing else.
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 \ir fixtures/access_scenario.psql
 SELECT trace.correct('item', (SELECT record_id FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0001'::trace.code),
     '{"serial_or_batch": "B260601-2"}', 'batch number mistyped') IS NULL;
@@ -78,6 +78,16 @@ SELECT is((SELECT pg_catalog.array_agg(c.relname::text ORDER BY c.relname::text)
     '{categories,field_catalog,public_documents,public_items,public_products,public_sales,public_units}',
     'trace_public reads whole relations: the public views and the two reference lists only');
 
+-- a gas-hob unit that carries a licence number of its own (its category has none)
+RESET ROLE;
+SELECT trace.commission(pg_catalog.jsonb_build_object('trace_code', '(01)06901234567892(21)H0009',
+    'production_date', '2026-06-01', 'serial_or_batch', 'B260601', 'production_licence_no', 'ITEM-SECRET-LICENCE',
+    'inspection_report', pg_catalog.encode(pg_catalog.sha256('inspection batch B260601'::bytea), 'hex'))) IS NULL AS _ \gset
+SET LOCAL ROLE acp_public;
+SELECT is((SELECT count(*)::int FROM trace.item_record i, trace.product_record p, trace._acc_public_d(p.id, i.id) d
+           WHERE d.production_licence_no = 'ITEM-SECRET-LICENCE'), 0,
+    'nor does pairing an item with another category''s product show the item''s own licence number');
+RESET ROLE;
 \ir fixtures/access_done.psql
 SELECT * FROM finish();
 ROLLBACK;

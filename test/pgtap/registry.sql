@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(126);
+SELECT plan(127);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -22,6 +22,9 @@ SELECT is((SELECT pg_catalog.array_agg(c.relname::text ORDER BY c.relname) FROM 
            WHERE c.relnamespace = 'trace'::regnamespace AND 'autovacuum_analyze_threshold=1' = ANY (c.reloptions)),
     '{category_record,document_record,product_record,unit_record}',
     'the small reference tables are analyzed after any change (the planner does not guess one row for them)');
+
+SELECT throws_ok($$SELECT trace._reg_tally(NULL::int[], ARRAY[2147483647])$$, '2202E', NULL,
+    'the completeness tally refuses a field position out of range (it would index past its state)');
 
 -- ------------------------------------------------------------- categories
 SELECT lives_ok($$SELECT trace.add_category('{"code": "pressure-cooker", "name_zh": "压力锅", "name_en": "pressure cookers",

@@ -216,7 +216,7 @@ SELECT trace.commission(('{"trace_code": "(01)06901234567892(21)H0099", "product
     "serial_or_batch": "B260605", "inspection_report": "' || pg_catalog.encode(pg_catalog.sha256('inspection batch B260601'::bytea), 'hex') || '"}')::jsonb) AS _ \gset
 SELECT throws_ok($$SELECT trace.record_purchase('{"uscc": "92110105MA01ABC2DR", "trace_code": "(01)06901234567892(21)H0099",
      "supplier_name": "某批发商", "purchase_time": "2026-06-09T10:00:00+08:00"}')$$, '22023',
-    'record 1 (trace_code "(01)06901234567892(21)H0099"): field trace_code: (01)06901234567892(21)H0099 is still held by its producer 91330100MA2H3K5L19: no sale of it is recorded at or before the purchase (2026-06-09T02:00:00Z)',
+    'record 1 (trace_code "(01)06901234567892(21)H0099"): field trace_code: (01)06901234567892(21)H0099 is still held by its producer 91330100MA2H3K5L19: no sale of it by the producer follows its production or its last purchase back, at or before the purchase (2026-06-09T02:00:00Z)',
     'no unit buys what its producer has not sold (so no seller can put itself in the public record of it)');
 SELECT throws_ok($$SELECT trace.record_purchase('{"uscc": "92110105MA01ABC2DR", "trace_code": "(01)06901234567892(21)H0001",
      "supplier_name": "北京示例五金店", "supplier_uscc": "92110105MA01ABC2DR", "purchase_time": "2026-06-09T10:00:00+08:00"}')$$, '22023',
