@@ -151,16 +151,23 @@ has_rows(Oid relid)
     return result;
 }
 
-/* Does the ledger table hold a row still within its retention? */
+/*
+ * Does the ledger table hold a row still within its retention? The
+ * install's own seed — the first-batch product categories, reference data
+ * rather than trace records, kept for ever — does not count, so that
+ * pgtrace.break_glass can remove an install in which nothing was recorded.
+ */
 static bool
 has_retained_rows(Oid relid)
 {
     bool        result = false;
     char       *q;
+    bool        seed_table = relid == get_relname_relid("category_record", pt_ledger_extension_schema());
 
-    q = psprintf("SELECT 1 FROM %s WHERE ledger_retain_until IS NULL OR ledger_retain_until >= CURRENT_DATE LIMIT 1",
+    q = psprintf("SELECT 1 FROM %s WHERE (ledger_retain_until IS NULL OR ledger_retain_until >= CURRENT_DATE)%s LIMIT 1",
                  quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-                                            get_rel_name(relid)));
+                                            get_rel_name(relid)),
+                 seed_table ? " AND NOT seeded" : "");
     SPI_connect();
     PushActiveSnapshot(GetTransactionSnapshot());
     if (SPI_execute(q, true, 1) == SPI_OK_SELECT)
