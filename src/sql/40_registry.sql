@@ -762,8 +762,12 @@ BEGIN
         END IF;
         RETURN id;
     ELSIF pg_catalog.jsonb_typeof(v) = 'string' AND (v #>> '{}') ~* '^[0-9a-f]{64}$' THEN
-        SELECT pg_catalog.min(d.document_id) INTO id FROM @extschema@.documents d
-            WHERE d.sha256 = pg_catalog.lower(v #>> '{}');
+        -- the same bytes may be attached by several units: the recording
+        -- unit's own document first, else the earliest
+        SELECT d.document_id INTO id FROM @extschema@.documents d
+            WHERE d.sha256 = pg_catalog.lower(v #>> '{}')
+            ORDER BY (d.uscc IS NOT NULL AND d.uscc::text = owner::text) DESC, d.document_id
+            LIMIT 1;
         IF id IS NULL THEN
             PERFORM @extschema@._reg_fail('23503',
                 pg_catalog.format('%s: field %s: no document with SHA-256 %s', label, field, v #>> '{}'),

@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(127);
+SELECT plan(128);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -89,6 +89,10 @@ SELECT throws_ok($$SELECT trace.attach_document('{"content_base64": "***", "medi
 SELECT throws_ok($$SELECT trace.attach_document('{"content_base64": "aGVsbG8=", "media_type": "text plain"}')$$,
     '22023', NULL, 'a malformed media type is refused');
 
+-- the factory attaches the same bytes as its own document
+SELECT trace.attach_document('{"content_base64": "aGVsbG8=", "media_type": "text/plain", "file_name": "own.txt",
+    "uscc": "91330100MA2H3K5L19"}') IS NOT NULL AS _ \gset
+
 -- ------------------------------------------------------------- products
 SELECT lives_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "wire-cable", "gtin": "6901234567892",
     "product_name": "电线", "product_type": "电线电缆", "spec_model": "BV-2.5", "mandatory_standards": "GB/T 5023",
@@ -96,6 +100,9 @@ SELECT lives_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", 
     "manual_or_warning": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}')$$,
     'a product of a licence + CCC + manual category, GTIN-13 given, manual by SHA-256');
 SELECT is((SELECT gtin::text FROM trace.products WHERE spec_model = 'BV-2.5'), '06901234567892', 'the GTIN is held as 14 digits');
+SELECT is((SELECT d.file_name FROM trace.products p JOIN trace.documents d ON d.document_id = p.manual_or_warning
+           WHERE p.spec_model = 'BV-2.5'), 'own.txt',
+    'a SHA-256 that several attachments share names the registering unit''s own document');
 SELECT throws_ok($$SELECT trace.register_product('{"uscc": "91330100MA2H3K5L19", "category": "wire-cable",
     "product_name": "电线", "product_type": "电线电缆", "spec_model": "BV-4", "mandatory_standards": "GB/T 5023"}')$$,
     '23502', 'record 1 (product_name "电线"): missing mandatory fields: production_licence_no, ccc_certificate_no, manual_or_warning',
