@@ -208,14 +208,18 @@ $$;
 -- The statement trigger on every registry table: the acting role (the caller
 -- of the registry function, not its owner) must be allowed to write these
 -- rows. TG_ARGV[0]: the unit column ('' none, '-admin' administrators only).
-CREATE FUNCTION @extschema@._acc_write_check() RETURNS trigger
-    LANGUAGE plpgsql
+-- The acting role's standing to write registry records of `tbl`: NULL when
+-- it writes any unit's records (superuser, trace_admin); else its name, an
+-- operator whose units the caller still checks. Refuses (42501) a regulator,
+-- and any other role that is not an operator (every role but an
+-- administrator when admin_only); 28000 for a TLS-only writer on a plain
+-- connection. Shared by the write trigger and by trace.correct.
+CREATE FUNCTION @extschema@._acc_writer(tbl text, admin_only boolean) RETURNS name
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     actor oid := @extschema@._acc_acting_role();
     who name := pg_catalog.pg_get_userbyid(actor);
-    col text := TG_ARGV[0];
-    bad text;
 BEGIN
     PERFORM @extschema@._acc_require_tls('registry records');
     IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = actor)
@@ -223,16 +227,28 @@ BEGIN
         RETURN NULL;
     END IF;
     IF pg_catalog.pg_has_role(actor, 'trace_regulator', 'USAGE') THEN
-        RAISE EXCEPTION 'role "%" is a regulator and may not write %', who, TG_TABLE_NAME
+        RAISE EXCEPTION 'role "%" is a regulator and may not write %', who, tbl
             USING ERRCODE = '42501', DETAIL = 'trace_regulator reads everything and writes nothing.';
     END IF;
-    IF col = '-admin' OR NOT pg_catalog.pg_has_role(actor, 'trace_operator', 'USAGE') THEN
-        RAISE EXCEPTION 'role "%" may not write %', who, TG_TABLE_NAME
+    IF admin_only OR NOT pg_catalog.pg_has_role(actor, 'trace_operator', 'USAGE') THEN
+        RAISE EXCEPTION 'role "%" may not write %', who, tbl
             USING ERRCODE = '42501',
-                  DETAIL = CASE WHEN col = '-admin' THEN 'Only trace_admin writes this table.'
+                  DETAIL = CASE WHEN admin_only THEN 'Only trace_admin writes this table.'
                                 ELSE 'Registry records are written by trace_admin and by trace_operator roles bound to a unit.' END;
     END IF;
-    IF col = '' THEN
+    RETURN who;
+END
+$$;
+
+CREATE FUNCTION @extschema@._acc_write_check() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    col text := TG_ARGV[0];
+    who name := @extschema@._acc_writer(TG_TABLE_NAME, col = '-admin');
+    bad text;
+BEGIN
+    IF who IS NULL OR col = '' THEN
         RETURN NULL;
     END IF;
     EXECUTE pg_catalog.format(
@@ -258,20 +274,10 @@ CREATE FUNCTION @extschema@._acc_check_write(tbl text, unit text, what text) RET
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor oid := @extschema@._acc_acting_role();
-    who name := pg_catalog.pg_get_userbyid(actor);
+    who name := @extschema@._acc_writer(tbl, false);
 BEGIN
-    PERFORM @extschema@._acc_require_tls('registry records');
-    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = actor)
-       OR pg_catalog.pg_has_role(actor, 'trace_admin', 'USAGE') THEN
-        RETURN;
-    END IF;
-    IF pg_catalog.pg_has_role(actor, 'trace_regulator', 'USAGE') THEN
-        RAISE EXCEPTION 'role "%" is a regulator and may not write %', who, tbl
-            USING ERRCODE = '42501', DETAIL = 'trace_regulator reads everything and writes nothing.';
-    END IF;
-    IF NOT pg_catalog.pg_has_role(actor, 'trace_operator', 'USAGE')
-       OR (unit IS NOT NULL AND NOT (unit::@extschema@.uscc OPERATOR(@extschema@.=) ANY (@extschema@._acc_units_of(who)))) THEN
+    IF who IS NOT NULL AND unit IS NOT NULL
+       AND NOT (unit::@extschema@.uscc OPERATOR(@extschema@.=) ANY (@extschema@._acc_units_of(who))) THEN
         RAISE EXCEPTION 'role "%" may not change %', who, what
             USING ERRCODE = '42501',
                   DETAIL = 'An operator changes only the records of the units it is bound to (trace.bind_operator).';
@@ -429,7 +435,7 @@ GRANT SELECT ON @extschema@.access_log TO trace_admin, trace_regulator;
 REVOKE ALL ON FUNCTION @extschema@._acc_acting_role(), @extschema@._acc_ssl_in_use(),
     @extschema@._acc_tls_writer_of(oid), @extschema@._acc_log_enabled(),
     @extschema@._acc_log(text, text, jsonb), @extschema@._acc_units_of(name), @extschema@._acc_reader_units(),
-    @extschema@._acc_require_tls(text), @extschema@._acc_write_check(), @extschema@._acc_check_write(text, text, text),
+    @extschema@._acc_require_tls(text), @extschema@._acc_write_check(), @extschema@._acc_check_write(text, text, text), @extschema@._acc_writer(text, boolean),
     @extschema@.bind_operator(regrole, text), @extschema@.unbind_operator(regrole, text) FROM PUBLIC;
 -- Policies and the write trigger evaluate these with the caller's rights.
 GRANT EXECUTE ON FUNCTION @extschema@._acc_units_of(name) TO trace_operator;
