@@ -696,13 +696,10 @@ missing_row_layout(FunctionCallInfo fcinfo, MissingFields *mf, Oid rowtype, int3
         {
             Form_pg_attribute a = TupleDescAttr(td, k);
             Oid         base;
-            char        cat;
-            bool        pref;
 
             if (a->attisdropped || strcmp(NameStr(a->attname), mf->names[i]) != 0)
                 continue;
             base = getBaseType(a->atttypid);
-            get_type_category_preferred(base, &cat, &pref);
             mf->attno[i] = k;
             if (base == JSONBOID)
                 mf->kind[i] = MK_JSONB;
