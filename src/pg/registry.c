@@ -53,6 +53,45 @@ pt_registry_date_or_null(PG_FUNCTION_ARGS)
     PG_RETURN_DATEADT(date2j(y, m, d) - POSTGRES_EPOCH_JDATE);
 }
 
+PG_FUNCTION_INFO_V1(pt_registry_iso);
+/*
+ * trace._reg_iso(timestamptz) -> text: the time as ISO 8601 in UTC,
+ * "YYYY-MM-DDTHH:MI:SS[.fraction]Z", the fraction without trailing zeros and
+ * left out when zero; NULL for an infinite time. Independent of TimeZone and
+ * DateStyle. The same text as to_char(t AT TIME ZONE 'UTC', ...) (years
+ * before 1 as their BC number, as to_char's YYYY); in C because every event
+ * of trace.history and every exported record formats times with it, and a
+ * SQL function that cannot be inlined is parsed and planned at each call.
+ */
+Datum
+pt_registry_iso(PG_FUNCTION_ARGS)
+{
+    TimestampTz t = PG_GETARG_TIMESTAMPTZ(0);
+    struct pg_tm tm;
+    fsec_t      fsec;
+    char        buf[64];
+    int         len;
+    int         year;
+
+    if (TIMESTAMP_NOT_FINITE(t))
+        PG_RETURN_NULL();
+    if (timestamp2tm(t, NULL, &tm, &fsec, NULL, NULL) != 0)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+                 errmsg("timestamp out of range")));
+    year = tm.tm_year > 0 ? tm.tm_year : 1 - tm.tm_year;
+    len = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d",
+                   year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (fsec != 0)
+    {
+        len += snprintf(buf + len, sizeof(buf) - len, ".%06d", (int) fsec);
+        while (buf[len - 1] == '0')
+            len--;
+    }
+    buf[len++] = 'Z';
+    PG_RETURN_TEXT_P(cstring_to_text_with_len(buf, len));
+}
+
 /* ------------------------------------------------------------------------
  * trace.commission: the batch path
  *

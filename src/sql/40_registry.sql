@@ -367,12 +367,7 @@ $$;
 
 -- A time as ISO 8601 in UTC, independent of the session's TimeZone.
 CREATE FUNCTION @extschema@._reg_iso(t timestamptz) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT pg_catalog.to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
-        || CASE WHEN pg_catalog.date_part('microseconds', t)::bigint % 1000000 = 0 THEN ''
-                ELSE pg_catalog.rtrim(pg_catalog.to_char(t AT TIME ZONE 'UTC', '.US'), '0') END
-        || 'Z'
-$$;
+    AS 'MODULE_PATHNAME', 'pt_registry_iso' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- The error every registry write raises.
 CREATE FUNCTION @extschema@._reg_fail(state text, msg text, detail text DEFAULT NULL) RETURNS boolean

@@ -13,14 +13,16 @@ DECLARE
     last_voided boolean;
 BEGIN
     -- follow the versions to the latest (one supersedes-index probe each;
-    -- only the branch of `tbl` runs, the others are cut by a one-time filter)
+    -- a statement per table: one plan over the three tables would start up
+    -- all three at every probe)
     LOOP
-        SELECT n.id, n.voided INTO nxt
-        FROM (SELECT x.id, x.voided FROM @extschema@.item_record x WHERE tbl = 'item_record' AND x.supersedes = cur
-              UNION ALL
-              SELECT x.id, x.voided FROM @extschema@.package_event x WHERE tbl = 'package_event' AND x.supersedes = cur
-              UNION ALL
-              SELECT x.id, x.voided FROM @extschema@.flow_record x WHERE tbl = 'flow_record' AND x.supersedes = cur) n;
+        IF tbl = 'item_record' THEN
+            SELECT x.id, x.voided INTO nxt FROM @extschema@.item_record x WHERE x.supersedes = cur;
+        ELSIF tbl = 'package_event' THEN
+            SELECT x.id, x.voided INTO nxt FROM @extschema@.package_event x WHERE x.supersedes = cur;
+        ELSE
+            SELECT x.id, x.voided INTO nxt FROM @extschema@.flow_record x WHERE x.supersedes = cur;
+        END IF;
         EXIT WHEN NOT FOUND;
         cur := nxt.id;
         last_voided := nxt.voided;
@@ -82,7 +84,10 @@ BEGIN
         holders := ARRAY[c];
     END IF;
 
-    WITH ev AS (
+    -- MATERIALIZED: the reader filter below names ev.e three times; pushed
+    -- into the union, it would copy each event's expression (and its
+    -- subqueries) into every arm's plan
+    WITH ev AS MATERIALIZED (
         -- production (and each corrected version of the item record)
         SELECT ((i.production_date::timestamp - interval '8 hours') AT TIME ZONE 'UTC') AS t, 0 AS seq, i.id AS rid,
                pg_catalog.jsonb_build_object('event', 'production', 'date', i.production_date,

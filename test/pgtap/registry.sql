@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(128);
+SELECT plan(130);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -477,6 +477,26 @@ SELECT throws_ok(pg_temp.item('(01)06901234567946(21)V1', '{"warranty_period": "
     'nor on an item of such a category');
 SELECT lives_ok(pg_temp.item('(01)06901234567892(21)W11', '{"warranty_period": 0}'),
     'a zero warranty where the category has none is still taken (no warranty)');
+
+-- ------------------------------------------------------------- _reg_iso (C) against to_char
+SET LOCAL TimeZone = 'America/St_Johns';
+SET LOCAL DateStyle = 'SQL, DMY';
+SELECT is((SELECT pg_catalog.count(*)::int FROM (VALUES
+              (TIMESTAMPTZ '2026-06-01 08:00:00+08'), ('2026-06-01 08:00:00.5+08'), ('2026-06-01 08:00:00.123456+08'),
+              ('2026-06-01 08:00:00.000001+08'), ('2026-06-01 08:00:00.12+00'), ('1999-12-31 23:59:59.999999+00'),
+              ('0044-03-15 12:00:00+00 BC'), ('0001-01-01 00:00:00+00'), ('12026-01-01 00:00:00+00'),
+              ('1970-01-01 00:00:00+00'), ('2000-02-29 16:30:00-03:30')) v(t)
+           WHERE trace._reg_iso(v.t) IS DISTINCT FROM
+                 pg_catalog.to_char(v.t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+                 || CASE WHEN pg_catalog.date_part('microseconds', v.t)::bigint % 1000000 = 0 THEN ''
+                         ELSE pg_catalog.rtrim(pg_catalog.to_char(v.t AT TIME ZONE 'UTC', '.US'), '0') END
+                 || 'Z'), 0,
+    '_reg_iso writes every time as to_char in UTC does, whatever TimeZone and DateStyle');
+SELECT is(ARRAY[trace._reg_iso('2026-06-01 08:00:00.120+08'), trace._reg_iso('infinity'), trace._reg_iso('-infinity')],
+          ARRAY['2026-06-01T00:00:00.12Z', NULL, NULL],
+          '_reg_iso drops trailing zeros of the fraction and gives NULL for an infinite time');
+RESET TimeZone;
+RESET DateStyle;
 
 -- ------------------------------------------------------------- privileges
 SELECT ok(NOT has_table_privilege('trace_operator', 'trace.item_record', 'INSERT'), 'operators cannot insert directly');
