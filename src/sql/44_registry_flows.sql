@@ -162,6 +162,36 @@ BEGIN
 END
 $$;
 
+-- Writers of the same goods queue here: packing, unpacking, sales and
+-- purchases take a transaction lock per trace code they move or cover (the
+-- package, its units), in one global order so that they cannot deadlock on
+-- one call's codes. A writer that waited reads again what the other
+-- committed (READ COMMITTED takes a new snapshot per statement); under
+-- REPEATABLE READ or SERIALIZABLE its snapshot could not see that, so after
+-- the wait it fails with 40001 for the caller to retry, as PostgreSQL does
+-- when two such transactions update one row. True when it waited.
+CREATE FUNCTION @extschema@._reg_lock_codes(codes @extschema@.code[]) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    h int;
+    waited boolean := false;
+BEGIN
+    FOR h IN SELECT DISTINCT pg_catalog.hashtext(x.c::text) FROM pg_catalog.unnest(codes) x(c) ORDER BY 1 LOOP
+        IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('pgtrace.registry.pack'), h) THEN
+            PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgtrace.registry.pack'), h);
+            waited := true;
+        END IF;
+    END LOOP;
+    IF waited AND pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        PERFORM @extschema@._reg_fail('40001',
+            'could not serialize access: another transaction was recording the same goods',
+            'Under ' || pg_catalog.current_setting('transaction_isolation')
+            || ' this transaction cannot see what the other one committed; run it again.');
+    END IF;
+    RETURN waited;
+END
+$$;
+
 -- One pack or unpack record: {"package_code", "contents": [...], "event_time", "uscc", "collection_method"}.
 CREATE FUNCTION @extschema@._reg_pack(rec jsonb, ord int, action text) RETURNS int
     LANGUAGE plpgsql VOLATILE AS $$
@@ -233,11 +263,9 @@ BEGIN
         END LOOP;
     END IF;
 
-    -- Concurrent packers of the same code queue here (in one global order, so
-    -- they cannot deadlock); each then sees the other's committed events.
-    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgtrace.registry.pack'), pg_catalog.hashtext(x.c::text))
-        FROM pg_catalog.unnest(contents) x(c)
-        ORDER BY pg_catalog.hashtext(x.c::text);
+    -- Concurrent writers of the same codes (the package and what moves)
+    -- queue here; each then sees the other's committed events.
+    PERFORM @extschema@._reg_lock_codes(contents || pkg);
 
     -- Only the unit holding the goods packs or unpacks them: what the
     -- package already holds (when packing into it) and every content moved.
@@ -446,6 +474,7 @@ DECLARE
     t timestamptz;
     tdate date;
     covered @extschema@.code[];
+    x_covered @extschema@.code[];
     x @extschema@.code;
     qty numeric;
     bad record;
@@ -510,6 +539,18 @@ BEGIN
     END IF;
 
     SELECT pg_catalog.array_agg(w.trace_code) INTO covered FROM @extschema@._reg_units_in(code, t) w;
+    -- Concurrent sales, purchases and packing of the same goods queue here
+    -- (the code and every unit it covers), then read again what the code
+    -- covers: one of two racing sales of a unit then sees the other's.
+    IF covered IS NOT NULL THEN
+        LOOP
+            PERFORM @extschema@._reg_lock_codes(covered || code);
+            SELECT pg_catalog.array_agg(w.trace_code) INTO x_covered FROM @extschema@._reg_units_in(code, t) w;
+            EXIT WHEN x_covered IS NULL OR x_covered OPERATOR(pg_catalog.<@) covered;
+            covered := x_covered;
+        END LOOP;
+        covered := x_covered;
+    END IF;
     IF covered IS NULL THEN
         PERFORM @extschema@._reg_fail('23503',
             pg_catalog.format('%s: %s is neither a commissioned unit nor a package holding units at %s',

@@ -2,7 +2,9 @@
 # Registry under concurrent writers: two sessions packing the same unit into
 # different cartons at once -- exactly one wins, the other is told the unit is
 # already packed; two sessions commissioning the same code at once -- one wins,
-# the other gets 23505 naming the record.
+# the other gets 23505 naming the record; two sessions selling the same unit at
+# once -- one wins, the other is told the unit was already sold (and, under
+# REPEATABLE READ, fails with 40001 to be run again).
 . "$(dirname "$0")/common.bash" registry-conc
 
 
@@ -63,6 +65,42 @@ is "$rc" "0" "the first commissioning commits"
 ok $([ "$rd" -ne 0 ] && grep -q 'record 1 (trace_code "(01)06901234567892(21)U9"): trace code is already commissioned' "$work/d.out"; echo $?) \
    "the racing one is refused with the record named"
 is "$(q -c "SELECT count(*) FROM trace.item_record")" "2" "one row per trace code"
+sell() {   # $1 code, $2 delay before commit, $3 isolation
+    psql -X -At -v ON_ERROR_STOP=1 <<SQL
+SET pgtrace.reference_time = '2026-06-30 12:00:00+08';
+BEGIN ISOLATION LEVEL $3;
+SELECT trace.record_sale('{"uscc": "91330100MA2H3K5L19", "trace_code": "$1", "sale_time": "2026-06-03T10:00:00+08:00",
+    "buyer_name": "b", "buyer_address": "a", "buyer_contact": "c"}') IS NOT NULL;
+SELECT pg_sleep($2);
+COMMIT;
+SQL
+}
+q -c "SET pgtrace.reference_time = '2026-06-30 12:00:00+08'" -c "SELECT trace.commission('[
+    {\"trace_code\": \"(01)06901234567892(21)S1\", \"production_date\": \"2026-06-01\", \"serial_or_batch\": \"B1\", \"inspection_report\": 1},
+    {\"trace_code\": \"(01)06901234567892(21)S2\", \"production_date\": \"2026-06-01\", \"serial_or_batch\": \"B1\", \"inspection_report\": 1}]')" >/dev/null
+ok $? "two more units commissioned"
+for iso in "READ COMMITTED" "REPEATABLE READ"; do
+    code="(01)06901234567892(21)S1"; [ "$iso" = "REPEATABLE READ" ] && code="(01)06901234567892(21)S2"
+    sell "$code" 2 "READ COMMITTED" >"$work/e.out" 2>&1 &
+    e=$!
+    for _ in $(seq 1 100); do
+        [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()")" = 1 ] && break
+        sleep 0.05
+    done
+    sell "$code" 0 "$iso" >"$work/f.out" 2>&1 &
+    f=$!
+    wait $e; re=$?
+    wait $f; rf=$?
+    is "$re" "0" "$iso: the first sale of $code commits"
+    if [ "$iso" = "READ COMMITTED" ]; then
+        ok $([ "$rf" -ne 0 ] && grep -q "already recorded a sale of (01)06901234567892(21)S1" "$work/f.out"; echo $?) \
+           "$iso: the racing sale of the same unit waits, then is refused: already sold"
+    else
+        ok $([ "$rf" -ne 0 ] && grep -q "could not serialize access: another transaction was recording the same goods" "$work/f.out"; echo $?) \
+           "$iso: the racing sale waits, then fails with 40001 (its snapshot cannot see the other sale)"
+    fi
+    is "$(q -c "SELECT count(*) FROM trace.flows WHERE trace_code OPERATOR(trace.=) '$code'::trace.code")" "1" "$iso: exactly one sale of $code"
+done
 is "$(q -c "SELECT trace.verify() -> 'ok'")" "true" "the ledger verifies after the races"
 
 tap_done
