@@ -313,16 +313,24 @@ $trg$;
 -- --------------------------------------------------------------------------
 
 -- Row tests of the trace_public policies (definer rights: they see the
--- records they judge, not the caller's view of them).
+-- records they judge, not the caller's view of them). _acc_current: the
+-- record exists, is not a withdrawal and has no successor. Callable by
+-- trace_public with any id, so it says no more than the policy shows: true
+-- only for a current record, the same false for a superseded, withdrawn or
+-- missing one (it said whether any id had been corrected).
 CREATE FUNCTION @extschema@._acc_current(tbl text, record_id bigint) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RETURN CASE tbl
-        WHEN 'unit_record' THEN NOT EXISTS (SELECT 1 FROM @extschema@.unit_record n WHERE n.supersedes = record_id)
-        WHEN 'product_record' THEN NOT EXISTS (SELECT 1 FROM @extschema@.product_record n WHERE n.supersedes = record_id)
-        WHEN 'item_record' THEN NOT EXISTS (SELECT 1 FROM @extschema@.item_record n WHERE n.supersedes = record_id)
-        WHEN 'document_record' THEN NOT EXISTS (SELECT 1 FROM @extschema@.document_record n WHERE n.supersedes = record_id)
+        WHEN 'unit_record' THEN EXISTS (SELECT 1 FROM @extschema@.unit_record r WHERE r.id = record_id AND NOT r.voided
+                                          AND NOT EXISTS (SELECT 1 FROM @extschema@.unit_record n WHERE n.supersedes = r.id))
+        WHEN 'product_record' THEN EXISTS (SELECT 1 FROM @extschema@.product_record r WHERE r.id = record_id AND NOT r.voided
+                                          AND NOT EXISTS (SELECT 1 FROM @extschema@.product_record n WHERE n.supersedes = r.id))
+        WHEN 'item_record' THEN EXISTS (SELECT 1 FROM @extschema@.item_record r WHERE r.id = record_id AND NOT r.voided
+                                          AND NOT EXISTS (SELECT 1 FROM @extschema@.item_record n WHERE n.supersedes = r.id))
+        WHEN 'document_record' THEN EXISTS (SELECT 1 FROM @extschema@.document_record r WHERE r.id = record_id AND NOT r.voided
+                                          AND NOT EXISTS (SELECT 1 FROM @extschema@.document_record n WHERE n.supersedes = r.id))
         ELSE false END;
 END
 $$;

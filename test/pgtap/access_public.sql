@@ -2,7 +2,7 @@
 -- security_invoker, over column grants and row policies; trace_public reads
 -- nothing else.
 BEGIN;
-SELECT plan(29);
+SELECT plan(30);
 \ir fixtures/access_scenario.psql
 SELECT trace.correct('item', (SELECT record_id FROM trace.items WHERE trace_code OPERATOR(trace.=) '(01)06901234567892(21)H0001'::trace.code),
     '{"serial_or_batch": "B260601-2"}', 'batch number mistyped') IS NULL;
@@ -87,6 +87,17 @@ SET LOCAL ROLE acp_public;
 SELECT is((SELECT count(*)::int FROM trace.item_record i, trace.product_record p, trace._acc_public_d(p.id, i.id) d
            WHERE d.production_licence_no = 'ITEM-SECRET-LICENCE'), 0,
     'nor does pairing an item with another category''s product show the item''s own licence number');
+-- the policies' helper is no oracle: a corrected record, a withdrawn one and
+-- a missing id all answer the same false; a current record true
+RESET ROLE;
+SELECT (SELECT pg_catalog.min(i.id) FROM trace.item_record i WHERE i.trace_code::text = '(01)06901234567892(21)H0001') AS old_id,
+       (SELECT pg_catalog.max(i.id) FROM trace.item_record i WHERE i.trace_code::text = '(01)06901234567892(21)H0001') AS new_id,
+       (SELECT pg_catalog.max(i.id) + 1000 FROM trace.item_record i) AS no_id \gset
+SET LOCAL ROLE acp_public;
+SELECT is(ARRAY[trace._acc_current('item_record', :old_id), trace._acc_current('item_record', :no_id),
+                trace._acc_current('item_record', :new_id)],
+          ARRAY[false, false, true],
+          '_acc_current, as trace_public: a superseded record and a missing id look alike; the current record is current');
 RESET ROLE;
 \ir fixtures/access_done.psql
 SELECT * FROM finish();
