@@ -82,7 +82,8 @@ SELECT pr ->> 'typ' AS typ, pr -> 'seq' AS seq, pr -> 'leaf_index' AS leaf_index
        substr(pr ->> 'row_encoding', 1, 2) AS encoding_version
   FROM trace.proof('ledger_r', 3, :'cp') pr;
 SELECT jsonb_array_length(trace.proof('ledger_r', 3) -> 'chain') AS chain_to_head;
-SELECT trace.proof('ledger_r', 10, :'cp');
+-- (seq numbers by id: a batched statement takes them in blocks and may skip some)
+SELECT trace.proof('ledger_r', (SELECT ledger_seq FROM ledger_r WHERE id = 11), :'cp');
 INSERT INTO ledger_r (id, note) VALUES (12, 'unsealed');
-SELECT trace.proof('ledger_r', 11);
+SELECT trace.proof('ledger_r', (SELECT ledger_seq FROM ledger_r WHERE id = 12));
 RESET pgtrace.signing_key_file;

@@ -316,6 +316,65 @@ jsonb_text_string(StringInfo out, const char *s, uint32 len)
     appendStringInfoCharMacro(out, '"');
 }
 
+/*
+ * numeric_out's text of an integral numeric without numeric_out: a value in
+ * the short on-disk form (src/backend/utils/adt/numeric.c, stable since
+ * PostgreSQL 9.1 for pg_upgrade) with display scale 0 and fewer than 17
+ * digits, written into buf (at least 24 bytes); its length, or -1 for any
+ * other value (the caller then calls numeric_out). Numbers in jsonb
+ * documents and numeric columns are mostly such integers, and numeric_out's
+ * allocations were a tenth of a verification.
+ */
+#define PT_NUMERIC_SHORT            0x8000
+#define PT_NUMERIC_FORM_MASK        0xC000
+#define PT_NUMERIC_SHORT_SIGN       0x2000
+#define PT_NUMERIC_SHORT_DSCALE     0x1F80
+#define PT_NUMERIC_SHORT_WSIGN      0x0040
+#define PT_NUMERIC_SHORT_WEIGHT     0x003F
+
+static int
+numeric_int_text(const void *numeric, char *buf)
+{
+    const char *data = VARDATA_ANY(numeric);
+    Size        size = VARSIZE_ANY_EXHDR(numeric);
+    uint16      header;
+    int         weight;
+    int         ndigits;
+    int         len = 0;
+    int         i;
+
+    if (size < sizeof(uint16))
+        return -1;
+    memcpy(&header, data, sizeof(uint16));
+    if ((header & PT_NUMERIC_FORM_MASK) != PT_NUMERIC_SHORT || (header & PT_NUMERIC_SHORT_DSCALE) != 0)
+        return -1;
+    ndigits = (int) ((size - sizeof(uint16)) / sizeof(int16));
+    if (ndigits == 0)
+    {
+        if (header & PT_NUMERIC_SHORT_SIGN)
+            return -1;
+        buf[0] = '0';
+        return 1;
+    }
+    weight = ((header & PT_NUMERIC_SHORT_WSIGN) ? ~PT_NUMERIC_SHORT_WEIGHT : 0) | (header & PT_NUMERIC_SHORT_WEIGHT);
+    /* integral (no base-10000 digit after the point), below 10^16 */
+    if (weight < ndigits - 1 || weight > 3)
+        return -1;
+    if (header & PT_NUMERIC_SHORT_SIGN)
+        buf[len++] = '-';
+    for (i = 0; i <= weight; i++)
+    {
+        int16       d = 0;
+
+        if (i < ndigits)
+            memcpy(&d, data + sizeof(uint16) + i * sizeof(int16), sizeof(int16));
+        if (d < 0 || d > 9999 || (i == 0 && d == 0))
+            return -1;
+        len += snprintf(buf + len, 8, i == 0 ? "%d" : "%04d", d);
+    }
+    return len;
+}
+
 static void jsonb_text_container(StringInfo out, const JsonbContainer *c);
 
 /* One child whose data starts at base + off; off advances past it. */
@@ -331,11 +390,19 @@ jsonb_text_child(StringInfo out, JEntry je, const char *base, uint32 *off)
         jsonb_text_string(out, base + start, len);
     else if (JBE_ISNUMERIC(je))
     {
-        char       *t = DatumGetCString(DirectFunctionCall1(numeric_out,
-                                                            PointerGetDatum(base + INTALIGN(start))));
+        char        buf[24];
+        int         n = numeric_int_text(base + INTALIGN(start), buf);
 
-        appendStringInfoString(out, t);
-        pfree(t);
+        if (n >= 0)
+            appendBinaryStringInfo(out, buf, n);
+        else
+        {
+            char       *t = DatumGetCString(DirectFunctionCall1(numeric_out,
+                                                                PointerGetDatum(base + INTALIGN(start))));
+
+            appendStringInfoString(out, t);
+            pfree(t);
+        }
     }
     else if (JBE_ISBOOL_TRUE(je))
         appendBinaryStringInfo(out, "true", 4);
@@ -445,9 +512,18 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
             }
         case LEDGER_TAG_NUMERIC:
             {
-                char       *s = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+                char        buf[24];
+                struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+                int         n = numeric_int_text(v, buf);
 
-                ledger_enc_value(h, e->tag, s, strlen(s));
+                if (n >= 0)
+                    ledger_enc_value(h, e->tag, buf, n);
+                else
+                {
+                    char       *s = DatumGetCString(DirectFunctionCall1(numeric_out, d));
+
+                    ledger_enc_value(h, e->tag, s, strlen(s));
+                }
                 break;
             }
         case LEDGER_TAG_JSONB:
@@ -1049,7 +1125,7 @@ supplied_rows_allowed(void)
  */
 bool
 pt_ledger_fill_row(PtLedgerRel *lr, Relation rel, const char *retention,
-                   Datum *values, bool *nulls)
+                   Datum *values, bool *nulls, PtSeqBlock *blk)
 {
     uint8       hash[LEDGER_HASH_LEN];
     int64       seq;
@@ -1105,7 +1181,8 @@ pt_ledger_fill_row(PtLedgerRel *lr, Relation rel, const char *retention,
      * after that seq (ledger_seal.c, "horizon").
      */
     (void) GetTopTransactionId();
-    seq = nextval_internal(lr->seqoid, false);
+    /* a batched statement takes its numbers in blocks (ledger_seqblock.c) */
+    seq = blk ? pt_ledger_seq_next(lr->seqoid, blk) : nextval_internal(lr->seqoid, false);
 
     values[lr->seq_att - 1] = Int64GetDatum(seq);
     nulls[lr->seq_att - 1] = false;
@@ -1203,7 +1280,7 @@ pt_ledger_insert_trigger(PG_FUNCTION_ARGS)
     else
         heap_deform_tuple(td->tg_trigtuple, desc, values, nulls);
 
-    if (!pt_ledger_fill_row(lr, rel, td->tg_trigger->tgargs[2], values, nulls))
+    if (!pt_ledger_fill_row(lr, rel, td->tg_trigger->tgargs[2], values, nulls, NULL))
         return PointerGetDatum(td->tg_trigtuple);
     return PointerGetDatum(heap_form_tuple(desc, values, nulls));
 }

@@ -219,6 +219,7 @@ batch_loop(ResultRelInfo *rri, EState *estate, PtLedgerRel *lr, const char *rete
     int         n = 0;
     int         nslots = 0;
     Size        bytes = 0;
+    PtSeqBlock  blk = {0, -1, 0, false};
 
     for (;;)
     {
@@ -237,7 +238,7 @@ batch_loop(ResultRelInfo *rri, EState *estate, PtLedgerRel *lr, const char *rete
         if (more)
         {
             old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
-            (void) pt_ledger_fill_row(lr, rel, retention, slot->tts_values, slot->tts_isnull);
+            (void) pt_ledger_fill_row(lr, rel, retention, slot->tts_values, slot->tts_isnull, &blk);
             ExecStoreVirtualTuple(slot);
             slot->tts_tableOid = RelationGetRelid(rel);
             if (fc)

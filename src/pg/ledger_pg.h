@@ -95,8 +95,21 @@ extern Oid  pt_unregistering_relid;
 
 extern PtLedgerRel *pt_ledger_rel(Relation rel, const char *name, const char *alg);
 extern PtLedgerRel *pt_ledger_trigger_rel(Relation rel, Trigger *trig);
+/*
+ * The ledger_seq numbers a batched statement has reserved (ledger_seqblock.c):
+ * next..end still to hand out; zero-initialised before the first row.
+ */
+typedef struct PtSeqBlock
+{
+    int64       next;
+    int64       end;
+    int64       size;           /* of the last block reserved */
+    bool        per_row;        /* no block could be reserved: nextval() per row */
+} PtSeqBlock;
+
+extern int64 pt_ledger_seq_next(Oid seqoid, PtSeqBlock *blk);
 extern bool pt_ledger_fill_row(PtLedgerRel *lr, Relation rel, const char *retention,
-                               Datum *values, bool *nulls);
+                               Datum *values, bool *nulls, PtSeqBlock *blk);
 extern void pt_ledger_rehash(PtLedgerRel *lr, Datum *values, bool *nulls, int64 seq,
                                uint8 out[LEDGER_HASH_LEN]);
 extern bool pt_ledger_hash_matches(PtLedgerRel *lr, Datum *values, bool *nulls,

@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(137);
+SELECT plan(144);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -81,8 +81,10 @@ INSERT INTO public.ledger_t (id, note) VALUES (1, 'one'), (2, 'two');
 COPY public.ledger_t (id, note) FROM STDIN;
 3	three
 \.
-SELECT is((SELECT array_agg(ledger_seq ORDER BY id) FROM public.ledger_t), ARRAY[1,2,3]::bigint[],
-          'seqs are assigned in insert order, COPY included');
+-- the batched paths take seq numbers in blocks (1, 2, 4, ...) and may skip
+-- the rest of a block: the two-row VALUES takes 1, then 2 and 3, uses 1 and 2
+SELECT is((SELECT array_agg(ledger_seq ORDER BY id) FROM public.ledger_t), ARRAY[1,2,4]::bigint[],
+          'seqs are assigned in insert order, COPY included (a multi-row statement may skip the rest of its block)');
 SELECT is((SELECT count(*) FROM public.ledger_t WHERE ledger_recorded_by = session_user
            AND octet_length(ledger_hash) = 32), 3::bigint, 'who and the hash are recorded for every row');
 SELECT is((SELECT ledger_hash FROM public.ledger_t WHERE id = 2), trace.ledger_rehash('public.ledger_t', 2),
@@ -144,7 +146,8 @@ SELECT throws_ok($$DELETE FROM public.ledger_t$$, '42501', NULL,
 SELECT throws_ok($$TRUNCATE public.ledger_t$$, '42501', NULL,
                  'superuser with replica role: TRUNCATE refused');
 INSERT INTO public.ledger_t (id, note) VALUES (4, 'replica');
-SELECT is((SELECT ledger_hash FROM public.ledger_t WHERE id = 4), trace.ledger_rehash('public.ledger_t', 4),
+SELECT is((SELECT ledger_hash FROM public.ledger_t WHERE id = 4),
+          trace.ledger_rehash('public.ledger_t', (SELECT ledger_seq FROM public.ledger_t WHERE id = 4)),
           'superuser with replica role: the insert trigger still hashes');
 RESET session_replication_role;
 SELECT throws_ok($$ALTER TABLE public.ledger_t DISABLE TRIGGER USER$$, '42501', NULL,
@@ -215,7 +218,7 @@ RESET pgtrace.seal_pending_limit;
 SELECT is(trace.seal('public.ledger_t'), 4::bigint, 'seal seals the 4 committed rows');
 SELECT is(trace.seal('public.ledger_t'), 0::bigint, 'a second seal finds nothing new');
 SELECT is((SELECT members::text FROM trace.ledger_blocks WHERE ledger = 'public.ledger_t'),
-          '{[1,5)}', 'the block holds seqs 1..4');
+          '{[1,3),[4,6)}', 'the block holds the four rows'' seqs 1, 2, 4, 5 (3 was reserved and not used)');
 SELECT is(trace.ledger_verify('public.ledger_t') -> 'ok', 'true'::jsonb, 'verify is clean');
 SELECT is(trace.ledger_verify('public.ledger_t') -> 'rows', '4'::jsonb, 'verify counts 4 rows');
 INSERT INTO public.ledger_t (id, note) VALUES (5, 'five');
@@ -241,13 +244,31 @@ INSERT INTO public.ledger_json (j) VALUES ('{}'), ('[]'), ('"s"'), ('1.50'), ('-
                                                    WHEN 2 THEN jsonb_build_array(g, 'x', NULL, jsonb_build_object('n', g))
                                                    ELSE 'null'::jsonb END)
         FROM generate_series(1, 70) g)),
-    ((SELECT jsonb_agg(CASE WHEN g % 3 = 0 THEN to_jsonb(g) ELSE to_jsonb('e' || g) END) FROM generate_series(1, 100) g));
-SELECT is(trace.seal('public.ledger_json'), 15::bigint, 'the jsonb documents are sealed');
+    ((SELECT jsonb_agg(CASE WHEN g % 3 = 0 THEN to_jsonb(g) ELSE to_jsonb('e' || g) END) FROM generate_series(1, 100) g)),
+    -- integers around every base-10000 digit boundary (the encoder writes
+    -- integral numbers below 10^16 itself), and numbers it leaves to numeric_out
+    ('[0, 1, -1, 9, 10, 99, 100, 9999, 10000, 10001, -10000, 12345, 99990000, 100000000, 100000001,
+       123456789012, 1000000000000, 1234567890123456, 9999999999999999, -9999999999999999,
+       10000000000000000, 12345678901234567, -9223372036854775808, 1.0, 10.00, 1e4, 1e15, 1e16, -0, 0.0001,
+       100000000000000000000000000000000000000000000000000000000000000000000000000000000]');
+SELECT is(trace.seal('public.ledger_json'), 16::bigint, 'the jsonb documents are sealed');
 SELECT is((SELECT count(*) FROM public.ledger_json
             WHERE position('0d' || lpad(to_hex(octet_length(convert_to(j::text, 'UTF8'))), 8, '0')
                            || encode(convert_to(j::text, 'UTF8'), 'hex')
                            IN trace.proof('public.ledger_json', ledger_seq) ->> 'row_encoding') = 0),
           0::bigint, 'each jsonb document is encoded as its jsonb_out text (tag 0D, length, bytes)');
+-- numeric columns: numeric_out's text (tag 07), integers included
+CREATE TABLE public.ledger_num (x numeric);
+SELECT trace.ledger_enable('public.ledger_num');
+INSERT INTO public.ledger_num (x)
+SELECT v::numeric FROM pg_catalog.unnest('{0,1,-1,9999,10000,10001,-10000,99990000,100000000,100000001,1234567890123456,
+    9999999999999999,-9999999999999999,10000000000000000,1.0,10.00,1e4,1e16,0.0001,NaN,Infinity,-Infinity,
+    123456789012345678901234567890.5}'::text[]) v;
+SELECT is(trace.seal('public.ledger_num'), 23::bigint, 'the numeric rows are sealed');
+SELECT is((SELECT count(*) FROM public.ledger_num
+            WHERE position('07' || lpad(to_hex(octet_length(x::text)), 8, '0') || encode(convert_to(x::text, 'UTF8'), 'hex')
+                           IN trace.proof('public.ledger_num', ledger_seq) ->> 'row_encoding') = 0),
+          0::bigint, 'each numeric is encoded as its numeric_out text (tag 07, length, bytes)');
 
 -- tampering with a row that existed before ledger_enable: a superuser
 -- switches the refusal trigger off in the catalog (the pg_class touch makes
@@ -391,12 +412,13 @@ SELECT is(pg_temp.rows_as_trigger_makes('public.ledger_ins'), 2502::bigint,
           'INSERT ... SELECT fills who, when, retain-until and the hash as the trigger does');
 SET LOCAL enable_seqscan = off;
 SET LOCAL enable_bitmapscan = off;
-SELECT is((SELECT count(*) FROM public.ledger_ins WHERE ledger_seq BETWEEN 1 AND 2502), 2502::bigint,
+SELECT is((SELECT count(*) FROM public.ledger_ins WHERE ledger_seq >= 1), 2502::bigint,
           'every batched row is in the ledger_seq index');
 SELECT is((SELECT count(*) FROM public.ledger_ins WHERE id BETWEEN 1 AND 3002), 2502::bigint,
           'and in the table''s own primary key');
 RESET enable_seqscan;
 RESET enable_bitmapscan;
+
 INSERT INTO public.ledger_ins (id, note) SELECT id + 10000, note FROM public.ledger_ins WHERE id <= 100;
 SELECT is((SELECT count(*) FROM public.ledger_ins WHERE id > 10000), 100::bigint,
           'INSERT INTO t SELECT FROM t does not read its own new rows');
@@ -549,6 +571,34 @@ SELECT is((SELECT array_agg(id ORDER BY ledger_seq) FROM public.ledger_vol), '{1
 SELECT is(trace.seal('public.ledger_ins'), 2657::bigint, 'rows inserted by INSERT ... SELECT are sealed');
 SELECT is(trace.ledger_verify('public.ledger_ins') -> 'ok', 'true'::jsonb, 'and verify clean');
 RESET track_functions;
+
+-- seq numbers in blocks on the batched paths (ledger_seqblock.c): increasing
+-- in insert order, the unused rest of the last block skipped (fewer than the
+-- statement stored, at most 1023), the sequence left past every number handed out
+CREATE TABLE public.ledger_blk (n int);
+SELECT trace.ledger_enable('public.ledger_blk');
+INSERT INTO public.ledger_blk SELECT g FROM generate_series(1, 3000) g;
+SELECT is((SELECT count(*) FROM (SELECT n, ledger_seq, lag(ledger_seq) OVER (ORDER BY n) AS prev FROM public.ledger_blk) x
+            WHERE x.prev IS NOT NULL AND x.ledger_seq <> x.prev + 1), 0::bigint,
+          'a batched statement''s rows take consecutive seqs in insert order, block after block');
+SELECT ok((SELECT s.last_value - pg_catalog.max(b.ledger_seq) BETWEEN 0 AND 1023 FROM public.ledger_blk b, public.ledger_blk_ledger_seq s
+            GROUP BY s.last_value),
+          'the sequence stands at most 1023 past the last seq used (the rest of the last block)');
+INSERT INTO public.ledger_blk VALUES (3001);
+SELECT is((SELECT ledger_seq FROM public.ledger_blk WHERE n = 3001), (SELECT last_value FROM public.ledger_blk_ledger_seq),
+          'a row through the trigger afterwards takes the next number: nothing reserved is handed out twice');
+-- a sequence that is not plain (altered) is used one nextval() per row
+ALTER SEQUENCE public.ledger_blk_ledger_seq INCREMENT BY 3;
+INSERT INTO public.ledger_blk SELECT g FROM generate_series(4001, 4004) g;
+SELECT is((SELECT array_agg(ledger_seq - (SELECT ledger_seq FROM public.ledger_blk WHERE n = 3001) ORDER BY n)
+             FROM public.ledger_blk WHERE n > 4000), '{3,6,9,12}'::bigint[],
+          'a sequence altered to another increment: the batched path takes nextval() per row');
+DO $$ BEGIN
+    EXECUTE format('ALTER SEQUENCE public.ledger_blk_ledger_seq INCREMENT BY 1 MAXVALUE %s',
+                   (SELECT last_value + 2 FROM public.ledger_blk_ledger_seq));
+END $$;
+SELECT throws_ok($$INSERT INTO public.ledger_blk SELECT g FROM generate_series(5001, 5003) g$$, '2200H', NULL,
+                 'a block past the sequence''s maximum: nextval() per row, and its own error');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -57,7 +57,11 @@ is "$(q -c "SELECT '$v'::jsonb -> 'ok'")" "true" "verify is clean after the cras
 is "$(q -c "SELECT '$v'::jsonb -> 'rows'")" "$rows" "every surviving row is sealed and verified"
 is "$(q -c "SELECT count(*) = max(block_no) FROM trace.ledger_blocks WHERE ledger = 'public.load'")" "t" \
    "the block chain has no gap or fork after recovery"
+before=$(q -c "SELECT max(ledger_seq) FROM public.load")
 q -c "INSERT INTO public.load (client, k, note) VALUES (0, 0, 'after the crash')" >/dev/null
+q -c "INSERT INTO public.load (client, k, note) SELECT 0, 100 + g, 'batched after the crash' FROM generate_series(1, 50) g" >/dev/null
+is "$(q -c "SELECT min(ledger_seq) > $before FROM public.load WHERE note LIKE '%after the crash'")" "t" \
+   "after recovery the seq sequence (blocks of the batched path included) resumes past every row written before the crash"
 q -c "SELECT trace.seal()" >/dev/null
 is "$(q -c "SELECT trace.verify() -> 'ok'")" "true" "every ledger of the database verifies clean and keeps working after the crash"
 

@@ -101,7 +101,8 @@ ok $([ $? -ne 0 ] && echo 0 || echo 1) "no replicated row was refused for a wron
 L -c "DROP SUBSCRIPTION ledger_sub" >/dev/null 2>&1
 L -c "INSERT INTO public.shipments (id, sscc) VALUES (1000, 'local')" >/dev/null 2>"$work/local.err"
 ok $? "a local insert on the subscriber does not collide with replicated seqs"
-is "$(L -c "SELECT ledger_seq FROM public.shipments WHERE id = 1000")" "322" "the subscriber's sequence was kept past the replicated rows"
+is "$(L -c "SELECT ledger_seq FROM public.shipments WHERE id = 1000")" "$(L -c "SELECT max(ledger_seq) + 1 FROM public.shipments WHERE id <> 1000")" \
+   "the subscriber's sequence was kept past the replicated rows"
 L -c "SELECT trace.seal()" >/dev/null
 is "$(L -c "SELECT trace.ledger_verify('public.shipments') -> 'ok'")" "true" "the subscriber still verifies"
 

@@ -52,14 +52,15 @@ BEGIN
 END
 $$;
 SQL
-# a gap in t_forged's seqs: an insert that fails after the trigger took seq 21
+# a gap in t_forged's seqs: an insert that fails after the trigger took its seq
 q -c "INSERT INTO t_forged (id, note) VALUES (-1, 'refused by the CHECK')" >/dev/null 2>&1
 q -c "INSERT INTO t_forged (id, note) VALUES (22, 'payload-0022')" >/dev/null
 q -c "SELECT trace.seal()" >/dev/null
 q -c "SELECT trace.seal()" >/dev/null      # second run moves the floor past seq 21
 is "$(q -c "SELECT trace.verify() -> 'ok'")" "true" "all ledgers verify clean before the attacks"
-is "$(q -c "SELECT seal_floor FROM trace.ledger_tables WHERE relid = 't_forged'::regclass")" "22" \
-   "the sealer's floor passed the gap at seq 21"
+is "$(q -c "SELECT seal_floor FROM trace.ledger_tables WHERE relid = 't_forged'::regclass")" \
+   "$(q -c "SELECT ledger_seq FROM t_forged WHERE id = 22")" \
+   "the sealer's floor passed the gap the refused insert left (and the numbers its batch reserved and did not use)"
 q -c "SELECT trace.checkpoint()" >"$work/checkpoint.jws"
 
 # ---- refused outright
