@@ -370,7 +370,27 @@ numeric_int_text(const void *numeric, char *buf)
             memcpy(&d, data + sizeof(uint16) + i * sizeof(int16), sizeof(int16));
         if (d < 0 || d > 9999 || (i == 0 && d == 0))
             return -1;
-        len += snprintf(buf + len, 8, i == 0 ? "%d" : "%04d", d);
+        if (i == 0)
+        {
+            /* the leading digit group without leading zeros */
+            char        rev[4];
+            int         k = 0;
+
+            do
+            {
+                rev[k++] = (char) ('0' + d % 10);
+                d /= 10;
+            } while (d > 0);
+            while (k > 0)
+                buf[len++] = rev[--k];
+        }
+        else
+        {
+            buf[len++] = (char) ('0' + d / 1000);
+            buf[len++] = (char) ('0' + d / 100 % 10);
+            buf[len++] = (char) ('0' + d / 10 % 10);
+            buf[len++] = (char) ('0' + d % 10);
+        }
     }
     return len;
 }
@@ -528,13 +548,47 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
             }
         case LEDGER_TAG_JSONB:
             {
-                /* exactly jsonb_out's text (see jsonb_text_container) */
-                Jsonb      *jb = DatumGetJsonbP(d);
-                StringInfoData s;
+                /*
+                 * exactly jsonb_out's text (see jsonb_text_container), built
+                 * in a buffer kept between rows; a small document stored
+                 * with a short header is aligned on the stack rather than
+                 * copied by the detoaster into a new allocation
+                 */
+                static StringInfoData jtext;
+                union
+                {
+                    int32       align;
+                    char        bytes[256];
+                }           small;
+                Jsonb      *jb;
 
-                initStringInfo(&s);
-                jsonb_text_container(&s, &jb->root);
-                enc_text(h, e->tag, s.data, s.len);
+                if (VARATT_IS_SHORT(DatumGetPointer(d))
+                    && VARSIZE_SHORT(DatumGetPointer(d)) - VARHDRSZ_SHORT + VARHDRSZ <= sizeof(small))
+                {
+                    Size        n = VARSIZE_SHORT(DatumGetPointer(d)) - VARHDRSZ_SHORT;
+
+                    SET_VARSIZE(small.bytes, n + VARHDRSZ);
+                    memcpy(small.bytes + VARHDRSZ, VARDATA_SHORT(DatumGetPointer(d)), n);
+                    jb = (Jsonb *) small.bytes;
+                }
+                else
+                    jb = DatumGetJsonbP(d);
+                if (jtext.data == NULL)
+                {
+                    MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+                    initStringInfo(&jtext);
+                    MemoryContextSwitchTo(old);
+                }
+                resetStringInfo(&jtext);
+                jsonb_text_container(&jtext, &jb->root);
+                enc_text(h, e->tag, jtext.data, jtext.len);
+                if (jtext.maxlen > 1024 * 1024)
+                {
+                    /* do not keep a large document's buffer */
+                    pfree(jtext.data);
+                    jtext.data = NULL;
+                }
                 break;
             }
         case LEDGER_TAG_TEXT:
