@@ -562,7 +562,8 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
                 }           small;
                 Jsonb      *jb;
 
-                if (VARATT_IS_SHORT(DatumGetPointer(d))
+                /* (an out-of-line value's pointer has a one-byte header too) */
+                if (VARATT_IS_SHORT(DatumGetPointer(d)) && !VARATT_IS_EXTERNAL(DatumGetPointer(d))
                     && VARSIZE_SHORT(DatumGetPointer(d)) - VARHDRSZ_SHORT + VARHDRSZ <= sizeof(small))
                 {
                     Size        n = VARSIZE_SHORT(DatumGetPointer(d)) - VARHDRSZ_SHORT;
@@ -573,6 +574,12 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
                 }
                 else
                     jb = DatumGetJsonbP(d);
+                if (jtext.data != NULL && jtext.maxlen > 1024 * 1024)
+                {
+                    /* left large by a document whose encoding failed */
+                    pfree(jtext.data);
+                    jtext.data = NULL;
+                }
                 if (jtext.data == NULL)
                 {
                     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);

@@ -33,6 +33,8 @@
 #include "commands/sequence.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/resowner.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
@@ -63,19 +65,36 @@ seq_reserve(Oid seqoid, int64 n, int64 *first)
     int64       from;
     int64       last;
 
+    /*
+     * As nextval(): RowExclusiveLock on the sequence, held to the end of the
+     * top transaction (not released by a subtransaction's rollback), taken
+     * before its parameters are read, so that an ALTER SEQUENCE committed
+     * while this waited is seen.
+     */
+    {
+        ResourceOwner save = CurrentResourceOwner;
+
+        CurrentResourceOwner = TopTransactionResourceOwner;
+        LockRelationOid(seqoid, RowExclusiveLock);
+        CurrentResourceOwner = save;
+    }
+    seqrel = relation_open(seqoid, NoLock);
+    if (seqrel->rd_rel->relkind != RELKIND_SEQUENCE)
+    {
+        relation_close(seqrel, NoLock);
+        return false;
+    }
     pgseq = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqoid));
     if (!HeapTupleIsValid(pgseq))
+    {
+        relation_close(seqrel, NoLock);
         return false;
+    }
     ps = (Form_pg_sequence) GETSTRUCT(pgseq);
     plain = ps->seqincrement == 1 && ps->seqcache == 1 && !ps->seqcycle;
     maxv = ps->seqmax;
     ReleaseSysCache(pgseq);
     if (!plain)
-        return false;
-
-    /* as nextval(): RowExclusiveLock on the sequence, kept to transaction end */
-    seqrel = relation_open(seqoid, RowExclusiveLock);
-    if (seqrel->rd_rel->relkind != RELKIND_SEQUENCE)
     {
         relation_close(seqrel, NoLock);
         return false;

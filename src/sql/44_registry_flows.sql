@@ -164,29 +164,38 @@ $$;
 
 -- Writers of the same goods queue here: packing, unpacking, sales and
 -- purchases take a transaction lock per trace code they move or cover (the
--- package, its units), in one global order so that they cannot deadlock on
--- one call's codes. A writer that waited reads again what the other
--- committed (READ COMMITTED takes a new snapshot per statement); under
--- REPEATABLE READ or SERIALIZABLE its snapshot could not see that, so after
--- the wait it fails with 40001 for the caller to retry, as PostgreSQL does
--- when two such transactions update one row. True when it waited.
+-- package, every unit in it), in one order per call. A writer that waited
+-- reads again what the other committed (READ COMMITTED takes a new snapshot
+-- per statement). Under SERIALIZABLE a writer that waited fails with 40001
+-- for the caller to run again (its snapshot cannot see the other's rows;
+-- without a wait PostgreSQL's own serializable checks catch the race).
+-- REPEATABLE READ is refused (0A000): its snapshot may miss a sale committed
+-- just before the lock was taken, and nothing would notice. Callers that
+-- find more goods after a wait lock those next, so two calls may deadlock;
+-- PostgreSQL then fails one of them with 40P01. True when it waited.
 CREATE FUNCTION @extschema@._reg_lock_codes(codes @extschema@.code[]) RETURNS boolean
     LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     h int;
     waited boolean := false;
+    iso text := pg_catalog.current_setting('transaction_isolation');
 BEGIN
+    IF iso = 'repeatable read' THEN
+        PERFORM @extschema@._reg_fail('0A000',
+            'packing, unpacking, sales and purchases are not recorded under REPEATABLE READ',
+            'Its snapshot could miss a record of the same goods committed by another session just before; '
+            || 'run the transaction under READ COMMITTED or SERIALIZABLE.');
+    END IF;
     FOR h IN SELECT DISTINCT pg_catalog.hashtext(x.c::text) FROM pg_catalog.unnest(codes) x(c) ORDER BY 1 LOOP
         IF NOT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('pgtrace.registry.pack'), h) THEN
             PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgtrace.registry.pack'), h);
             waited := true;
         END IF;
     END LOOP;
-    IF waited AND pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+    IF waited AND iso = 'serializable' THEN
         PERFORM @extschema@._reg_fail('40001',
             'could not serialize access: another transaction was recording the same goods',
-            'Under ' || pg_catalog.current_setting('transaction_isolation')
-            || ' this transaction cannot see what the other one committed; run it again.');
+            'Under SERIALIZABLE this transaction cannot see what the other one committed; run it again.');
     END IF;
     RETURN waited;
 END
@@ -214,6 +223,9 @@ DECLARE
     encl_at timestamptz[] := '{}';          -- ... at these times
     missing text[];
     now_ts timestamptz := @extschema@._reg_now();
+    unpack_all boolean := false;
+    want @extschema@.code[];
+    locked @extschema@.code[] := '{}';
 BEGIN
     PERFORM @extschema@._reg_check_keys(rec, '{package_code,contents,event_time,uscc,collection_method}', label);
     SELECT pg_catalog.array_agg(k ORDER BY o) INTO missing
@@ -239,13 +251,8 @@ BEGIN
     END IF;
 
     IF @extschema@._reg_empty(rec -> 'contents') THEN
-        -- unpack everything the package holds now
-        SELECT pg_catalog.array_agg(k.content_code ORDER BY k.content_code) INTO contents
-            FROM @extschema@._reg_children(pkg, t) k;
-        IF contents IS NULL THEN
-            PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: package %s holds nothing at %s',
-                                          label, pkg, @extschema@._reg_iso(t)));
-        END IF;
+        -- unpack everything the package holds then (read in the loop below)
+        unpack_all := true;
     ELSIF pg_catalog.jsonb_typeof(rec -> 'contents') <> 'array' THEN
         PERFORM @extschema@._reg_fail('22023', label || ': field contents: expected an array of trace codes');
     ELSE
@@ -263,9 +270,27 @@ BEGIN
         END LOOP;
     END IF;
 
-    -- Concurrent writers of the same codes (the package and what moves)
-    -- queue here; each then sees the other's committed events.
-    PERFORM @extschema@._reg_lock_codes(contents || pkg);
+    -- Concurrent writers of the same goods queue here: the package, what
+    -- moves, and every unit inside either at the event time (a sale locks
+    -- the units it covers), read again after the locks until the set holds
+    -- still; an unpack of everything reads the package's contents each time.
+    LOOP
+        IF unpack_all THEN
+            SELECT pg_catalog.array_agg(k.content_code ORDER BY k.content_code) INTO contents
+                FROM @extschema@._reg_children(pkg, t) k;
+            IF contents IS NULL THEN
+                PERFORM @extschema@._reg_fail('22023', pg_catalog.format('%s: package %s holds nothing at %s',
+                                              label, pkg, @extschema@._reg_iso(t)));
+            END IF;
+        END IF;
+        want := ARRAY(SELECT x.c FROM pg_catalog.unnest(contents || pkg) x(c)
+                      UNION
+                      SELECT w.trace_code FROM pg_catalog.unnest(contents || pkg) x(c)
+                      CROSS JOIN LATERAL @extschema@._reg_units_in(x.c, t) w);
+        EXIT WHEN want OPERATOR(pg_catalog.<@) locked;
+        PERFORM @extschema@._reg_lock_codes(want);
+        locked := locked || want;
+    END LOOP;
 
     -- Only the unit holding the goods packs or unpacks them: what the
     -- package already holds (when packing into it) and every content moved.

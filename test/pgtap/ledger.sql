@@ -2,7 +2,7 @@
 -- canonical row hash (known answers, independence from session settings),
 -- sealing and verification. Needs pgtrace in shared_preload_libraries.
 BEGIN;
-SELECT plan(144);
+SELECT plan(145);
 
 CREATE ROLE ledger_test_owner NOLOGIN;
 GRANT trace_admin TO ledger_test_owner;
@@ -250,8 +250,14 @@ INSERT INTO public.ledger_json (j) VALUES ('{}'), ('[]'), ('"s"'), ('1.50'), ('-
     ('[0, 1, -1, 9, 10, 99, 100, 9999, 10000, 10001, -10000, 12345, 99990000, 100000000, 100000001,
        123456789012, 1000000000000, 1234567890123456, 9999999999999999, -9999999999999999,
        10000000000000000, 12345678901234567, -9223372036854775808, 1.0, 10.00, 1e4, 1e15, 1e16, -0, 0.0001,
-       100000000000000000000000000000000000000000000000000000000000000000000000000000000]');
-SELECT is(trace.seal('public.ledger_json'), 16::bigint, 'the jsonb documents are sealed');
+       100000000000000000000000000000000000000000000000000000000000000000000000000000000]'),
+    -- a document stored out of line (TOAST): its pointer has a one-byte header too
+    ((SELECT jsonb_build_object('k', string_agg(md5(i::text), '')) FROM generate_series(1, 300) i));
+SELECT ok((SELECT (pg_catalog.xpath('/row/c/text()', pg_catalog.query_to_xml(
+                 pg_catalog.format('SELECT count(*) AS c FROM %s', c.reltoastrelid::regclass), false, true, '')))[1]::text::int > 0
+            FROM pg_catalog.pg_class c WHERE c.oid = 'public.ledger_json'::regclass),
+          'the large document is stored out of line (the TOAST table holds its chunks)');
+SELECT is(trace.seal('public.ledger_json'), 17::bigint, 'the jsonb documents are sealed');
 SELECT is((SELECT count(*) FROM public.ledger_json
             WHERE position('0d' || lpad(to_hex(octet_length(convert_to(j::text, 'UTF8'))), 8, '0')
                            || encode(convert_to(j::text, 'UTF8'), 'hex')
