@@ -55,6 +55,7 @@ char       *pt_collection_method = NULL;
 int         pt_seal_interval_ms = 250;
 char       *pt_sealer_database = NULL;
 int         pt_pending_limit_s = 60;
+int         pt_subscriber_floor_delay_s = 600;
 static bool pt_checkpoint_verify = true;
 bool        pt_break_glass = false;
 Oid         pt_purging_relid = InvalidOid;
@@ -1608,6 +1609,11 @@ pt_ledger_init(void)
                             "Seconds a committed ledger row may stay unsealed before trace.verify() reports it.",
                             NULL, &pt_pending_limit_s, 60, 0, INT_MAX,
                             PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+    DefineCustomIntVariable("pgtrace.subscriber_floor_delay",
+                            "Seconds the sealer holds back the floor of a ledger table a logical-replication subscription writes.",
+                            "A publisher transaction that took its seq this long before it committed still arrives above the floor.",
+                            &pt_subscriber_floor_delay_s, 600, 0, INT_MAX,
+                            PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
     DefineCustomBoolVariable("pgtrace.checkpoint_verify",
                              "trace.checkpoint() verifies every ledger first and warns about those that fail.",
                              "A full verification per checkpoint; turn it off for frequent checkpoints of large ledgers.",

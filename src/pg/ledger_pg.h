@@ -87,6 +87,7 @@ typedef struct PtLedgerRel
 /* ledger.c */
 extern char *pt_collection_method;
 extern int  pt_seal_interval_ms;
+extern int  pt_subscriber_floor_delay_s;
 extern char *pt_sealer_database;
 extern int  pt_pending_limit_s;
 extern bool pt_break_glass;

@@ -151,8 +151,6 @@ seal_ledger(Oid relid, bool wait)
 {
     Oid         lockargt[2] = {INT4OID, INT4OID};
     Datum       lockargs[2] = {Int32GetDatum(PT_SEAL_LOCK_CLASS), Int32GetDatum((int32) relid)};
-    Oid         oidt[1] = {OIDOID};
-    Datum       oida[1] = {ObjectIdGetDatum(relid)};
     bool        isnull;
     char       *name;
     char       *alg;
@@ -198,13 +196,29 @@ seal_ledger(Oid relid, bool wait)
             return -1;
     }
 
-    /* State, read after the lock with a fresh snapshot. */
-    spi_check(SPI_execute_with_args(
-                                    "SELECT ledger_name, hash_algorithm, seal_floor, horizon_upto,"
-                                    " horizon_xid IS NOT NULL AND pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) >= horizon_xid"
-                                    " FROM trace.ledger_tables WHERE relid = $1",
-                                    1, oidt, oida, NULL, false, 0),
-              SPI_OK_SELECT, "read ledger state");
+    /*
+     * State, read after the lock with a fresh snapshot. The horizon has
+     * passed when every transaction that could hold a seq up to horizon_upto
+     * has ended. On a logical-replication subscriber of the table, the
+     * holders are the publisher's transactions, which this server cannot
+     * see: there it passes only once it is also pgtrace.subscriber_floor_delay
+     * old, so that a publisher transaction that took its seq that long
+     * before it committed still arrives above the floor.
+     */
+    {
+        Oid         t2[2] = {OIDOID, INT4OID};
+        Datum       a2[2] = {ObjectIdGetDatum(relid), Int32GetDatum(pt_subscriber_floor_delay_s)};
+
+        spi_check(SPI_execute_with_args(
+                                        "SELECT ledger_name, hash_algorithm, seal_floor, horizon_upto,"
+                                        " horizon_xid IS NOT NULL AND pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) >= horizon_xid"
+                                        " AND (NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel s WHERE s.srrelid = $1)"
+                                        "      OR horizon_at IS NULL"
+                                        "      OR horizon_at <= pg_catalog.now() - pg_catalog.make_interval(secs => $2))"
+                                        " FROM trace.ledger_tables WHERE relid = $1",
+                                        2, t2, a2, NULL, false, 0),
+                  SPI_OK_SELECT, "read ledger state");
+    }
     if (SPI_processed != 1)
         return 0;               /* no longer a ledger */
     name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -345,7 +359,8 @@ seal_ledger(Oid relid, bool wait)
             n[2] = n[3] = 'n';
         spi_check(SPI_execute_with_args(
                                         "UPDATE trace.ledger_tables SET seal_floor = $2, horizon_upto = $3,"
-                                        " horizon_xid = $4 WHERE relid = $1"
+                                        " horizon_xid = $4, horizon_at = CASE WHEN $4 IS NULL THEN NULL ELSE pg_catalog.now() END"
+                                        " WHERE relid = $1"
                                         " AND (seal_floor, horizon_upto, horizon_xid) IS DISTINCT FROM ($2, $3, $4)",
                                         4, t, a, n, false, 0),
                   SPI_OK_UPDATE, "update floor");

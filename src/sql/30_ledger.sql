@@ -13,7 +13,8 @@ CREATE TABLE @extschema@.ledger_tables (
     -- sealer state (ledger_seal.c): every seq <= seal_floor is resolved
     seal_floor     bigint NOT NULL DEFAULT 0,
     horizon_upto   bigint,
-    horizon_xid    pg_catalog.xid8
+    horizon_xid    pg_catalog.xid8,
+    horizon_at     timestamptz                    -- when the horizon was taken
 );
 
 -- The chain of blocks of each ledger. A block holds a set of rows (members,

@@ -10,6 +10,7 @@
 #   is GOT WANT DESCRIPTION    ok when equal; shows both when not
 #   as_server_user CMD …       CMD as the unprivileged server user when run as root
 #   tap_done                   the plan line; exits non-zero when anything failed
+#   wait_sleeping CMD N        until a session of CMD's server is in pg_sleep(N)
 #   start_cluster CONF …       a throwaway cluster in $work/pg (see below)
 #   at_exit CMD                run CMD when the test ends (before $work/pg is
 #                              stopped and an own $work removed)
@@ -42,6 +43,16 @@ ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not o
 is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  $1"; echo "#   want: $2"; fi; }
 as_server_user() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 tap_done() { echo "1..$n"; exit $((failed > 0)); }
+# wait_sleeping CMD N: until a session of the server CMD (a psql wrapper)
+# talks to sits in pg_sleep(N); 5 s at most
+wait_sleeping() {
+    local i
+    for i in $(seq 1 100); do
+        [ "$("$1" -c "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE query LIKE '%pg_sleep($2)%' AND pid <> pg_catalog.pg_backend_pid()")" = 1 ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
 
 # start_cluster [conf-line …]: a throwaway cluster in $work/pg, stopped on
 # exit (finish_work), its connection settings exported; three attempts, else the test

@@ -98,6 +98,39 @@ is "$(L -c "SELECT trace.ledger_verify('public.shipments') -> 'ok'")" "true" "th
 is "$(L -c "SELECT trace.ledger_verify('public.shipments') -> 'rows'")" "321" "the subscriber verifies all 321 rows"
 grep -q "does not match" "$work/sub/server.log" 2>/dev/null
 ok $([ $? -ne 0 ] && echo 0 || echo 1) "no replicated row was refused for a wrong hash"
+# A publisher transaction takes its seq, then commits seconds after a later
+# one: the subscriber receives and seals the later row first. Its floor is
+# held back (pgtrace.subscriber_floor_delay) for a table a subscription
+# writes, so the earlier seq still arrives above it, is accepted and sealed.
+P >"$work/slow.out" 2>&1 <<'SQL' &
+BEGIN;
+INSERT INTO public.shipments (id, sscc) VALUES (2001, 'slow');
+SELECT pg_sleep(5);
+COMMIT;
+SQL
+slow=$!
+wait_sleeping P 5
+P -c "INSERT INTO public.shipments (id, sscc) VALUES (2002, 'fast')" >/dev/null
+for _ in $(seq 1 60); do
+    [ "$(L -c "SELECT count(*) FROM public.shipments s WHERE id = 2002 AND EXISTS (SELECT 1 FROM trace.ledger_blocks b
+               WHERE b.ledger = 'public.shipments' AND b.members @> s.ledger_seq)")" = 1 ] && break
+    sleep 0.25
+done
+sleep 2                         # several sealer rounds on the subscriber
+wait $slow
+ok $? "the slow publisher transaction commits"
+is "$(P -c "SELECT (SELECT ledger_seq FROM public.shipments WHERE id = 2001) < (SELECT ledger_seq FROM public.shipments WHERE id = 2002)")" "t" \
+   "on the publisher the slow transaction had taken its seq first"
+for _ in $(seq 1 60); do
+    [ "$(L -c "SELECT count(*) FROM public.shipments WHERE id = 2001")" = 1 ] && break
+    sleep 0.25
+done
+is "$(L -c "SELECT count(*) FROM public.shipments WHERE id = 2001")" "1" \
+   "its row, with a seq below one the subscriber had already sealed, arrives"
+L -c "SELECT trace.seal()" >/dev/null
+is "$(L -c "SELECT trace.ledger_verify('public.shipments') -> 'ok'")" "true" "and the subscriber's chain verifies with it"
+grep -q "sealed floor" "$work/sub/server.log" 2>/dev/null
+ok $([ $? -ne 0 ] && echo 0 || echo 1) "no replicated row was refused below the subscriber's floor"
 L -c "DROP SUBSCRIPTION ledger_sub" >/dev/null 2>&1
 L -c "INSERT INTO public.shipments (id, sscc) VALUES (1000, 'local')" >/dev/null 2>"$work/local.err"
 ok $? "a local insert on the subscriber does not collide with replicated seqs"

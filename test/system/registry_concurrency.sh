@@ -122,10 +122,7 @@ SELECT pg_sleep(2);
 COMMIT;
 SQL
 h=$!
-for _ in $(seq 1 100); do
-    [ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND pid <> pg_backend_pid()")" = 1 ] && break
-    sleep 0.05
-done
+wait_sleeping q 2
 q -c "SET pgtrace.reference_time = '2026-06-30 12:00:00+08'" -c "SELECT trace.pack('{\"package_code\": \"(00)069012340000000047\",
     \"uscc\": \"91330100MA2H3K5L19\", \"event_time\": \"2026-06-05T08:00:00+08:00\", \"contents\": [\"(00)069012340000000030\"]}')" >"$work/i.out" 2>&1
 ri=$?
