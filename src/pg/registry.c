@@ -139,7 +139,7 @@ pt_registry_iso(PG_FUNCTION_ARGS)
 /* 1970-01-01 as a DateADT: no earlier production date is plausible */
 #define REG_EARLIEST_PRODUCTION (UNIX_EPOCH_JDATE - POSTGRES_EPOCH_JDATE)
 #define FAST_PRODUCTS   8       /* products remembered at a time */
-#define FAST_KEYLEN     80      /* document / product keys longer than this take the checked path */
+#define FAST_KEYLEN     96      /* document / product keys longer than this take the checked path */
 
 typedef struct FastProduct
 {
@@ -169,7 +169,7 @@ typedef struct FastState
     FastProduct products[FAST_PRODUCTS];
     int         nproducts;
     HTAB       *docs;
-    FmgrInfo    doc_fn;         /* _reg_doc_of(ord, rec, field) */
+    FmgrInfo    doc_fn;         /* _reg_doc_of(ord, rec, field, owner) */
     Oid         uscc_input;
     Oid         uscc_ioparam;
     text       *method[3];      /* automatic, manual, mixed */
@@ -365,9 +365,13 @@ fast_retain(FastProduct *fp, DateADT pdate)
     return fp->last_retain;
 }
 
-/* The document an item names: by id or SHA-256, resolved once per value. */
+/*
+ * The document an item names: by id, or by SHA-256 for the item's producer
+ * (its own copy of bytes several units attached first); resolved once per
+ * value and producer.
+ */
 static int64
-fast_doc(FastState *st, JsonbValue *rec, JsonbValue *v, int ord)
+fast_doc(FastState *st, JsonbValue *rec, JsonbValue *v, int ord, const FastProduct *fp)
 {
     char        key[FAST_KEYLEN];
     FastDoc    *d;
@@ -384,9 +388,12 @@ fast_doc(FastState *st, JsonbValue *rec, JsonbValue *v, int ord)
         for (i = 0; i < 64; i++)
             if (!isxdigit((unsigned char) v->val.string.val[i]))
                 fast_give_up(ord, "document reference");
+        if (strlen(fp->uscc_text) > FAST_KEYLEN - 68)
+            fast_give_up(ord, "producer");
         memcpy(key, "s:", 2);
         memcpy(key + 2, v->val.string.val, 64);
-        key[66] = '\0';
+        key[66] = '|';
+        strcpy(key + 67, fp->uscc_text);
     }
     else
         fast_give_up(ord, "document reference");
@@ -398,8 +405,9 @@ fast_doc(FastState *st, JsonbValue *rec, JsonbValue *v, int ord)
 
         /* _reg_doc raises the checked path's own error for an unknown document */
         d->id = -1;
-        id = FunctionCall3(&st->doc_fn, Int32GetDatum(ord),
-                           JsonbPGetDatum(JsonbValueToJsonb(rec)), CStringGetTextDatum("inspection_report"));
+        id = FunctionCall4(&st->doc_fn, Int32GetDatum(ord),
+                           JsonbPGetDatum(JsonbValueToJsonb(rec)), CStringGetTextDatum("inspection_report"),
+                           CStringGetTextDatum(fp->uscc_text));
         d->id = DatumGetInt64(id);
     }
     if (d->id < 0)
@@ -510,7 +518,7 @@ fast_row(FastState *st, int ord, Datum *row, MemoryContext keep)
     }
 
     MemoryContextSwitchTo(keep);
-    row[5] = Int64GetDatum(fast_doc(st, rec, ir, ord));
+    row[5] = Int64GetDatum(fast_doc(st, rec, ir, ord, fp));
     MemoryContextSwitchTo(row_cxt);
 
     row[0] = PointerGetDatum(code);
@@ -539,7 +547,7 @@ pt_registry_commission_fast(PG_FUNCTION_ARGS)
     FastState  *st = palloc0(sizeof(FastState));
     Oid         nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
     char       *nspname = get_namespace_name(nsp);
-    Oid         argtypes[3] = {INT4OID, JSONBOID, TEXTOID};
+    Oid         argtypes[4] = {INT4OID, JSONBOID, TEXTOID, TEXTOID};
     Oid         elem[FAST_COLUMNS], ptypes[FAST_COLUMNS + 1];
     int16       elen[FAST_COLUMNS];
     bool        ebyval[FAST_COLUMNS];
@@ -561,7 +569,7 @@ pt_registry_commission_fast(PG_FUNCTION_ARGS)
     if (st->count == 0)
         fast_give_up(0, "empty batch");
 
-    fmgr_info(LookupFuncName(list_make2(makeString(nspname), makeString("_reg_doc_of")), 3, argtypes, false),
+    fmgr_info(LookupFuncName(list_make2(makeString(nspname), makeString("_reg_doc_of")), 4, argtypes, false),
               &st->doc_fn);
     for (i = 0; i < FAST_COLUMNS; i++)
     {

@@ -30,11 +30,13 @@ CREATE FUNCTION @extschema@._reg_commission_fast(batch jsonb, pmap jsonb, today 
     RETURNS bigint
     AS 'MODULE_PATHNAME', 'pt_registry_commission_fast' LANGUAGE C VOLATILE STRICT;
 
--- A record's document reference resolved as the checked path resolves it
--- (called by the batch path once per distinct value).
-CREATE FUNCTION @extschema@._reg_doc_of(ord int, rec jsonb, field text) RETURNS bigint
+-- A record's document reference resolved as the checked path resolves it,
+-- for the producer `owner` (its own copy of shared bytes first; an inline
+-- document attached as its own); called by the batch path once per
+-- distinct value and producer.
+CREATE FUNCTION @extschema@._reg_doc_of(ord int, rec jsonb, field text, owner text) RETURNS bigint
     LANGUAGE sql VOLATILE AS $$
-    SELECT @extschema@._reg_doc(rec, field, @extschema@._reg_label(ord, rec, 'trace_code'), NULL)
+    SELECT @extschema@._reg_doc(rec, field, @extschema@._reg_label(ord, rec, 'trace_code'), owner::@extschema@.uscc)
 $$;
 
 -- After a unique violation while commissioning: the first record whose code
@@ -256,20 +258,30 @@ BEGIN
     END IF;
     PERFORM @extschema@._reg_check_batch(batch, what);
 
-    -- Documents named by the batch: resolved (or attached) once per distinct value.
+    -- Documents named by the batch: resolved (or attached) once per distinct
+    -- value and producer (the product's unit: its own copy of shared bytes
+    -- first, an inline document attached as its own). A record whose
+    -- product cannot be told yet resolves with no producer; it is refused
+    -- below anyway.
     FOR v IN
-        SELECT g.val, g.ord, g.f, batch -> (g.ord - 1) AS rec
-        FROM (SELECT x.val, x.f, pg_catalog.min(x.ord) AS ord
-              FROM (SELECT e.o::int AS ord, f.f, e.r -> f.f AS val
+        SELECT g.val, g.ord, g.f, g.owner, batch -> (g.ord - 1) AS rec
+        FROM (SELECT x.val, x.f, x.owner, pg_catalog.min(x.ord) AS ord
+              FROM (SELECT e.o::int AS ord, f.f, e.r -> f.f AS val,
+                           pmap -> coalesce(CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'product') = 'number'
+                                                 THEN 'id:' || (e.r ->> 'product') END,
+                                            CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
+                                                      AND @extschema@.validate('code', e.r ->> 'trace_code') IS NULL
+                                                 THEN 'g:' || @extschema@.gtin(@extschema@._reg_to_code(e.r ->> 'trace_code'))::text END)
+                               ->> 'uscc' AS owner
                     FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o),
                          pg_catalog.unnest('{inspection_report,manual_or_warning}'::text[]) f(f)) x
               WHERE x.val IS NOT NULL
-              GROUP BY x.val, x.f) g
+              GROUP BY x.val, x.f, x.owner) g
         WHERE NOT @extschema@._reg_empty(g.val)
         ORDER BY g.ord
     LOOP
-        docs := docs || pg_catalog.jsonb_build_object(v.val::text,
-            @extschema@._reg_doc(v.rec, v.f, @extschema@._reg_label(v.ord, v.rec, 'trace_code'), NULL));
+        docs := docs || pg_catalog.jsonb_build_object(v.val::text || '|' || coalesce(v.owner, ''),
+            @extschema@._reg_doc(v.rec, v.f, @extschema@._reg_label(v.ord, v.rec, 'trace_code'), v.owner::@extschema@.uscc));
     END LOOP;
 
     BEGIN
@@ -280,9 +292,9 @@ BEGIN
              collection_method, retain_until, recorded_at, recorded_by)
         SELECT root_id, old_id, why, c.code, c.product_id, (c.p ->> 'uscc')::@extschema@.uscc, c.pdate,
                c.rec ->> 'serial_or_batch',
-               c.warranty, (docs ->> (c.rec -> 'inspection_report')::text)::bigint,
+               c.warranty, (docs ->> ((c.rec -> 'inspection_report')::text || '|' || coalesce(c.p ->> 'uscc', '')))::bigint,
                c.rec ->> 'mandatory_standards', c.rec ->> 'production_licence_no', c.rec ->> 'ccc_certificate_no',
-               (docs ->> (c.rec -> 'manual_or_warning')::text)::bigint,
+               (docs ->> ((c.rec -> 'manual_or_warning')::text || '|' || coalesce(c.p ->> 'uscc', '')))::bigint,
                c.rec ->> 'materials_components', c.rec ->> 'functions', c.rec ->> 'performance',
                coalesce(c.rec ->> 'collection_method',
                    CASE WHEN (c.rec ->> 'trace_code') LIKE ']%' THEN 'automatic' ELSE 'manual' END),

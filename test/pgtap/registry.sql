@@ -5,7 +5,7 @@
 --   units   91330100MA2H3K5L19 (producer), 91440300MA5FQ7W81X (seller), 91310000MA1K4LMN3W (not registered)
 --   GTINs   06901234567892, 06901234567915 (no product), 06901234567922
 BEGIN;
-SELECT plan(130);
+SELECT plan(133);
 SET LOCAL pgtrace.reference_time = '2026-06-30 12:00:00+08';
 SET LOCAL search_path = public, trace;
 
@@ -197,6 +197,16 @@ SELECT lives_ok($$SELECT trace.commission('[
 SELECT lives_ok($$SELECT trace.commission('[
     {"trace_code": "(01)06901234567892(21)W21", "production_date": "2026-06-01", "serial_or_batch": "L2", "inspection_report": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
      "performance": null}]')$$, 'a record with a model-level key takes the checked path');
+-- a SHA-256 several units attached names the producer's own copy, on both paths
+SELECT is((SELECT pg_catalog.array_agg(DISTINCT d.file_name) FROM trace.items i JOIN trace.documents d ON d.document_id = i.inspection_report
+           WHERE i.trace_code::text IN ('(01)06901234567892(21)W20', '(01)06901234567892(21)W21', '(01)06901234567892(21)W22')),
+          '{own.txt}', 'items name their producer''s own copy of a shared inspection report (batch path and checked path)');
+SELECT lives_ok($$SELECT trace.commission('{"trace_code": "(01)06901234567892(21)WD1", "production_date": "2026-06-01",
+    "serial_or_batch": "L2", "inspection_report": {"content_base64": "aW5saW5lIHJlcG9ydA==", "media_type": "text/plain"}}')$$,
+    'an inspection report given inline');
+SELECT is((SELECT d.uscc::text FROM trace.items i JOIN trace.documents d ON d.document_id = i.inspection_report
+           WHERE i.trace_code::text = '(01)06901234567892(21)WD1'), '91330100MA2H3K5L19',
+          'an inline document of an item is attached as its producer''s own');
 SELECT results_eq(
     $$SELECT product_id, uscc::text, production_date, serial_or_batch, inspection_report, manual_or_warning, warranty_period,
              collection_method, retain_until, recorded_at, recorded_by, root, supersedes
