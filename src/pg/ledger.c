@@ -1449,7 +1449,7 @@ pt_ledger_tables_guard(PG_FUNCTION_ARGS)
                     (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                      errmsg("UPDATE of column \"%s\" of ledger table \"%s\" is not allowed",
                             fixed[i], RelationGetRelationName(td->tg_relation)),
-                     errdetail("A ledger's registration is fixed; only the sealer's state (seal_floor, horizon_upto, horizon_xid) changes.")));
+                     errdetail("A ledger's registration is fixed; only the sealer's state (seal_floor, horizon_upto, horizon_xid, horizon_at) changes.")));
     }
     {
         AttrNumber  att = SPI_fnumber(desc, "seal_floor");

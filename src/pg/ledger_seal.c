@@ -201,9 +201,14 @@ seal_ledger(Oid relid, bool wait)
      * passed when every transaction that could hold a seq up to horizon_upto
      * has ended. On a logical-replication subscriber of the table, the
      * holders are the publisher's transactions, which this server cannot
-     * see: there it passes only once it is also pgtrace.subscriber_floor_delay
-     * old, so that a publisher transaction that took its seq that long
-     * before it committed still arrives above the floor.
+     * see: there it passes only once every subscription writing the table
+     * has a running apply worker that has received a message the publisher
+     * sent pgtrace.subscriber_floor_delay or more after the horizon was
+     * taken. A worker applies what it receives in order, so every publisher
+     * transaction that committed within the delay has then been applied: one
+     * that took its seq up to that long before it committed arrives above the
+     * floor, however far the apply worker lagged (a stopped or disabled
+     * subscription holds the floor).
      */
     {
         Oid         t2[2] = {OIDOID, INT4OID};
@@ -212,9 +217,11 @@ seal_ledger(Oid relid, bool wait)
         spi_check(SPI_execute_with_args(
                                         "SELECT ledger_name, hash_algorithm, seal_floor, horizon_upto,"
                                         " horizon_xid IS NOT NULL AND pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) >= horizon_xid"
-                                        " AND (NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel s WHERE s.srrelid = $1)"
-                                        "      OR horizon_at IS NULL"
-                                        "      OR horizon_at <= pg_catalog.now() - pg_catalog.make_interval(secs => $2))"
+                                        " AND (horizon_at IS NULL"
+                                        "      OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel s WHERE s.srrelid = $1"
+                                        "                     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription w"
+                                        "                                     WHERE w.subid = s.srsubid AND w.relid IS NULL"
+                                        "                                       AND w.last_msg_send_time >= horizon_at + pg_catalog.make_interval(secs => $2))))"
                                         " FROM trace.ledger_tables WHERE relid = $1",
                                         2, t2, a2, NULL, false, 0),
                   SPI_OK_SELECT, "read ledger state");
@@ -359,7 +366,7 @@ seal_ledger(Oid relid, bool wait)
             n[2] = n[3] = 'n';
         spi_check(SPI_execute_with_args(
                                         "UPDATE trace.ledger_tables SET seal_floor = $2, horizon_upto = $3,"
-                                        " horizon_xid = $4, horizon_at = CASE WHEN $4 IS NULL THEN NULL ELSE pg_catalog.now() END"
+                                        " horizon_xid = $4, horizon_at = CASE WHEN $4 IS NULL THEN NULL ELSE pg_catalog.clock_timestamp() END"
                                         " WHERE relid = $1"
                                         " AND (seal_floor, horizon_upto, horizon_xid) IS DISTINCT FROM ($2, $3, $4)",
                                         4, t, a, n, false, 0),

@@ -102,15 +102,21 @@ ok $([ $? -ne 0 ] && echo 0 || echo 1) "no replicated row was refused for a wron
 # one: the subscriber receives and seals the later row first. Its floor is
 # held back (pgtrace.subscriber_floor_delay) for a table a subscription
 # writes, so the earlier seq still arrives above it, is accepted and sealed.
-P >"$work/slow.out" 2>&1 <<'SQL' &
+# slow_then_fast SLOW FAST N: on the publisher, row SLOW inserted in a
+# transaction that commits N seconds later; meanwhile row FAST, committed
+# at once (sets $slow to the slow transaction's job)
+slow_then_fast() {
+    P >"$work/slow$1.out" 2>&1 <<SQL &
 BEGIN;
-INSERT INTO public.shipments (id, sscc) VALUES (2001, 'slow');
-SELECT pg_sleep(5);
+INSERT INTO public.shipments (id, sscc) VALUES ($1, 'slow');
+SELECT pg_sleep($3);
 COMMIT;
 SQL
-slow=$!
-wait_sleeping P 5
-P -c "INSERT INTO public.shipments (id, sscc) VALUES (2002, 'fast')" >/dev/null
+    slow=$!
+    wait_sleeping P "$3"
+    P -c "INSERT INTO public.shipments (id, sscc) VALUES ($2, 'fast')" >/dev/null
+}
+slow_then_fast 2001 2002 5
 for _ in $(seq 1 60); do
     [ "$(L -c "SELECT count(*) FROM public.shipments s WHERE id = 2002 AND EXISTS (SELECT 1 FROM trace.ledger_blocks b
                WHERE b.ledger = 'public.shipments' AND b.members @> s.ledger_seq)")" = 1 ] && break
@@ -131,6 +137,28 @@ L -c "SELECT trace.seal()" >/dev/null
 is "$(L -c "SELECT trace.ledger_verify('public.shipments') -> 'ok'")" "true" "and the subscriber's chain verifies with it"
 grep -q "sealed floor" "$work/sub/server.log" 2>/dev/null
 ok $([ $? -ne 0 ] && echo 0 || echo 1) "no replicated row was refused below the subscriber's floor"
+# The delay counts on the publisher's timeline, not the subscriber's clock:
+# with a short delay and the subscription disabled (the apply worker stops),
+# the floor waits for the worker instead of passing a seq still in flight.
+L -c "ALTER SYSTEM SET pgtrace.subscriber_floor_delay = 2" -c "SELECT pg_reload_conf()" >/dev/null
+slow_then_fast 2003 2004 3
+for _ in $(seq 1 60); do
+    [ "$(L -c "SELECT count(*) FROM public.shipments WHERE id = 2004")" = 1 ] && break
+    sleep 0.25
+done
+L -c "ALTER SUBSCRIPTION ledger_sub DISABLE" >/dev/null
+wait $slow
+sleep 8                         # four delays and many sealer rounds with no apply worker
+is "$(P -c "SELECT ledger_seq FROM public.shipments WHERE id = 2003")" \
+   "$(P -c "SELECT ledger_seq FROM public.shipments WHERE id = 2003 AND ledger_seq > $(L -c "SELECT seal_floor FROM trace.ledger_tables WHERE ledger_name = 'public.shipments'")")" \
+   "while the subscription is disabled the subscriber's floor stays below the seq still in flight"
+L -c "ALTER SUBSCRIPTION ledger_sub ENABLE" >/dev/null
+for _ in $(seq 1 60); do
+    [ "$(L -c "SELECT count(*) FROM public.shipments WHERE id = 2003")" = 1 ] && break
+    sleep 0.25
+done
+is "$(L -c "SELECT count(*) FROM public.shipments WHERE id = 2003")" "1" "after the subscription is enabled again, the row arrives"
+L -c "ALTER SYSTEM RESET pgtrace.subscriber_floor_delay" -c "SELECT pg_reload_conf()" >/dev/null
 L -c "DROP SUBSCRIPTION ledger_sub" >/dev/null 2>&1
 L -c "INSERT INTO public.shipments (id, sscc) VALUES (1000, 'local')" >/dev/null 2>"$work/local.err"
 ok $? "a local insert on the subscriber does not collide with replicated seqs"
