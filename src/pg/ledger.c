@@ -478,6 +478,17 @@ jsonb_text_container(StringInfo out, const JsonbContainer *c)
     }
 }
 
+/* Free the jsonb text buffer kept between rows when it has grown past 1 MB. */
+static void
+jtext_trim(StringInfo buf)
+{
+    if (buf->data != NULL && buf->maxlen > 1024 * 1024)
+    {
+        pfree(buf->data);
+        buf->data = NULL;
+    }
+}
+
 static void encode_datum(ledger_hasher *h, PtEnc *e, Datum d);
 
 static void
@@ -575,12 +586,7 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
                 }
                 else
                     jb = DatumGetJsonbP(d);
-                if (jtext.data != NULL && jtext.maxlen > 1024 * 1024)
-                {
-                    /* left large by a document whose encoding failed */
-                    pfree(jtext.data);
-                    jtext.data = NULL;
-                }
+                jtext_trim(&jtext);     /* left large by a document whose encoding failed */
                 if (jtext.data == NULL)
                 {
                     MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
@@ -591,12 +597,7 @@ encode_datum(ledger_hasher *h, PtEnc *e, Datum d)
                 resetStringInfo(&jtext);
                 jsonb_text_container(&jtext, &jb->root);
                 enc_text(h, e->tag, jtext.data, jtext.len);
-                if (jtext.maxlen > 1024 * 1024)
-                {
-                    /* do not keep a large document's buffer */
-                    pfree(jtext.data);
-                    jtext.data = NULL;
-                }
+                jtext_trim(&jtext);     /* a large document's buffer is not kept */
                 break;
             }
         case LEDGER_TAG_TEXT:

@@ -69,6 +69,15 @@ BEGIN
 END
 $$;
 
+-- The pmap key of an item record's product (see _reg_commission): its
+-- "product" id when given as a number, else the GTIN of its code `c` (NULL
+-- when the code is invalid or carries no GTIN).
+CREATE FUNCTION @extschema@._reg_product_key(rec jsonb, c @extschema@.code) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(CASE WHEN pg_catalog.jsonb_typeof(rec -> 'product') = 'number' THEN 'id:' || (rec ->> 'product') END,
+                    'g:' || @extschema@.gtin(c)::text)
+$$;
+
 -- The checked path's reading of each record of a batch: the record (filled
 -- from a raw scan), its code, product and dates, and the first problem with it
 -- as SQLSTATE || message (NULL when it is fine). Inlined into the INSERT
@@ -161,8 +170,7 @@ CREATE FUNCTION @extschema@._reg_item_checks(batch jsonb, pmap jsonb, today date
                     THEN @extschema@._reg_period_of(a.rec -> 'warranty_period') END AS warranty
         FROM (
             SELECT e.o::int AS ord, x.rec, x.problem AS code_problem, x.code,
-                   pmap -> coalesce(CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'product') = 'number' THEN 'id:' || (e.r ->> 'product') END,
-                                    'g:' || @extschema@.gtin(x.code)::text) AS p
+                   pmap -> @extschema@._reg_product_key(e.r, x.code) AS p
             FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o)
             CROSS JOIN LATERAL (
                 SELECT y.problem,
@@ -267,11 +275,10 @@ BEGIN
         SELECT g.val, g.ord, g.f, g.owner, batch -> (g.ord - 1) AS rec
         FROM (SELECT x.val, x.f, x.owner, pg_catalog.min(x.ord) AS ord
               FROM (SELECT e.o::int AS ord, f.f, e.r -> f.f AS val,
-                           pmap -> coalesce(CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'product') = 'number'
-                                                 THEN 'id:' || (e.r ->> 'product') END,
-                                            CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
-                                                      AND @extschema@.validate('code', e.r ->> 'trace_code') IS NULL
-                                                 THEN 'g:' || @extschema@.gtin(@extschema@._reg_to_code(e.r ->> 'trace_code'))::text END)
+                           pmap -> @extschema@._reg_product_key(e.r,
+                                       CASE WHEN pg_catalog.jsonb_typeof(e.r -> 'trace_code') = 'string'
+                                                 AND @extschema@.validate('code', e.r ->> 'trace_code') IS NULL
+                                            THEN @extschema@._reg_to_code(e.r ->> 'trace_code') END)
                                ->> 'uscc' AS owner
                     FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY e(r, o),
                          pg_catalog.unnest('{inspection_report,manual_or_warning}'::text[]) f(f)) x
